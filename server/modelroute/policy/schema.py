@@ -1,0 +1,141 @@
+"""The one settings schema (DESIGN 2.4). JSON schema, VS Code settings and the docs table derive from it.
+
+Every model forbids unknown keys: a typo is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelroute.categories import Category
+
+Objective = Literal["quality", "balanced", "cost"]
+ApprovalPolicy = Literal["untrusted", "on-request", "never"]
+SandboxMode = Literal["read-only", "workspace-write", "off"]
+ApiKind = Literal["anthropic-messages", "openai-responses", "openai-chat"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class BudgetSettings(_Section):
+    per_request_usd: float = Field(2.0, ge=0, description="Ask before a run estimated above this (USD).")
+    daily_usd: float = Field(20.0, ge=0, description="Hard cap on spend per day, enforced against the ledger.")
+    monthly_usd: float = Field(200.0, ge=0, description="Hard cap on spend per calendar month.")
+
+
+class CustomModel(_Section):
+    """A model the catalog does not know, added by the user."""
+
+    provider: str = Field(description="Key of the [providers.NAME] entry that serves it.")
+    api_model: str | None = Field(None, description="Model name sent to the API; defaults to the id.")
+    display_name: str | None = None
+    context_window: int = Field(128_000, gt=0)
+    max_output_tokens: int = Field(16_384, gt=0)
+    input_usd_per_mtok: float = Field(0.0, ge=0)
+    output_usd_per_mtok: float = Field(0.0, ge=0)
+    strengths: dict[Category, float] = Field(
+        default_factory=dict, description="Score 0..100 per category; missing ones get the documented prior."
+    )
+
+
+class ModelsSettings(_Section):
+    allow: list[str] = Field(default_factory=lambda: ["*"], description="Globs over catalog ids.")
+    deny: list[str] = Field(default_factory=list, description="Globs over catalog ids; deny beats allow.")
+    add: dict[str, CustomModel] = Field(default_factory=dict, description="Models to add to the catalog.")
+    strengths: dict[str, dict[Category, float]] = Field(
+        default_factory=dict, description="Override strength scores (0..100) per model id and category."
+    )
+
+
+class CategoryRoute(_Section):
+    pin: str | None = Field(None, description="Always use this model id for the category (if allowed).")
+    prefer: list[str] = Field(default_factory=list, description="Model ids to favour, in order.")
+
+
+class RouteSettings(_Section):
+    tie_break_cheapest: bool = Field(
+        False, description="When the classifier is unsure, route to the cheapest allowed model."
+    )
+    low_confidence: float = Field(0.5, ge=0, le=1, description="Below this confidence a label is 'unsure'.")
+    multi_file_refactor: CategoryRoute = Field(default_factory=CategoryRoute)
+    shell_automation: CategoryRoute = Field(default_factory=CategoryRoute)
+    ui_greenfield: CategoryRoute = Field(default_factory=CategoryRoute)
+    code_review: CategoryRoute = Field(default_factory=CategoryRoute)
+    debugging: CategoryRoute = Field(default_factory=CategoryRoute)
+    quick_edit: CategoryRoute = Field(default_factory=CategoryRoute)
+    explain: CategoryRoute = Field(default_factory=CategoryRoute)
+
+    def for_category(self, category: Category) -> CategoryRoute:
+        route: CategoryRoute = getattr(self, category.value)
+        return route
+
+
+class ProviderSettings(_Section):
+    base_url: str | None = Field(None, description="Endpoint; OpenAI-compatible unless `api` says otherwise.")
+    api_key_env: str | None = Field(None, description="Name of the environment variable holding the key.")
+    api: ApiKind = Field("openai-chat", description="Wire protocol of the endpoint.")
+    models: list[str] = Field(default_factory=list, description="Catalog ids this provider serves.")
+    local: bool = Field(False, description="Runs on this machine or network; may see `local_only` files.")
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+
+
+class ApprovalSettings(_Section):
+    policy: ApprovalPolicy = Field("on-request", description="When to ask before running a command.")
+    allow: list[str] = Field(default_factory=list, description="Command patterns that run without asking.")
+    ask: list[str] = Field(default_factory=list, description="Command patterns that always ask.")
+    deny: list[str] = Field(default_factory=list, description="Command patterns that never run.")
+    timeout_s: float = Field(120.0, gt=0, description="An unanswered prompt is a deny after this long.")
+
+
+class SandboxSettings(_Section):
+    mode: SandboxMode = Field("workspace-write", description="'off' is honoured only from the user file.")
+    network: bool = Field(False, description="Allow network access inside the sandbox.")
+    deny_read: list[str] = Field(default_factory=list, description="Extra paths hidden inside the sandbox.")
+    timeout_s: float = Field(300.0, gt=0, description="Kill the command's process group after this long.")
+    max_output_bytes: int = Field(1_000_000, gt=0)
+    max_processes: int = Field(256, gt=0)
+
+
+DEFAULT_EXCLUDE = [
+    ".env*",
+    "**/*.pem",
+    "**/*.key",
+    "**/id_rsa*",
+    "**/id_ed25519*",
+    "**/.ssh/**",
+    "**/.aws/**",
+    "**/.netrc",
+    "**/secrets/**",
+]
+
+
+class PrivacySettings(_Section):
+    exclude: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDE), description="Never read into a prompt."
+    )
+    local_only: list[str] = Field(
+        default_factory=list, description="Files only endpoints marked `local` may see."
+    )
+    redact_secrets: bool = Field(True, description="Replace secret-looking values before sending.")
+
+
+class RunSettings(_Section):
+    max_turns: int = Field(8, ge=1, le=50, description="Tool-use turns per run before it stops.")
+    stream: bool = True
+
+
+class Settings(_Section):
+    objective: Objective = Field("balanced", description="quality | balanced | cost")
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    route: RouteSettings = Field(default_factory=RouteSettings)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    run: RunSettings = Field(default_factory=RunSettings)
