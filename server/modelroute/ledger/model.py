@@ -1,0 +1,108 @@
+"""Ledger records: what a run asked for, what it reserved, what it really cost."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelroute.categories import Category
+from modelroute.cost.model import CostEstimate
+
+Outcome = Literal[
+    "pending", "applied", "rejected", "cancelled", "error", "answered", "reviewed", "refused_budget"
+]
+OUTCOMES: tuple[Outcome, ...] = (
+    "pending", "applied", "rejected", "cancelled", "error", "answered", "reviewed", "refused_budget"
+)
+# Outcomes a run can end with (settle/abandon); "pending" and "refused_budget" are set by reserve().
+FinalOutcome = Literal["applied", "rejected", "cancelled", "error", "answered", "reviewed"]
+# Runs whose output the model produced in full: the only ones that say anything about output length.
+COMPLETED_OUTCOMES: tuple[Outcome, ...] = ("applied", "rejected", "answered", "reviewed")
+
+INTERRUPTED = "interrupted"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or used (corrupt file, newer schema, wrong run state)."""
+
+
+class RunStart(BaseModel):
+    """What the executor knows before the call: enough to reserve budget and to report later."""
+
+    model_config = ConfigDict(frozen=True)
+    workspace: str
+    category: Category
+    model: str  # catalog id
+    provider: str
+    estimate: CostEstimate
+    # Billed output tokens (visible + reasoning) the uncalibrated prior predicted; calibration
+    # compares actual output against this so that ratios do not compound once estimates are
+    # themselves calibrated. Defaults to the estimate's output + reasoning.
+    prior_output_tokens: int | None = Field(default=None, ge=0)
+
+
+class RunUsage(BaseModel):
+    """Token usage a provider reported, already normalised by the providers module.
+
+    `output_tokens` is every billed output token, reasoning included; `reasoning_tokens` is the
+    part of it that was reasoning (informational).
+    """
+
+    model_config = ConfigDict(frozen=True)
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cache_read_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
+
+
+class Reservation(BaseModel):
+    """Budget held for one run until it is settled or abandoned."""
+
+    model_config = ConfigDict(frozen=True)
+    run_id: int
+    reserved_usd: float
+    started_at: datetime
+
+
+class RunRecord(BaseModel):
+    """One row of the `runs` table."""
+
+    model_config = ConfigDict(frozen=True)
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    workspace: str
+    category: str
+    model: str
+    provider: str
+    est_input_tokens: int
+    est_output_tokens: int
+    est_reasoning_tokens: int
+    prior_output_tokens: int
+    est_usd: float
+    est_low_usd: float
+    est_high_usd: float
+    reserved_usd: float
+    act_input_tokens: int | None
+    act_output_tokens: int | None
+    act_cache_read_tokens: int | None
+    act_cache_write_tokens: int | None
+    act_reasoning_tokens: int | None
+    act_usd: float | None  # None: unknown (still pending, refused, or interrupted by a crash)
+    latency_ms: int | None
+    outcome: Outcome
+    error: str | None
+    pid: int
+    host: str
+
+    @property
+    def charged_usd(self) -> float:
+        """What this row counts against the budget (see docs/ledger.md, "What counts")."""
+        if self.outcome == "refused_budget":
+            return 0.0
+        if self.act_usd is None:
+            return self.reserved_usd
+        return self.act_usd
