@@ -1,0 +1,204 @@
+"""Command line: route, serve, sandbox, doctor, report (DESIGN 2.2).
+
+Subcommands import their modules lazily so `modelroute route` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modelroute.context.model import Diagnostic
+    from modelroute.pipeline import Routed
+
+EXIT_USAGE = 2  # bad settings, bad arguments, missing workspace or file
+EXIT_UNROUTABLE = 3
+
+
+class CliError(Exception):
+    """A user-facing error: printed as `modelroute: error: ...`, exit code attached."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE, *, raw: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.raw = raw  # already formatted (compiler-style settings errors)
+
+
+def _route_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("route", help="decide which model would handle an action, without calling any")
+    p.add_argument("--workspace", required=True, type=Path, help="workspace root folder")
+    p.add_argument("--file", required=True, help="file path relative to the workspace")
+    p.add_argument("--line", type=int, default=0, help="0-based cursor line")
+    p.add_argument("--character", type=int, default=0, help="0-based cursor character")
+    p.add_argument("--end-line", type=int, help="0-based selection end line")
+    p.add_argument("--end-character", type=int, help="0-based selection end character")
+    p.add_argument("--diagnostics", type=Path, help="JSON file: an array of LSP Diagnostic objects")
+    p.add_argument("--instruction", default="", help="what the user asks for")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--show-prompt", action="store_true", help="print the exact request, send nothing")
+
+
+def _load_diagnostics(path: Path | None) -> list[Diagnostic]:
+    from pydantic import TypeAdapter, ValidationError
+
+    from modelroute.context.model import Diagnostic
+
+    if path is None:
+        return []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return TypeAdapter(list[Diagnostic]).validate_python(raw)
+    except OSError as exc:
+        raise CliError(f"cannot read diagnostics file {path}: {exc.strerror}") from exc
+    except (json.JSONDecodeError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise CliError(f"{path}: not a JSON array of LSP Diagnostic objects: {first}") from exc
+
+
+def _decide(args: argparse.Namespace) -> Routed:
+    from modelroute.context.gather import ActionRequest, ContextError
+    from modelroute.context.model import Position
+    from modelroute.pipeline import Engine
+    from modelroute.route import Unroutable
+
+    workspace: Path = args.workspace
+    if not workspace.is_dir():
+        raise CliError(f"workspace {workspace} is not a folder")
+    engine = Engine(workspace)
+    if engine.resolved.errors:
+        raise CliError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
+    for warning in engine.resolved.warnings:
+        print(warning.format(), file=sys.stderr)
+    engine.build_index()
+    end = None
+    if args.end_line is not None:
+        end = Position(line=max(args.end_line, 0), character=max(args.end_character or 0, 0))
+    request = ActionRequest(
+        file=args.file,
+        cursor=Position(line=max(args.line, 0), character=max(args.character, 0)),
+        selection_end=end,
+        instruction=args.instruction,
+        diagnostics=_load_diagnostics(args.diagnostics),
+    )
+    try:
+        return engine.decide(request)
+    except ContextError as exc:
+        raise CliError(str(exc)) from exc
+    except Unroutable as exc:
+        raise CliError(str(exc), EXIT_UNROUTABLE) from exc
+
+
+def _print_table(routed: Routed) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from modelroute.route.format import money, tokens
+
+    d = routed.decision
+    console = Console()
+    t = d.cost.tokens
+    console.print(
+        f"[bold]{d.category.verb} with {d.display_name}[/bold] ({d.provider})  "
+        f"{money(d.cost.usd)} [dim](range {money(d.cost.low_usd)}-{money(d.cost.high_usd)}, "
+        f"{tokens(t.input)} in / {tokens(t.output + t.reasoning)} out)[/dim]"
+    )
+    console.print(f"category [bold]{d.category.value}[/bold], confidence {d.confidence:.2f}")
+    for reason in d.reasons:
+        console.print(f"  • {reason.strip()}")
+    for note in d.notes:
+        console.print(f"  [yellow]! {note}[/yellow]")
+    table = Table(title="candidates", title_justify="left")
+    for col, justify in (("model", "left"), ("score", "right"), ("strength", "right"),
+                         ("est. cost", "right"), ("status", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for c in d.candidates:
+        if c.model == d.model:
+            status = "chosen"
+        elif not c.eligible:
+            status = "; ".join(c.blocked_by)
+        else:
+            status = "alternative"
+        if c.eligible and not c.available:
+            status += f" · needs {c.setup_hint}"
+        table.add_row(c.display_name, f"{c.score:.1f}", f"{c.quality:.1f}", money(c.cost.usd), status)
+    console.print(table)
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    routed = _decide(args)
+    if args.show_prompt:
+        print(json.dumps({"decision": routed.decision.to_json(), "requests": [routed.prompt.to_json()]},
+                         indent=2, ensure_ascii=False))
+    elif args.json:
+        print(json.dumps(routed.decision.to_json(), ensure_ascii=False))
+    else:
+        _print_table(routed)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from modelroute.doctor import run_doctor
+
+    return run_doctor(args.workspace, as_json=args.json)
+
+
+def _passthrough(name: str) -> int:
+    """Subcommands with their own argument parsers: everything after the name is theirs."""
+    argv = sys.argv[sys.argv.index(name) + 1 :]
+    if name == "serve":
+        from modelroute.lsp import serve_main
+
+        return serve_main(argv)
+    if name == "sandbox":
+        from modelroute.execute.sandbox import sandbox_main
+
+        return sandbox_main(argv)
+    from modelroute.ledger import report_main
+
+    return report_main(argv)
+
+
+PASSTHROUGH = ("serve", "sandbox", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelroute", description=__doc__)
+    from modelroute import __version__
+
+    parser.add_argument("--version", action="version", version=f"modelroute {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _route_parser(sub)
+    doctor = sub.add_parser("doctor", help="check providers, settings and the sandbox")
+    doctor.add_argument("--workspace", type=Path, default=Path.cwd())
+    doctor.add_argument("--json", action="store_true")
+    sub.add_parser("serve", help="run the language server (stdio, or --tcp HOST:PORT)", add_help=False)
+    sub.add_parser("sandbox", help="run one command in the sandbox", add_help=False)
+    sub.add_parser("report", help="spend by day, model and category", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    try:
+        if first in PASSTHROUGH:
+            if argv is not None:
+                sys.argv = ["modelroute", *args_list]
+            return _passthrough(first)
+        args = build_parser().parse_args(args_list)
+        handler = {"route": cmd_route, "doctor": cmd_doctor}[args.command]
+        return handler(args)
+    except CliError as exc:
+        print(str(exc) if exc.raw else f"modelroute: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""`modelroute doctor`: which providers can run, whether settings load, whether the sandbox holds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str
+    name: str
+    ok: bool
+    detail: str
+
+
+def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]:
+    from modelroute.pipeline import Engine
+
+    engine = Engine(engine_root)
+    findings = [
+        Finding("settings", e.file or "settings", False, e.format()) for e in engine.resolved.errors
+    ]
+    findings += [Finding("settings", w.file or "settings", True, "warning: " + w.format())
+                 for w in engine.resolved.warnings]
+    if not engine.resolved.errors:
+        findings.append(Finding("settings", "settings", True,
+                                f"user file {engine.user_file}, workspace file {engine.workspace_file}"))
+    return findings, engine
+
+
+def _provider_findings(engine: object) -> list[Finding]:
+    from modelroute.pipeline import Engine
+
+    assert isinstance(engine, Engine)
+    findings = []
+    for name, hint in sorted(engine.availability().items()):
+        served = [m.display_name for m in engine.catalog.models if m.provider == name]
+        detail = f"serves {', '.join(served) or 'no catalog model'}"
+        findings.append(Finding("provider", name, hint is None, detail if hint is None else f"{hint}; {detail}"))
+    return findings
+
+
+def _sandbox_findings(workspace: Path) -> list[Finding]:
+    from modelroute.execute.sandbox import SandboxUnavailable, self_test
+
+    try:
+        checks = self_test(workspace)
+    except SandboxUnavailable as exc:
+        return [Finding("sandbox", "setup", False, str(exc))]
+    return [Finding("sandbox", c.name, c.ok, c.detail) for c in checks]
+
+
+def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
+    """Exit 0 when settings load and the sandbox holds; providers without keys are reported, not failed."""
+    findings, engine = _settings_findings(workspace)
+    if engine is not None:
+        findings += _provider_findings(engine)
+    findings += _sandbox_findings(workspace)
+    failed = [f for f in findings if not f.ok and f.area != "provider"]
+    if as_json:
+        print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2))
+    else:
+        console = Console()
+        for f in findings:
+            mark = "[green]ok[/green]  " if f.ok else ("[yellow]--[/yellow]  " if f.area == "provider"
+                                                       else "[red]FAIL[/red]")
+            console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False)
+    return 1 if failed else 0

@@ -1,0 +1,225 @@
+"""Classification + catalog + policy + token estimate -> Decision. Pure.
+
+Score = strength for the category (0..100, from public results) minus a cost penalty per doubling of
+the estimated cost over the cheapest eligible model. The objective sets that penalty: under `quality`
+cost only breaks near-ties, under `cost` a model must be far better to justify twice the price.
+Hard limits (allowed, fits the context window, within budget, local-only files) are never traded off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from modelroute.catalog.model import ModelEntry
+from modelroute.categories import Category
+from modelroute.classify.model import Classification
+from modelroute.cost import Calibration, estimate
+from modelroute.cost.model import CostEstimate
+from modelroute.policy.schema import Settings
+from modelroute.route.format import money, tokens
+from modelroute.route.model import Candidate, Decision, Unroutable
+
+PENALTY_PER_DOUBLING = {"quality": 0.25, "balanced": 1.0, "cost": 4.0}
+PRIOR_PENALTY = 1.5  # a guessed strength should not beat a measured one of the same size
+PREFER_BONUS = (4.0, 3.0, 2.0, 1.0)
+MIN_ALTERNATIVES = 2
+
+
+@dataclass(frozen=True)
+class Spend:
+    today_usd: float = 0.0
+    month_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class RouteInput:
+    classification: Classification
+    input_tokens: int  # o200k count of the prompt plus expected tool reads
+    local_only_file: bool = False  # the file matches privacy.local_only
+    spend: Spend = Spend()
+    calibration: Calibration | None = None
+
+
+def is_allowed(model_id: str, settings: Settings) -> bool:
+    allow = settings.models.allow or ["*"]
+    if not any(fnmatchcase(model_id, pat) for pat in allow):
+        return False
+    return not any(fnmatchcase(model_id, pat) for pat in settings.models.deny)
+
+
+def _blocked_by(
+    model: ModelEntry, cost: CostEstimate, inp: RouteInput, settings: Settings
+) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if not is_allowed(model.id, settings):
+        reasons.append("not allowed by [models] allow/deny")
+    needed = cost.tokens.input + cost.tokens.output_high
+    if needed > model.context_window:
+        reasons.append(f"needs ~{tokens(needed)} tokens, context window is {tokens(model.context_window)}")
+    budget = settings.budget
+    left_today = budget.daily_usd - inp.spend.today_usd
+    left_month = budget.monthly_usd - inp.spend.month_usd
+    if cost.usd > left_today:
+        reasons.append(f"estimate {money(cost.usd)} is over what is left of the daily budget ({money(left_today)})")
+    elif cost.usd > left_month:
+        reasons.append(f"estimate {money(cost.usd)} is over what is left of the monthly budget ({money(left_month)})")
+    if inp.local_only_file and not model.local:
+        reasons.append("the file is local_only and this endpoint is not local")
+    return tuple(reasons)
+
+
+def _quality(model: ModelEntry, category: Category) -> tuple[float, str, bool]:
+    strength = model.strengths.get(category)
+    if strength is None:
+        return 50.0, "prior: no data for this category", True
+    return strength.score, strength.evidence, strength.prior
+
+
+def _candidates(
+    models: Sequence[ModelEntry], inp: RouteInput, settings: Settings, availability: Mapping[str, str | None]
+) -> list[Candidate]:
+    category = inp.classification.label
+    costs = {m.id: estimate(inp.input_tokens, category, m, inp.calibration) for m in models}
+    blocked = {m.id: _blocked_by(m, costs[m.id], inp, settings) for m in models}
+    eligible_costs = [costs[m.id].usd for m in models if not blocked[m.id]]
+    cheapest = max(min(eligible_costs, default=0.0), 1e-9)
+    penalty = PENALTY_PER_DOUBLING[settings.objective]
+    prefer = settings.route.for_category(category).prefer
+    rows = []
+    for m in models:
+        quality, evidence, prior = _quality(m, category)
+        doublings = math.log2(max(costs[m.id].usd, 1e-9) / cheapest)
+        score = quality - penalty * max(doublings, 0.0) - (PRIOR_PENALTY if prior else 0.0)
+        if m.id in prefer:
+            index = prefer.index(m.id)
+            score += PREFER_BONUS[index] if index < len(PREFER_BONUS) else 0.5
+        hint = availability.get(m.provider, f"configure [providers.{m.provider}]")
+        rows.append(
+            Candidate(
+                model=m.id,
+                display_name=m.display_name,
+                provider=m.provider,
+                quality=quality,
+                score=score,
+                cost=costs[m.id],
+                eligible=not blocked[m.id],
+                available=hint is None,
+                blocked_by=blocked[m.id],
+                setup_hint=hint,
+                evidence=evidence,
+            )
+        )
+    return rows
+
+
+def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[Candidate, list[str]]:
+    """The chosen candidate and the reasons that are about the choice rule (pin, tie-break)."""
+    eligible = [r for r in rows if r.eligible]
+    pool = [r for r in eligible if r.available] or eligible
+    by_score = sorted(pool, key=lambda r: (-r.score, r.cost.usd, r.model))
+    notes: list[str] = []
+    category = inp.classification.label
+    pin = settings.route.for_category(category).pin
+    if pin:
+        pinned = next((r for r in rows if r.model == pin), None)
+        if pinned and pinned.eligible:
+            return pinned, [f"Pinned for {category.title} by [route.{category.value}] pin"]
+        why = "; ".join(pinned.blocked_by) if pinned else "not in the catalog"
+        notes.append(f"Pinned model {pin} was not used: {why}")
+    conf = inp.classification.confidence
+    if settings.route.tie_break_cheapest and conf < settings.route.low_confidence:
+        cheapest = min(pool, key=lambda r: (r.cost.usd, -r.score))
+        best = by_score[0]
+        notes.append(
+            f"Unsure of the category (confidence {conf:.2f} < {settings.route.low_confidence:.2f}): "
+            f"tie-break picked the cheapest allowed model, {money(cheapest.cost.usd)} "
+            f"instead of {best.display_name} at {money(best.cost.usd)}"
+        )
+        return cheapest, notes
+    return by_score[0], notes
+
+
+def _reasons(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
+    cls = inp.classification
+    reasons = [f"Task looks like {cls.label.title} (confidence {cls.confidence:.2f})"]
+    reasons += [f"  {r}" for r in cls.reasons[:3]]
+    others = sorted((r for r in rows if r.eligible and r.model != chosen.model), key=lambda r: -r.score)
+    runner = others[0] if others else None
+    reasons.append(f"{chosen.display_name}: {chosen.evidence}")
+    if runner:
+        reasons.append(f"{runner.display_name}: {runner.evidence}")
+    if chosen.evidence.startswith("prior"):
+        reasons.append(f"No public result for {chosen.display_name} on {cls.label.title}: a documented prior")
+    t = chosen.cost.tokens
+    line = (
+        f"Estimated {money(chosen.cost.usd)} ({tokens(t.input)} in, {tokens(t.output + t.reasoning)} out"
+        f"{'' if t.exact_input else ', Claude tokens estimated'})"
+    )
+    cheaper = [r for r in others if r.cost.usd < chosen.cost.usd]
+    if cheaper:
+        c = max(cheaper, key=lambda r: r.score)
+        line += f"; {c.display_name} would cost {money(c.cost.usd)} (score {c.score:.1f} vs {chosen.score:.1f})"
+    reasons.append(line)
+    reasons.append(_objective_reason(settings.objective))
+    if chosen.cost.tier_note:
+        reasons.append(chosen.cost.tier_note)
+    return reasons
+
+
+def _objective_reason(objective: str) -> str:
+    return {
+        "quality": "Objective quality: the strongest model wins; cost only breaks near-ties",
+        "balanced": "Objective balanced: each doubling of cost must buy a point of benchmark score",
+        "cost": "Objective cost: each doubling of cost must buy four points of benchmark score",
+    }[objective]
+
+
+def _notes(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
+    notes = []
+    if not chosen.available:
+        notes.append(f"{chosen.display_name} cannot run yet: {chosen.setup_hint}")
+    if chosen.cost.usd > settings.budget.per_request_usd:
+        notes.append(
+            f"Estimate {money(chosen.cost.usd)} is above the per-request budget "
+            f"{money(settings.budget.per_request_usd)}: running will ask first"
+        )
+    if inp.local_only_file:
+        notes.append("The file is local_only: only endpoints marked local were considered")
+    skipped = sum(1 for r in rows if not r.eligible)
+    if skipped:
+        notes.append(f"{skipped} model(s) excluded by hard limits (see candidates)")
+    return notes
+
+
+def decide(
+    inp: RouteInput,
+    models: Sequence[ModelEntry],
+    settings: Settings,
+    availability: Mapping[str, str | None],
+) -> Decision:
+    """Route one classified action. `availability` maps provider -> None or what to set to use it."""
+    rows = _candidates(models, inp, settings, availability)
+    if not any(r.eligible for r in rows):
+        detail = "; ".join(f"{r.model}: {', '.join(r.blocked_by)}" for r in rows[:12])
+        raise Unroutable(f"No model passes the limits for this action. {detail}", tuple(rows))
+    chosen, rule_notes = _pick(rows, inp, settings)
+    rest = sorted((r for r in rows if r.model != chosen.model), key=lambda r: (not r.eligible, -r.score))
+    reasons = _reasons(chosen, rows, inp, settings) + rule_notes
+    return Decision(
+        category=inp.classification.label,
+        confidence=inp.classification.confidence,
+        model=chosen.model,
+        display_name=chosen.display_name,
+        provider=chosen.provider,
+        cost=chosen.cost,
+        candidates=(chosen, *rest),
+        reasons=tuple(reasons),
+        classification_reasons=inp.classification.reasons,
+        notes=tuple(_notes(chosen, rows, inp, settings)),
+    )
+
+
+__all__ = ["MIN_ALTERNATIVES", "RouteInput", "Spend", "decide", "is_allowed"]
