@@ -18,12 +18,14 @@ ApiKind = Literal["anthropic-messages", "openai-responses", "openai-chat"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class BudgetSettings(_Section):
     per_request_usd: float = Field(2.0, ge=0, description="Ask before a run estimated above this (USD).")
-    daily_usd: float = Field(20.0, ge=0, description="Hard cap on spend per day, enforced against the ledger.")
+    daily_usd: float = Field(
+        20.0, ge=0, description="Hard cap on spend per day, enforced against the ledger."
+    )
     monthly_usd: float = Field(200.0, ge=0, description="Hard cap on spend per calendar month.")
 
 
@@ -32,11 +34,11 @@ class CustomModel(_Section):
 
     provider: str = Field(description="Key of the [providers.NAME] entry that serves it.")
     api_model: str | None = Field(None, description="Model name sent to the API; defaults to the id.")
-    display_name: str | None = None
-    context_window: int = Field(128_000, gt=0)
-    max_output_tokens: int = Field(16_384, gt=0)
-    input_usd_per_mtok: float = Field(0.0, ge=0)
-    output_usd_per_mtok: float = Field(0.0, ge=0)
+    display_name: str | None = Field(None, description="Name shown in code actions; defaults to the id.")
+    context_window: int = Field(128_000, gt=0, description="Input plus output tokens the model accepts.")
+    max_output_tokens: int = Field(16_384, gt=0, description="Most output tokens per call.")
+    input_usd_per_mtok: float = Field(0.0, ge=0, description="Price of a million input tokens (USD).")
+    output_usd_per_mtok: float = Field(0.0, ge=0, description="Price of a million output tokens (USD).")
     strengths: dict[Category, float] = Field(
         default_factory=dict, description="Score 0..100 per category; missing ones get the documented prior."
     )
@@ -61,13 +63,27 @@ class RouteSettings(_Section):
         False, description="When the classifier is unsure, route to the cheapest allowed model."
     )
     low_confidence: float = Field(0.5, ge=0, le=1, description="Below this confidence a label is 'unsure'.")
-    multi_file_refactor: CategoryRoute = Field(default_factory=CategoryRoute)
-    shell_automation: CategoryRoute = Field(default_factory=CategoryRoute)
-    ui_greenfield: CategoryRoute = Field(default_factory=CategoryRoute)
-    code_review: CategoryRoute = Field(default_factory=CategoryRoute)
-    debugging: CategoryRoute = Field(default_factory=CategoryRoute)
-    quick_edit: CategoryRoute = Field(default_factory=CategoryRoute)
-    explain: CategoryRoute = Field(default_factory=CategoryRoute)
+    multi_file_refactor: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for multi_file_refactor actions."
+    )
+    shell_automation: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for shell_automation actions."
+    )
+    ui_greenfield: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for ui_greenfield actions."
+    )
+    code_review: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for code_review actions."
+    )
+    debugging: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for debugging actions."
+    )
+    quick_edit: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for quick_edit actions."
+    )
+    explain: CategoryRoute = Field(
+        default_factory=CategoryRoute, description="Pin or preferences for explain actions."
+    )
 
     def for_category(self, category: Category) -> CategoryRoute:
         route: CategoryRoute = getattr(self, category.value)
@@ -80,8 +96,8 @@ class ProviderSettings(_Section):
     api: ApiKind = Field("openai-chat", description="Wire protocol of the endpoint.")
     models: list[str] = Field(default_factory=list, description="Catalog ids this provider serves.")
     local: bool = Field(False, description="Runs on this machine or network; may see `local_only` files.")
-    timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(3, ge=0, le=10)
+    timeout_s: float = Field(120.0, gt=0, description="Seconds before a request to this endpoint gives up.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries on rate limits and transient errors.")
 
 
 class ApprovalSettings(_Section):
@@ -97,8 +113,8 @@ class SandboxSettings(_Section):
     network: bool = Field(False, description="Allow network access inside the sandbox.")
     deny_read: list[str] = Field(default_factory=list, description="Extra paths hidden inside the sandbox.")
     timeout_s: float = Field(300.0, gt=0, description="Kill the command's process group after this long.")
-    max_output_bytes: int = Field(1_000_000, gt=0)
-    max_processes: int = Field(256, gt=0)
+    max_output_bytes: int = Field(1_000_000, gt=0, description="Output kept from a command; the rest is cut.")
+    max_processes: int = Field(256, gt=0, description="Most processes a command may start (cgroup pids.max).")
 
 
 DEFAULT_EXCLUDE = [
@@ -126,16 +142,32 @@ class PrivacySettings(_Section):
 
 class RunSettings(_Section):
     max_turns: int = Field(8, ge=1, le=50, description="Tool-use turns per run before it stops.")
-    stream: bool = True
+    stream: bool = Field(True, description="Stream model output as it arrives.")
 
 
 class Settings(_Section):
     objective: Objective = Field("balanced", description="quality | balanced | cost")
-    budget: BudgetSettings = Field(default_factory=BudgetSettings)
-    models: ModelsSettings = Field(default_factory=ModelsSettings)
-    route: RouteSettings = Field(default_factory=RouteSettings)
-    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
-    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
-    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
-    run: RunSettings = Field(default_factory=RunSettings)
+    budget: BudgetSettings = Field(
+        default_factory=BudgetSettings, description="Spending limits in US dollars."
+    )
+    models: ModelsSettings = Field(
+        default_factory=ModelsSettings,
+        description="Which catalog models may be used, extra models, strength overrides.",
+    )
+    route: RouteSettings = Field(
+        default_factory=RouteSettings, description="Routing knobs and per-category pins and preferences."
+    )
+    providers: dict[str, ProviderSettings] = Field(
+        default_factory=dict,
+        description="Endpoints by name; built-in providers can be overridden key by key.",
+    )
+    approval: ApprovalSettings = Field(
+        default_factory=ApprovalSettings, description="When to ask before a shell command runs."
+    )
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings, description="How proposed shell commands are confined."
+    )
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings, description="What may leave the machine in a prompt."
+    )
+    run: RunSettings = Field(default_factory=RunSettings, description="How a model run proceeds.")
