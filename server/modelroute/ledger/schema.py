@@ -63,7 +63,11 @@ def current_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date; safe when several processes open the ledger at once."""
+    """Bring the schema up to date; safe when several processes open the ledger at once.
+
+    An up-to-date ledger is only read, so opening never waits for another process's write."""
+    if current_version(conn) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
     conn.execute("BEGIN IMMEDIATE")  # serialises concurrent first opens
     try:
         version = current_version(conn)

@@ -272,23 +272,29 @@ class Ledger:
 
     def release_stale(self, now: datetime | None = None) -> list[int]:
         """Mark pending runs of crashed processes as error "interrupted" so they stop holding
-        budget; returns their ids."""
+        budget; returns their ids. Takes the write lock only when there is something to release."""
         moment = as_utc(now) if now is not None else utc_now()
-        with self._write() as conn:
-            return self._release_stale_in(conn, moment)
+        with self._lock:
+            if not self._stale_ids(self._conn, moment):
+                return []
+            with self._write() as conn:
+                return self._release_stale_in(conn, moment)
 
-    def _release_stale_in(self, conn: sqlite3.Connection, moment: datetime) -> list[int]:
+    def _stale_ids(self, conn: sqlite3.Connection, moment: datetime) -> list[int]:
         rows = conn.execute(
             "SELECT id, started_at, pid, host FROM runs WHERE outcome = 'pending' AND started_at < ?",
             (to_text(moment - self.stale_after),),
         ).fetchall()
         orphan_before = moment - self.orphan_after
-        stale = [
+        return [
             int(row["id"])
             for row in rows
             if from_text(row["started_at"]) < orphan_before
             or (row["host"] == self._host and not _pid_alive(int(row["pid"])))
         ]
+
+    def _release_stale_in(self, conn: sqlite3.Connection, moment: datetime) -> list[int]:
+        stale = self._stale_ids(conn, moment)
         for run_id in stale:
             conn.execute(
                 "UPDATE runs SET outcome = 'error', error = ?, finished_at = ? WHERE id = ?",

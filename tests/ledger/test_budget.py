@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from modelroute.ledger import Committed, needs_confirmation, reservation_usd
+from modelroute.ledger.budget import check_caps, day_window, from_text, month_window, to_text
+
+from .helpers import budgets, estimate
+
+
+def test_windows_are_utc_calendar_day_and_month() -> None:
+    moment = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert day_window(moment) == (datetime(2026, 12, 31, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert month_window(moment) == (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert month_window(datetime(2026, 2, 10, tzinfo=UTC))[1] == datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_timestamps_round_trip_and_sort_as_text() -> None:
+    early = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    late = datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC)
+    assert from_text(to_text(early)) == early
+    assert to_text(early) < to_text(late)
+    assert to_text(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000000Z"  # naive is UTC
+
+
+def test_reservation_is_the_high_end() -> None:
+    assert reservation_usd(estimate(1.0, high=1.7)) == 1.7
+    assert reservation_usd(estimate(1.0, high=0.0)) == 1.0  # a malformed range never reserves less
+
+
+def test_caps_count_spend_and_reservations() -> None:
+    day = Committed(spent_usd=1.5, reserved_usd=0.4)
+    month = Committed(spent_usd=9.0, reserved_usd=0.4)
+    assert check_caps(0.1, day, month, budgets(daily=2.0, monthly=10.0)) is None  # exactly at the cap
+    refused = check_caps(0.11, day, month, budgets(daily=2.0, monthly=10.0))
+    assert refused is not None and refused.scope == "daily"
+    message = str(refused)
+    assert "spent $1.50 today" in message and "$0.40 held" in message and "cap $2.00" in message
+    assert "daily_usd" in message
+    monthly = check_caps(0.2, Committed(0, 0), month, budgets(daily=2.0, monthly=9.5))
+    assert monthly is not None and monthly.scope == "monthly" and "this month" in str(monthly)
+
+
+def test_zero_cap_still_allows_free_runs() -> None:
+    assert check_caps(0.0, Committed(0, 0), Committed(0, 0), budgets(daily=0.0)) is None
+    assert check_caps(0.01, Committed(0, 0), Committed(0, 0), budgets(daily=0.0)) is not None
+
+
+def test_per_request_is_a_question_not_a_cap() -> None:
+    assert needs_confirmation(estimate(1.99, high=3.0), budgets(per_request=2.0)) is None
+    question = needs_confirmation(estimate(2.40, low=1.8, high=3.1), budgets(per_request=2.0))
+    assert question is not None
+    assert "$2.40" in question and "$1.80–$3.10" in question and "$2.00" in question
