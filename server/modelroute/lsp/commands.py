@@ -1,0 +1,120 @@
+"""`workspace/executeCommand` handlers: route, run, explainRoute (DESIGN 2.3).
+
+Each takes one JSON object, structured by pygls from the annotation: a wrong shape answers
+InvalidParams before the handler runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import attrs
+import platformdirs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from modelroute.lsp.documents import build_request
+from modelroute.lsp.server import ModelrouteServer, Target
+from modelroute.pipeline import Routed
+from modelroute.route.model import Unroutable
+
+INVALID_PARAMS = -32602
+REQUEST_FAILED = -32803
+RUN_UNAVAILABLE = "Running is not available yet in this build"
+
+
+@attrs.define
+class ActionArgs:
+    uri: str
+    range: types.Range
+    instruction: str = ""
+    model: str | None = None
+
+
+def register(server: ModelrouteServer) -> None:
+    @server.command("modelroute.route")
+    async def route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
+        routed = await _route(ls, args)
+        return routed.decision.to_json()
+
+    @server.command("modelroute.run")
+    async def run(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
+        routed = await _route(ls, args)  # a bad uri or range is reported as such, not as "unavailable"
+        model = args.model or routed.decision.model
+        message = (
+            f"{RUN_UNAVAILABLE}: it would run {model!r} ({routed.decision.category.value}). "
+            "Use 'Why this model?' or modelroute.route to see the decision."
+        )
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+        raise JsonRpcException(message=message, code=REQUEST_FAILED)
+
+    @server.command("modelroute.explainRoute")
+    async def explain_route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
+        target = _target(ls, args)
+        routed = await _routed(ls, target, args)
+        markdown = await target.state.explain_markdown(routed)
+        path = write_markdown(markdown, f"{target.doc.uri}|{args.instruction}")
+        uri = path.as_uri()
+        shown = False
+        if _supports_show_document(ls):
+            result = await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=uri, external=False, take_focus=True)
+            )
+            shown = bool(result and result.success)
+        if not shown:
+            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=markdown))
+        return {"markdown": markdown, "uri": uri, "shown_document": shown}
+
+    @server.command("modelroute.idle")
+    async def idle(ls: ModelrouteServer) -> dict[str, Any]:
+        """Wait until start-up work (settings, index) is done; for tests, benchmarks and scripts."""
+        await ls.idle()
+        return {"workspaces": [str(s.root) for s in ls.registry.all()]}
+
+
+def _target(ls: ModelrouteServer, args: ActionArgs) -> Target:
+    target = ls.target(args.uri)
+    if target is None:
+        raise JsonRpcException(message=f"not a readable file: {args.uri}", code=INVALID_PARAMS)
+    return target
+
+
+async def _route(ls: ModelrouteServer, args: ActionArgs) -> Routed:
+    return await _routed(ls, _target(ls, args), args)
+
+
+async def _routed(ls: ModelrouteServer, target: Target, args: ActionArgs) -> Routed:
+    doc = target.doc
+    start = doc.to_server(args.range.start)
+    end = doc.to_server(args.range.end)
+    directive = ls.directives.on_line(doc, start.line)
+    if directive is not None and directive.instruction != args.instruction:
+        directive = None  # a typed instruction on a directive line is not that directive
+    key, request = build_request(
+        doc, target.rel, start=start, end=end, instruction=args.instruction, directive=directive
+    )
+    try:
+        return await target.state.routed(key, request)
+    except Unroutable as exc:
+        raise JsonRpcException(message=f"no model fits: {exc}", code=REQUEST_FAILED) from exc
+    except JsonRpcException:
+        raise
+    except Exception as exc:  # ContextError: a missing file or workspace, said plainly
+        raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from exc
+
+
+def write_markdown(markdown: str, identity: str) -> Path:
+    """A stable file per (document, instruction) under the user cache directory."""
+    folder = platformdirs.user_cache_path("modelroute") / "explain"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.blake2b(identity.encode(), digest_size=6).hexdigest()
+    path = folder / f"route-{name}.md"
+    path.write_text(markdown, encoding="utf-8")
+    return path
+
+
+def _supports_show_document(ls: ModelrouteServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window and window.show_document and window.show_document.support)

@@ -1,0 +1,46 @@
+"""Pure text helpers: code action titles, inlay labels, hover text. No LSP types here."""
+
+from __future__ import annotations
+
+from modelroute.categories import Category
+from modelroute.route.model import Candidate, Decision
+
+
+def format_usd(usd: float) -> str:
+    """`~$0.42`, `~$12.30`, `~$0.0042`: cents for normal costs, two significant digits for tiny ones."""
+    if usd <= 0:
+        return "$0"
+    if usd >= 0.01:
+        return f"~${usd:.2f}"
+    return f"~${usd:.2g}" if usd >= 1e-4 else "<$0.0001"
+
+
+def action_title(category: Category, display_name: str, usd: float) -> str:
+    return f"{category.verb} with {display_name} · {format_usd(usd)} ({category.title})"
+
+
+def candidate_title(decision: Decision, candidate: Candidate) -> str:
+    title = action_title(decision.category, candidate.display_name, candidate.cost.usd)
+    if not candidate.available:
+        title += f" — {candidate.setup_hint or 'provider not configured'}"
+    return title
+
+
+def inlay_label(short_name: str, usd: float) -> str:
+    return f"→ {short_name} · {format_usd(usd)}"
+
+
+def hover_markdown(decision: Decision, max_reasons: int = 3) -> str:
+    lines = [
+        f"**modelroute** → **{decision.display_name}** · {format_usd(decision.cost.usd)} "
+        f"(range ${decision.cost.low_usd:.4g}–${decision.cost.high_usd:.4g})",
+        "",
+        f"Category: `{decision.category.value}` (confidence {decision.confidence:.0%})",
+        "",
+    ]
+    lines += [f"- {reason}" for reason in decision.reasons[:max_reasons]]
+    alternatives = decision.alternatives()[:3]
+    if alternatives:
+        alts = ", ".join(f"{c.display_name} {format_usd(c.cost.usd)}" for c in alternatives)
+        lines += ["", f"Alternatives: {alts}"]
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Initialize, workspace folders, settings notifications and file events."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from modelroute.lsp.config import unwrap
+from modelroute.lsp.server import ModelrouteServer, uri_path
+from modelroute.lsp.state import SETTINGS_FILE, FileEventKind, WorkspaceState
+
+_KINDS: dict[int, FileEventKind] = {
+    types.FileChangeType.Created: "created",
+    types.FileChangeType.Changed: "changed",
+    types.FileChangeType.Deleted: "deleted",
+}
+
+
+def register(server: ModelrouteServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: ModelrouteServer, params: types.InitializeParams) -> None:
+        ls.config.init_options = unwrap(params.initialization_options)
+        from modelroute.lsp import inlay
+
+        text = params.capabilities.text_document
+        if text is not None and text.inlay_hint is not None:
+            inlay.register(ls)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: ModelrouteServer, params: types.InitializedParams) -> None:
+        ls.initialized = True
+        roots = [Path(p) for f in ls.workspace.folders.values() if (p := to_fs_path(f.uri))]
+        if not roots and ls.workspace.root_path:
+            roots = [Path(ls.workspace.root_path)]
+        for root in roots:
+            _add_root(ls, root)
+        await _register_dynamic(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: ModelrouteServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for removed in params.event.removed:
+            if (path := uri_path(removed.uri)) is not None:
+                ls.registry.remove_folder(path)
+        for added in params.event.added:
+            if (path := uri_path(added.uri)) is not None:
+                _add_root(ls, path)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(ls: ModelrouteServer, params: types.DidChangeConfigurationParams) -> None:
+        payload = unwrap(params.settings)
+        if payload is not None:
+            ls.config.pushed = payload
+        states = ls.registry.all()
+        await ls.config.pull(ls, states)
+        for state in states:
+            await ls.config.apply(ls, state)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def on_watched(ls: ModelrouteServer, params: types.DidChangeWatchedFilesParams) -> None:
+        grouped: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = defaultdict(list)
+        for change in params.changes:
+            path = uri_path(change.uri)
+            state = ls.registry.find(path.resolve()) if path is not None else None
+            if state is None or path is None:
+                continue
+            grouped[state].append((path.resolve().relative_to(state.root).as_posix(), _KINDS[change.type]))
+        for state, events in grouped.items():
+            await _file_events(ls, state, events)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: ModelrouteServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.target(params.text_document.uri)  # starts a state for a file outside every folder
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def on_save(ls: ModelrouteServer, params: types.DidSaveTextDocumentParams) -> None:
+        if ls.watching:
+            return  # the file watcher reports the same change
+        path = uri_path(params.text_document.uri)
+        state = ls.registry.find(path.resolve()) if path is not None else None
+        if state is not None and path is not None:
+            await _file_events(ls, state, [(path.resolve().relative_to(state.root).as_posix(), "changed")])
+
+
+def _add_root(ls: ModelrouteServer, root: Path) -> None:
+    state, created = ls.registry.add_folder(root)
+    if created:
+        ls.start_state(state)
+
+
+async def _file_events(
+    ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]
+) -> None:
+    await state.file_events(events)
+    if any(rel == SETTINGS_FILE for rel, _ in events):
+        await ls.config.apply(ls, state)
+
+
+async def _register_dynamic(ls: ModelrouteServer) -> None:
+    """Ask for file events and configuration changes where the client registers them dynamically."""
+    ws = ls.client_capabilities.workspace
+    registrations = []
+    if ws is not None and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration:
+        registrations.append(
+            types.Registration(
+                id=f"modelroute-files-{uuid.uuid4()}",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+                ),
+            )
+        )
+    if ws is not None and ws.did_change_configuration and ws.did_change_configuration.dynamic_registration:
+        registrations.append(
+            types.Registration(
+                id=f"modelroute-config-{uuid.uuid4()}",
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(section="modelroute"),
+            )
+        )
+    if not registrations:
+        return
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=registrations))
+    except Exception as exc:
+        ls.log(f"modelroute: dynamic registration refused: {exc}", types.MessageType.Warning)
+        return
+    ls.watching = any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in registrations)

@@ -1,0 +1,100 @@
+"""The pygls server object: shared state plus small helpers the feature modules use.
+
+Features live one per module (sync, config handlers, actions, commands, hover, inlay) and
+register themselves on a `ModelrouteServer` through their `register(server)` function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from modelroute import __version__
+from modelroute.lsp.config import ClientConfig
+from modelroute.lsp.documents import DirectiveIndex, Doc, open_doc, relative
+from modelroute.lsp.progress import work_done
+from modelroute.lsp.state import Registry, WorkspaceState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """An open (or on-disk) document and the workspace that owns it."""
+
+    doc: Doc
+    state: WorkspaceState
+    rel: str
+
+
+class ModelrouteServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "modelroute", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.registry = Registry()
+        self.directives = DirectiveIndex()
+        self.config = ClientConfig()
+        self.initialized = False
+        self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Run background work; keep a reference and log (never raise) its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("%s failed: %s", what, t.exception(), exc_info=t.exception())
+                self.log(f"modelroute: {what} failed: {t.exception()}", types.MessageType.Error)
+
+        task.add_done_callback(done)
+        return task
+
+    async def idle(self) -> None:
+        """Wait for background work (tests and benchmarks use it through a command)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
+        self.window_log_message(types.LogMessageParams(type=level, message=message))
+
+    def start_state(self, state: WorkspaceState, *, index: bool = True) -> None:
+        async def run() -> None:
+            await self.config.pull(self, [state])
+            resolved = await state.start(self.config.for_root(state.root) or {})
+            self.config.report(self, state, resolved)
+            if index and state.index:
+                async with work_done(self, "modelroute: indexing", message=state.root.name):
+                    await state.build_index()
+
+        self.spawn(run(), f"starting workspace {state.root}")
+
+    def target(self, uri: str) -> Target | None:
+        """Document, state and relative path for `uri`; None for URIs we cannot read."""
+        doc = open_doc(self.workspace, uri)
+        if doc is None:
+            return None
+        state, created = self.registry.for_path(doc.path.resolve())
+        if created:
+            self.start_state(state)
+        try:
+            rel = relative(doc.path, state.root)
+        except ValueError:
+            return None
+        return Target(doc=doc, state=state, rel=rel)
+
+
+def uri_path(uri: str) -> Path | None:
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None
