@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from modelroute.policy.errors import SettingsError
+from modelroute.policy.export import client_settings_from_vscode
 from modelroute.policy.loader import Layer, check, client_layer, dotted_key, read_toml
 from modelroute.policy.narrowing import narrow_client, narrow_workspace
 from modelroute.policy.schema import Settings
@@ -100,8 +101,6 @@ def _layers(
     if workspace_file is not None:
         out.append(("workspace", *read_toml(workspace_file)))
     if client:
-        from modelroute.policy.generate import client_settings_from_vscode
-
         out.append(("client", client_layer(client_settings_from_vscode(client)), []))
     return out
 

@@ -109,7 +109,10 @@ class ApprovalSettings(_Section):
 
 
 class SandboxSettings(_Section):
-    mode: SandboxMode = Field("workspace-write", description="'off' is honoured only from the user file.")
+    mode: SandboxMode = Field(
+        "workspace-write",
+        description="How far a command may write; 'off' is honoured only from the user file.",
+    )
     network: bool = Field(False, description="Allow network access inside the sandbox.")
     deny_read: list[str] = Field(default_factory=list, description="Extra paths hidden inside the sandbox.")
     timeout_s: float = Field(300.0, gt=0, description="Kill the command's process group after this long.")
@@ -146,7 +149,11 @@ class RunSettings(_Section):
 
 
 class Settings(_Section):
-    objective: Objective = Field("balanced", description="quality | balanced | cost")
+    objective: Objective = Field(
+        "balanced",
+        description="What routing favours: the strongest model (quality), value (balanced) or the "
+        "cheapest adequate model (cost).",
+    )
     budget: BudgetSettings = Field(
         default_factory=BudgetSettings, description="Spending limits in US dollars."
     )
