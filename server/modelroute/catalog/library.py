@@ -70,8 +70,7 @@ def _resolve_price(model: gp.ModelInfo, day: date) -> gp.ModelPrice:
     chosen = model.prices[0].prices
     for conditional in model.prices:
         constraint = conditional.constraint
-        peak_or_always = constraint is None or isinstance(constraint, gp.TimeOfDateConstraint)
-        if peak_or_always or constraint.active(noon):
+        if constraint is None or isinstance(constraint, gp.TimeOfDateConstraint) or constraint.active(noon):
             chosen = conditional.prices
     return chosen
 
