@@ -1,0 +1,373 @@
+"""The lexicon: weighted cues read from the instruction's wording.
+
+Each cue is a regular expression over normalised text with a weight per category (negative weights
+argue against a label) and a reason template a user can read; `{m}` is the matched text. Cues are
+matched against one of three windows: the lead clause (the imperative or question that opens the
+instruction), the head (first few thousand characters, where intent lives) or the body (the whole
+text up to a cap, scanned only for structure such as tracebacks and bug-report sections).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from modelroute.categories import Category
+
+M = Category.MULTI_FILE_REFACTOR
+S = Category.SHELL_AUTOMATION
+U = Category.UI_GREENFIELD
+R = Category.CODE_REVIEW
+D = Category.DEBUGGING
+Q = Category.QUICK_EDIT
+E = Category.EXPLAIN
+
+Window = Literal["lead", "head", "body"]
+# "@G" in a pattern: any character inside one sentence; a dot followed by a word character (a file
+# name such as utils.ts) does not end the sentence.
+_GAP = r"(?:[^.?!\n]|[.](?=\w))"
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    pattern: re.Pattern[str]
+    weights: dict[Category, float]
+    reason: str
+    window: Window = "head"
+
+
+def _cue(name: str, pattern: str, weights: dict[Category, float], reason: str,
+         window: Window = "head") -> Cue:
+    return Cue(name, re.compile(pattern.replace("@G", _GAP), re.MULTILINE), weights, reason, window)
+
+
+# Request framings stripped before reading the lead verb ("could you please review ...").
+POLITE = re.compile(
+    r"^(?:(?:hey|hi|hello|ok|okay|so|now|also|then|pls|please|kindly|quick one|task)[,:!]?\s+)*"
+    r"(?:(?:can|could|would|will) (?:you|u|we)(?: please| kindly)?\s+"
+    r"|i(?:'d| would) like (?:you )?to\s+|i (?:want|need) (?:you )?to\s+|help me(?: to)?\s+"
+    r"|let's\s+|let us\s+|your (?:task|job|goal) is to\s+|you (?:need|have|must) to\s+"
+    r"|we (?:need|want|have) to\s+|i need\s+|i want\s+)?(?:please\s+)?"
+)
+QUESTION_START = re.compile(
+    r"^(?:what|what's|whats|why|how|when|where|which|who|whose|is|are|does|do|did|can|could|should"
+    r"|would|will|has|have|isn't|aren't|doesn't|don't|am i|was|were)\b"
+)
+# An edit asked for next to a question ("why does X return None? fix it").
+EDIT_REQUEST = re.compile(
+    r"(?:^|[.?!;:\n]\s*|\band\s+|\bthen\s+|\bplease\s+|\bcan you\s+|\bcould you\s+)"
+    r"(?:fix|change|update|make it|rewrite|refactor|add|remove|implement|correct|patch|repair|resolve"
+    r"|write|create|build|set up|install|convert|rename|move)\b"
+)
+BACKEND_WORDS = re.compile(
+    r"\b(?:api|endpoint|backend|back-end|cli|command[- ]line|daemon|cron|microservice|rest|grpc"
+    r"|database|db|schema|script|server|service)\b"
+)
+
+_UI_NOUN = (
+    r"(?:landing page|home ?page|web ?page|web ?site|website|web ?app|single[- ]page app|page|screen"
+    r"|component|dashboard|form|modal|dialog|nav ?bar|navigation|menu|sidebar|side panel|header|footer"
+    r"|hero(?: section)?|layout|ui|user interface|interface|front-?end|widget|cards?|portfolio|blog"
+    r"|storefront|shop|store|checkout|login|sign-?up|signup|wizard|carousel|gallery|kanban|calendar"
+    r"|charts?|game|clone|view|theme|template|mock-?up|animation|timeline|player|app|application"
+    r"|editor|board|table|chat interface|profile|feed|slideshow|visuali[sz]ation|infographic|svg)"
+)
+_CREATE = (r"(?:build|create|design|make|develop|generate|code|implement|craft|mock ?up|prototype"
+           r"|scaffold|write|produce|put together|give me|want|need)")
+
+CUES: tuple[Cue, ...] = (
+    # --- debugging: failures, errors, traces, bug-report structure
+    _cue("traceback", r"traceback \(most recent call last\)|^\s+file \"[^\"]+\", line \d+",
+         {D: 4.0}, "contains a Python traceback", "body"),
+    _cue("stack_frames", r"^\s*at [\w$.<>\[\]/]+ ?\(?[^()\n]*:\d+(?::\d+)?\)?\s*$|^\s*#\d+ +0x[0-9a-f]+"
+         r"|goroutine \d+ \[|^\s+[\w./-]+\.(?:go|rs|java|kt|py|js|ts|rb|cs|cpp|c):\d+",
+         {D: 3.5}, "contains stack-trace frames", "body"),
+    _cue("exception_colon", r"\b(?:[a-z_][\w]*\.)*[a-z_]*(?:error|exception|panic|fault)\b:\s*\S",
+         {D: 3.0}, "names an error ('{m}')", "body"),
+    _cue("exception_name", r"\b(?:[a-z]+(?:error|exception)|segfault|sigsegv|sigabrt|sigkill|oomkilled"
+         r"|nullpointer|null pointer|nil pointer|undefined is not|cannot read propert(?:y|ies))\b",
+         {D: 2.5}, "mentions an exception ('{m}')"),
+    _cue("failure_words", r"\b(?:crash(?:es|ed|ing)?|broken|breaks|fails|failing|failed|failure|regression"
+         r"|panics?|panicked|segmentation fault|core dumped|stack overflow|out of memory|memory leak"
+         r"|leaks memory|deadlocks?|race condition|data race|infinite loop|hangs|hanging|freezes|frozen"
+         r"|times? out|timing out|errors? out|throws|blows up)\b",
+         {D: 2.5}, "describes a failure ('{m}')"),
+    _cue("bug_word", r"\b(?:bug|bugs|buggy|glitch|glitchy|problem|error|errors|exception|warning)\b",
+         {D: 1.0}, "mentions '{m}'"),
+    _cue("not_working", r"\b(?:doesn't|does not|don't|do not|isn't|is not|won't|will not|can't|cannot"
+         r"|can not|not|never|no longer|stopped|stops)\s+(?:\w+\s+)?(?:work|working|load|loading|render"
+         r"|rendering|compile|compiling|start|starting|run|running|return|returning|save|saving|update"
+         r"|updating|show|showing|display|displaying|connect|connecting|respond|responding|build|building"
+         r"|trigger|triggering|fire|firing|close|closing|open|opening|persist|found|recogni[sz]ed)\b",
+         {D: 2.5}, "says something does not work ('{m}')"),
+    _cue("wrong_result", r"\b(?:wrong|incorrect(?:ly)?|unexpected(?:ly)?|off by one|off-by-one"
+         r"|not as expected"
+         r"|inconsistent|corrupt(?:ed|s)?|garbled|duplicated? rows|dropping rows|drops rows|missing rows"
+         r"|returns? (?:none|null|undefined|nil|nan|empty|an empty|zero|0|false|the wrong)"
+         r"|(?:is|are|gets?|becomes?) (?:none|null|undefined|nil|nan))\b",
+         {D: 2.0}, "reports a wrong result ('{m}')"),
+    _cue("report_sections", r"\b(?:expected (?:behaviou?r|result|output|outcome)|actual (?:behaviou?r|result"
+         r"|output|outcome)|steps to reproduce|to reproduce|repro(?:duction)? steps|minimal reproduc\w*"
+         r"|describe the bug|bug report|current behaviou?r|observed behaviou?r|error log|stack ?trace"
+         r"|error message)\b",
+         {D: 3.0}, "reads like a bug report ('{m}')", "body"),
+    _cue("fix_request", r"\b(?:fix|fixes|fixing|repair|resolve|patch)\b(?!\s+(?:the\s+|a\s+|this\s+|any\s+)?"
+         r"(?:typos?|spelling|indentation|formatting|format|lint|import order|imports|naming|wording))",
+         {D: 2.5}, "asks to fix something ('{m}')"),
+    _cue("debug_verbs", r"\b(?:debug|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
+         r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
+         r"|what(?:'s| is) causing)\b",
+         {D: 3.0}, "asks to find a cause ('{m}')"),
+    _cue("failing_tests", r"\b(?:failing|failed|broken|flaky|red) (?:unit )?(?:tests?|specs?|build|ci"
+         r"|pipeline"
+         r"|job|check)s?\b|\btests? (?:fail|fails|failing|are failing|is failing|broke)\b",
+         {D: 2.5}, "a failing test or build ('{m}')"),
+    _cue("exit_code", r"\b(?:exit(?:ed)? (?:code|status) [1-9]\d*|non-zero exit|returned non-zero|exit code"
+         r" [1-9]|status code 5\d\d|http 5\d\d|500 internal server error)\b",
+         {D: 2.0}, "a failing exit status ('{m}')"),
+    _cue("i_get_error", r"\b(?:i(?:'m| am) getting|i get|i got|i see|i'm seeing|we get|we see|gives me|shows)"
+         r" (?:an? |the |this |following )?(?:error|exception|crash|warning|stack ?trace|traceback|segfault"
+         r"|panic|blank|nothing|404|500)",
+         {D: 2.5}, "reports getting an error"),
+    _cue("flaky", r"\b(?:sometimes|intermittent(?:ly)?|flaky|randomly|occasionally|under load|only on"
+         r"|only in production|used to work|stopped working|after upgrading|after updating|since upgrading"
+         r"|since version|worked in)\b",
+         {D: 1.5}, "intermittent or regressed behaviour ('{m}')"),
+    _cue("versions", r"^\s*[-*]?\s*(?:version|os|python|node|browser|platform|environment|package version"
+         r"|operating system|\w+ version)\s*[:=]\s*\S",
+         {D: 1.5}, "lists environment versions, as a bug report does", "body"),
+    _cue("typo_fix", r"\bfix(?:ing)? (?:the |a |this |any |all )?(?:typos?|spelling|indentation|formatting"
+         r"|wording)\b",
+         {Q: 3.0, D: -2.0}, "a cosmetic fix ('{m}')"),
+    # --- shell automation: terminal, build, CI, containers, servers, scheduling
+    _cue("script_request", r"\b(?:write|create|make|give me|need|want|add|put together|generate)\b@G{0,40}"
+         r"\b(?:script|one-liner|cron ?job|crontab entry|alias|systemd unit|service file|hook)\b",
+         {S: 3.5}, "asks for a script or job ('{m}')"),
+    _cue("shell_words", r"\b(?:bash|zsh|fish shell|shell|powershell|terminal|command[- ]line|one-liner"
+         r"|shell script|script)\b",
+         {S: 2.0}, "shell or terminal wording ('{m}')"),
+    _cue("scheduling", r"\b(?:cron(?:tab)?|cron ?jobs?|systemd|systemctl|launchd|supervisord?|daemon"
+         r"|every (?:night|day|morning|hour|minute|week|month|\d+ (?:minutes|hours|seconds|days))"
+         r"|nightly|hourly|daily|weekly|older than \d+\s*(?:days|hours|weeks|minutes)|logrotate)\b",
+         {S: 3.0}, "scheduling or system services ('{m}')"),
+    _cue("containers", r"\b(?:docker(?:file)?|docker-compose|docker compose|compose file|containers?"
+         r"|containeri[sz]e|dockeri[sz]e|kubernetes|k8s|kubectl|helm|podman|multi-stage|base image"
+         r"|docker image|container image|image size|registry)\b",
+         {S: 3.0}, "containers ('{m}')"),
+    _cue("build_tools", r"\b(?:makefile|make target|make targets|cmake|autotools|configure script|gcc|clang"
+         r"|g\+\+|compile|compiles|compiling|compiler|linker|build from source|from source|cargo build"
+         r"|go build|mvn|maven|gradle|bazel|msbuild|ninja|webpack config|vite config|build step"
+         r"|build system)\b",
+         {S: 2.5}, "build tooling ('{m}')"),
+    _cue("target", r"\b(?:target|targets|recipe|phony)\b", {S: 1.0}, "mentions a build target"),
+    _cue("ci", r"\b(?:ci|ci/cd|cicd|continuous integration|github actions?|gitlab[- ]ci|jenkins(?:file)?"
+         r"|circleci|travis|azure pipelines|buildkite|build matrix|workflow file|pre-commit|git hooks?)\b",
+         {S: 3.0}, "CI/CD ('{m}')"),
+    _cue("pipeline", r"\b(?:pipeline|workflow|matrix|job|jobs|runner|artifacts?|caches? (?:pip|npm|deps"
+         r"|dependencies))\b", {S: 1.0}, "pipeline wording ('{m}')"),
+    _cue("servers", r"\b(?:nginx|apache2?|httpd|caddy|haproxy|traefik|reverse proxy|load balancer|ssl|tls"
+         r"|https certificate|certbot|let's encrypt|letsencrypt|firewall|iptables|ufw|dns|ssh|sshd|rsync"
+         r"|scp|sftp|ftp server|samba|nfs|vpn|wireguard|openvpn|redis server|postgres server"
+         r"|mysql server|web server|mail server|smtp server|git server|ssh keys?)\b",
+         {S: 3.0}, "server set-up ('{m}')"),
+    _cue("packages", r"\b(?:apt(?:-get)?|yum|dnf|apk add|brew|homebrew|pacman|pip install|pipx|npm install"
+         r"|yarn add|pnpm add|conda|virtualenv|venv|pyenv|nvm|rustup|package manager|dependencies installed"
+         r"|install(?:ed|ing|s)?)\b",
+         {S: 2.5}, "installing software ('{m}')"),
+    _cue("sysadmin_verbs", r"\b(?:set ?up|setup|configure|provision|deploy(?:s|ed|ing|ment)?|host|schedule"
+         r"|automate|mount|partition|restart|reboot|start up|spin up|tear down|migrate the server)\b",
+         {S: 2.0}, "system set-up wording ('{m}')"),
+    _cue("env", r"\b(?:environment variables?|env vars?|\$path|path variable|\.bashrc|\.zshrc|\.profile"
+         r"|dotfiles?|shebang|stdin|stdout|stderr|exit code|pipe (?:it|the output)|redirect)\b",
+         {S: 2.5}, "shell environment ('{m}')"),
+    _cue("permissions", r"\b(?:chmod|chown|sudo|sudoers|non-root|root user|run as root|user and group"
+         r"|file permissions|ulimit|selinux|apparmor)\b",
+         {S: 2.5}, "system permissions ('{m}')"),
+    _cue("unix_tools", r"\b(?:grep|sed|awk|xargs|jq|curl|wget|tar|gzip|gunzip|unzip|bzip2|zstd|nohup|tmux"
+         r"|pkill|lsof|netstat|htop|journalctl|dmesg|find \. |ps aux|df -h|du -sh|tail -f|ffmpeg"
+         r"|imagemagick|openssl|git bisect|git rebase|git submodule|git lfs)\b",
+         {S: 3.0}, "Unix tools ('{m}')"),
+    _cue("system_paths", r"(?<![\w.])(?:/etc|/var|/usr|/opt|/tmp|/home|/srv|/root|/mnt|/app|/data|/dev|~)"
+         r"/[\w.*-]",
+         {S: 2.5}, "system paths ('{m}')"),
+    _cue("infra", r"\b(?:terraform|ansible|vagrant|cloudformation|pulumi|ec2|s3 bucket|aws cli|gcloud"
+         r"|azure cli"
+         r"|vm|virtual machine|raspberry pi|vps|droplet|cluster|node pool|heroku|fly\.io|vercel deploy"
+         r"|netlify deploy)\b",
+         {S: 2.5}, "infrastructure ('{m}')"),
+    _cue("ports", r"\bport \d{2,5}\b|\blisten(?:s|ing)? on\b|\blocalhost:\d+|\b0\.0\.0\.0\b",
+         {S: 1.5}, "network ports ('{m}')"),
+    _cue("services", r"\b(?:start|stop|restart|reload|enable|run)s? (?:the )?(?:service|server|daemon"
+         r"|container|process|worker|agent)\b",
+         {S: 2.5}, "service control ('{m}')"),
+    _cue("backups_logs", r"\b(?:pg_dump|pg_restore|mysqldump|database dump|dumps|backups?|restore|log files?"
+         r"|logs|disk space|disk usage|free space|space (?:was )?saved|archive|rotate)\b",
+         {S: 2.0}, "files, logs or backups ('{m}')"),
+    _cue("run_tools", r"\b(?:runs?|running|execute|invoke)s? (?:the )?(?:tests?|test suite|linters?|ruff|mypy"
+         r"|eslint|pytest|npm|make|tox|nox|benchmarks?)\b",
+         {S: 1.5}, "runs tools ('{m}')"),
+    # --- ui greenfield: creating interfaces, visual design
+    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?\b" + _UI_NOUN + r"\b",
+         {U: 3.5}, "asks to create a UI ('{m}')"),
+    _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+)?"
+         r"(?:page|screen|view|component|dashboard|app|site|website|layout|landing page|ui|modal|widget"
+         r"|form|game)\b",
+         {U: 2.5}, "a new interface ('{m}')"),
+    _cue("clone", r"\b[a-z0-9]+ clone\b|\bclone of\b|\blike (?:spotify|netflix|airbnb|twitter|instagram"
+         r"|youtube|trello|notion|slack|uber)\b",
+         {U: 3.0}, "a clone of a known product ('{m}')"),
+    _cue("visual", r"\b(?:responsive|mobile[- ]friendly|mobile-first|sleek|beautiful|elegant|minimalist"
+         r"|minimal design|clean design|stylish|animated|animations?|transitions|hover effects?|gradients?"
+         r"|glassmorphism|neumorphism|dark mode|light mode|color scheme|colou?r palette|palette|typography"
+         r"|fonts?|tailwind|css|scss|bootstrap|material ui|mui|shadcn|chakra|styled-components|figma"
+         r"|pixel|look and feel|look (?:warm|modern|nice|good|great|clean|professional)|modern|aesthetic"
+         r"|visually|eye-catching|polished|parallax|hero image|background image)\b",
+         {U: 2.0}, "visual design wording ('{m}')"),
+    _cue("ui_elements", r"\b(?:drag and drop|drag-and-drop|buttons?|dropdowns?|tabs|tooltips?|sliders?"
+         r"|progress bar|input fields?|checkbox(?:es)?|search bar|infinite scroll|pagination|avatars?"
+         r"|icons?|navbar|sidebar|modal|toast|spinner|accordion|stepper|toggle|switch|cards|grid|hero"
+         r"|contact form|sign-?up form|login form|landing|ui|ux)\b",
+         {U: 1.5}, "UI elements ('{m}')"),
+    _cue("frontend_tech", r"\b(?:html|html5|jsx|tsx|react|vue|svelte|angular|next\.?js|nuxt|solidjs|flutter"
+         r"|swiftui|jetpack compose|canvas|svg|three\.js|p5\.js|webgl|d3|chart\.js|recharts|framer motion"
+         r"|single html file)\b",
+         {U: 1.5}, "front-end technology ('{m}')"),
+    _cue("from_scratch", r"\b(?:from scratch|greenfield|empty page|blank page|starter page)\b",
+         {U: 1.5}, "built from nothing ('{m}')"),
+    # --- code review: judge, report, no edits
+    _cue("review_verbs", r"\b(?:review|code review|audit|critique|critici[sz]e|assess|evaluate|vet"
+         r"|sanity[- ]check|double[- ]check|proofread|grade|rate)\b",
+         {R: 3.5}, "asks for a review ('{m}')"),
+    _cue("look_over", r"\b(?:look|go|read|glance) (?:over|through)\b|\btake a look at\b|\bhave a look\b"
+         r"|\bcheck (?:this|my|the|these|over)\b",
+         {R: 2.0}, "asks to look the code over ('{m}')"),
+    _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
+         r"|lgtm|comments on|suggestions? for improvement|red flags?)\b",
+         {R: 3.0}, "asks for feedback ('{m}')"),
+    _cue("list_problems", r"\b(?:point out|spot|flag|identify|list|find|catch|report|highlight|enumerate"
+         r"|any)\b@G{0,40}?\b(?:problems|issues|bugs|mistakes|code smells?|smells|vulnerabilit(?:y|ies)"
+         r"|flaws|risks|concerns|anti-?patterns|weaknesses|edge cases|pitfalls|gotchas|security holes)\b",
+         {R: 3.5}, "asks to list problems ('{m}')"),
+    _cue("judgement", r"\b(?:is|are|does|do)\s+(?:this|these|it|my|the|our|that)\b[^?.!\n]{0,50}?\b(?:safe"
+         r"|thread-?safe|secure|correct|right|ok|okay|fine|good|idiomatic|efficient|performant|readable"
+         r"|clean|maintainable|production[- ]ready|robust|vulnerable|reasonable|acceptable|sound"
+         r"|well[- ]written|well[- ]designed|follow best practices)\b",
+         {R: 3.0, E: -1.0}, "asks for a judgement ('{m}')"),
+    _cue("improve", r"\b(?:anything wrong|what'?s wrong with (?:this|my) (?:code|approach|design)"
+         r"|could be improved|can be improved|what would you (?:change|improve)|how can i improve"
+         r"|better way to write|is there a better|good practice|best practices?|code quality|readability"
+         r"|naming|style issues)\b",
+         {R: 2.0}, "asks how good the code is ('{m}')"),
+    _cue("diff_words", r"\b(?:diff|pr|pull request|merge request|patch|my changes|this change|these changes"
+         r"|the changes|changeset|this commit|my commit|before (?:i|we) (?:merge|push|commit|ship|submit"
+         r"|ask|send))\b",
+         {R: 2.0}, "refers to a change set ('{m}')"),
+    _cue("security_review", r"\b(?:security (?:problems|issues|holes|review|audit|flaws)"
+         r"|vulnerabilit(?:y|ies)"
+         r"|sql injection|xss|csrf|owasp|secrets? (?:leak|exposed))\b",
+         {R: 2.0}, "security assessment ('{m}')"),
+    _cue("no_edit", r"\b(?:don'?t|do not|no need to|without|never)\s+(?:\w+\s+)?(?:change|changing|modify"
+         r"|modifying|edit|editing|touch|touching|rewrite|rewriting|fix|fixing|apply|applying)\b"
+         r"(?!\s+(?:the\s+|its\s+|any\s+)?(?:behaviou?r|functionality|semantics|public api|api|output|logic"
+         r"|results?|interface))|\bno (?:code )?(?:edits|changes)\b|\bjust (?:list|tell|report|comment"
+         r"|point|flag|explain|describe|answer)\b|\bonly (?:list|report|comment|flag|describe)\b",
+         {R: 2.5, E: 1.5, Q: -1.5, M: -1.5, D: -1.5, U: -1.5, S: -1.0}, "asks for no changes ('{m}')"),
+    # --- multi-file refactor: restructure across files, keep behaviour
+    _cue("refactor", r"\b(?:refactor|refactoring|refactored|re-architect|rearchitect)\b",
+         {M: 3.0}, "asks to refactor ('{m}')"),
+    _cue("rename_to", r"\brename\b@G{0,60}?\bto\b", {M: 2.5}, "a rename ('{m}')"),
+    _cue("cross_file", r"\b(?:everywhere|across (?:the |all |every |multiple |several |our )?(?:code ?base"
+         r"|project|repo(?:sitory)?|files|modules|packages|services|app|application|components|layers)"
+         r"|throughout (?:the )?(?:code ?base|project|app|repo)|every (?:file|module|caller|call site|usage"
+         r"|place|occurrence|component|service|endpoint)|all (?:the )?(?:files|modules|callers|call sites"
+         r"|usages|occurrences|references|imports|places|components|services|endpoints|handlers"
+         r"|controllers|packages|tests that use)|project-wide|codebase-wide|repo-wide|whole (?:code ?base"
+         r"|project|repo)|entire (?:code ?base|project|repo|app)|multiple files|several files)\b",
+         {M: 3.0}, "cross-file scope ('{m}')"),
+    _cue("move", r"\b(?:move|moving|relocate)\b@G{0,50}?\b(?:into|to|out of|from)\b@G{0,40}?"
+         r"(?:\b(?:module|file|package|folder|directory|class|service|layer|namespace|crate|library)\b"
+         r"|\.(?:py|ts|tsx|js|jsx|go|rs|java|rb|cs|kt|swift|php)\b)",
+         {M: 3.0}, "moves code between files ('{m}')"),
+    _cue("extract", r"\b(?:extract|pull out|factor out|break out|separate)\b@G{0,50}?\b(?:into|to|as)\b"
+         r"@G{0,30}?\b(?:modules?|files?|packages?|classe?s?|services?|library|libraries|components?"
+         r"|hooks?|base class|interfaces?|layers?|crates?|microservices?)\b",
+         {M: 3.0}, "extracts code into its own unit ('{m}')"),
+    _cue("split", r"\bsplit\b@G{0,50}?\b(?:into|across|by)\b", {M: 3.0}, "splits code up ('{m}')"),
+    _cue("abstraction", r"\b(?:introduce|add|create|define|extract)\b@G{0,30}?\b(?:interface|abstraction"
+         r"|abstract (?:base )?class|base class|protocol|trait|facade|adapter|repository pattern"
+         r"|dependency injection|service layer|strategy pattern|factory)\b",
+         {M: 3.0}, "introduces an abstraction ('{m}')"),
+    _cue("restructure", r"\b(?:decouple|restructure|reorgani[sz]e|modulari[sz]e|consolidate|deduplicate"
+         r"|dry (?:it |this )?up|untangle|layered architecture|clean architecture|hexagonal|circular"
+         r" (?:imports?|dependenc\w+)|dependency injection|inject (?:the )?dependenc\w+|monolith"
+         r"|stop depending on|depend on an? interface|tightly coupled|god class|separation of concerns"
+         r"|single responsibility|by concern|shared (?:module|package|library))\b",
+         {M: 3.0}, "restructures the design ('{m}')"),
+    _cue("migrate", r"\b(?:migrate|port|convert|switch|move)\b@G{0,50}?\bfrom\b@G{0,40}?\bto\b",
+         {M: 1.5}, "a migration ('{m}')"),
+    _cue("replace_all", r"\b(?:replace|update|change|convert|rename)\b@G{0,40}?\b(?:all|each|every)\b",
+         {M: 2.0}, "changes every occurrence ('{m}')"),
+    _cue("callers", r"\b(?:callers?|call sites?|usages|imports|importers|dependents|references|signature)\b",
+         {M: 1.5}, "touches callers ('{m}')"),
+    _cue("keep_behaviour", r"\b(?:without changing (?:the |its |any )?(?:behaviou?r|functionality|semantics"
+         r"|public api|api|output|logic)|behaviou?r[- ]preserving|no functional changes?|keep (?:the )?"
+         r"(?:behaviou?r|api) (?:the same|identical|unchanged))\b",
+         {M: 2.5}, "keeps behaviour ('{m}')"),
+    # --- quick edit: small local changes
+    _cue("add_small", r"\b(?:add|write|generate|include|put|insert)\b@G{0,30}?\b(?:docstrings?"
+         r"|doc ?comments?|jsdoc|javadoc|comments?|type hints?|type annotations?|annotations?|types|typing"
+         r"|logging|log (?:line|statement|message)s?|a log|print statements?|default (?:value|argument)s?"
+         r"|(?:optional |keyword |new |extra )?(?:parameter|param|argument|arg|field|property|attribute"
+         r"|flag|kwarg)s?|assertions?|guard clauses?|null checks?|(?:input )?validation|return types?"
+         r"|constants?|enum (?:value|member)s?|test cases?|unit tests?|a test|tests for|error handling"
+         r"|try[/ ]except|try/catch|retry|timeout|caching|memoi[sz]ation|a check|an? (?:if|else) branch)\b",
+         {Q: 3.0}, "a small additive change ('{m}')"),
+    _cue("small_function", r"\b(?:write|add|implement|create|make|code)\b@G{0,25}?\b(?:an? |the )?"
+         r"(?:small |simple |quick |little |helper |utility |pure |tiny )?(?:function|method|helper|util"
+         r"|utility|lambda|getter|setter|property|regex|regular expression|class method|decorator"
+         r"|comparator|validator|predicate)\b",
+         {Q: 2.5}, "asks for a small function ('{m}')"),
+    _cue("local_rewrite", r"\b(?:turn|convert|rewrite|change|make|replace|use)\b@G{0,30}?\b(?:loop"
+         r"|list comprehension|comprehension|f-?strings?|ternary|switch statement|match statement"
+         r"|map|filter|reduce|async|await|arrow functions?|const|dataclass|enum|generator|one line"
+         r"|early returns?|guard clause|pathlib|with statement|context manager|string formatting)\b",
+         {Q: 2.5}, "a local rewrite ('{m}')"),
+    _cue("tidy", r"\b(?:simplify|tidy(?: up)?|clean (?:this |it |that |the code |things )?up|cleanup|clean-up"
+         r"|make (?:this|it) (?:cleaner|shorter|more readable|more pythonic|more idiomatic|idiomatic"
+         r"|pythonic|concise|faster|clearer|simpler)|reformat|prettify|sort (?:the )?imports|remove unused"
+         r"|dead code|unused imports?|unused variables?|inline|shorten|polish)\b",
+         {Q: 2.5}, "a tidy-up ('{m}')"),
+    _cue("local_scope", r"\b(?:this|the|that|these) (?:function|method|loop|line|lines|block|snippet"
+         r"|expression|condition|selection|selected code|variable|constructor|regex|query|statement"
+         r"|if statement|call|return value|string|constant|docstring|comment)\b",
+         {Q: 1.0}, "local scope ('{m}')"),
+    _cue("tweak_value", r"\b(?:increase|decrease|bump|raise|lower|change|set|update|make)\b@G{0,30}?"
+         r"\b(?:timeout|limit|default|threshold|retries|retry count|max\w*|min\w*|size|value|to \d+"
+         r"|optional|configurable|private|public|static|immutable|nullable|generic|case-insensitive"
+         r"|case insensitive)\b",
+         {Q: 2.0}, "tweaks a value or signature ('{m}')"),
+    _cue("plot", r"\b(?:plot|histogram|scatter ?plot|bar chart|line plot|heatmap|visuali[sz]e|pivot|groupby"
+         r"|group by|dataframe|data frame|pandas|matplotlib|seaborn|column|columns)\b",
+         {Q: 1.5}, "a data-analysis step ('{m}')"),
+    _cue("rename_local", r"\brename (?:this |the )?(?:variable|var|local|parameter|argument|field)\b",
+         {Q: 2.5, M: -1.5}, "a local rename ('{m}')"),
+    # --- explain: questions and requests for words
+    _cue("explain_verbs", r"\b(?:explain|explanation|walk me through|help me understand|eli5"
+         r"|break (?:it|this)"
+         r" down|what does [^?.!\n]{0,60}?(?:do|mean|return|accept|reject)|how does [^?.!\n]{0,60}?"
+         r"(?:work|get|happen|handle|decide)|what(?:'s| is) the (?:difference|point|purpose|meaning|role|use"
+         r"|best way)|differences? between|what happens (?:if|when)|what are the (?:pros|cons|tradeoffs"
+         r"|trade-offs|differences|benefits)|pros and cons|trade-?offs|in (?:plain|simple) (?:english|terms"
+         r"|words)|tell me (?:about|how|why|what)|i don'?t understand|confused about"
+         r"|summari[sz]e|describe)\b",
+         {E: 3.0}, "asks for an explanation ('{m}')"),
+    _cue("why_question", r"^(?:why|how come)\b", {E: 1.5}, "asks why ('{m}')", "lead"),
+    _cue("how_to", r"^(?:how (?:do|can|should|would|could) (?:i|you|we|one)|how to|what(?:'s| is) the"
+         r" (?:best|right|correct|proper|idiomatic) way|is (?:it|there) (?:possible|a way)|best way to)\b",
+         {E: 2.0}, "asks how to do something ('{m}')", "lead"),
+    _cue("concept", r"\b(?:concept|idea behind|under the hood|intuition|theory|semantics|meaning of"
+         r"|when should i|should i use|vs\.?|versus|better than|recommended)\b",
+         {E: 1.5}, "a conceptual question ('{m}')"),
+)

@@ -1,0 +1,43 @@
+"""Text helpers shared by the cue matcher and the learned model: normalising, windows, tokens."""
+
+from __future__ import annotations
+
+import re
+
+HEAD_CHARS = 3000  # intent lives at the start; long bug reports are read in full only for structure
+BODY_CHARS = 20000  # cap for structure scans (tracebacks, report sections) so huge inputs stay fast
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                         "\u2014": "-", "\u00a0": " "})
+_TOKEN = re.compile(r"[a-z][a-z0-9_']*")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "ed", "es", "er", "ly", "s")
+
+
+def normalize(text: str, limit: int) -> str:
+    """Lower-case, straight quotes, no control characters, at most `limit` characters."""
+    cut = text[:limit]
+    return _CONTROL.sub(" ", cut.translate(_QUOTES)).lower()
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough to merge 'crashes', 'crashed' and 'crashing'."""
+    word = word.strip("'")
+    if word.endswith("n't"):
+        return "not"
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Stemmed word tokens of already normalised text."""
+    return [stem(t) for t in _TOKEN.findall(text)]
+
+
+def first_sentence(text: str) -> str:
+    """The lead clause: up to the first sentence end or line break, at most 300 characters."""
+    stripped = text.lstrip(" \t\n#>*-`")
+    match = re.search(r"[.?!\n](?:\s|$)|\n", stripped[:300])
+    return stripped[: match.end()] if match else stripped[:300]
