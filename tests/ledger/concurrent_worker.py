@@ -13,8 +13,9 @@ import threading
 from pathlib import Path
 
 from modelroute.categories import Category
+from modelroute.cost.actual import Usage
 from modelroute.cost.model import CostEstimate, TokenEstimate
-from modelroute.ledger import BudgetExceeded, Ledger, RunStart, RunUsage
+from modelroute.ledger import BudgetExceeded, Ledger, RunStart
 from modelroute.policy.schema import BudgetSettings
 
 RESERVE_USD = 0.07
@@ -48,7 +49,7 @@ def worker(
                     ledger.abandon(reservation, "cancelled")
                 else:
                     actual = rng.uniform(0.0, RESERVE_USD)
-                    ledger.settle(reservation, RunUsage(output_tokens=300), actual, "applied")
+                    ledger.settle(reservation, Usage(output_tokens=300), actual, "applied")
 
 
 def main(argv: list[str]) -> None:

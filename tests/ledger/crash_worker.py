@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 from modelroute.categories import Category
+from modelroute.cost.actual import Usage
 from modelroute.cost.model import CostEstimate, TokenEstimate
-from modelroute.ledger import Ledger, RunStart, RunUsage
+from modelroute.ledger import Ledger, RunStart
 from modelroute.policy.schema import BudgetSettings
 
 CAPS = BudgetSettings(daily_usd=100.0, monthly_usd=1000.0)
@@ -33,7 +34,7 @@ def main(path: Path, mode: str) -> None:
     ledger = Ledger(path)
     for i in range(3):
         reservation = ledger.reserve(start(), CAPS)
-        ledger.settle(reservation, RunUsage(output_tokens=40 + i), 0.01 * (i + 1), "answered")
+        ledger.settle(reservation, Usage(output_tokens=40 + i), 0.01 * (i + 1), "answered")
     seen_insert = False
 
     def interfere(statement: str) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.ledger import Ledger, RunUsage
+from modelroute.cost.actual import Usage
+from modelroute.ledger import Ledger
 
 from . import crash_worker
 from .helpers import budgets, run
@@ -41,7 +42,7 @@ def test_killed_mid_write_leaves_earlier_rows_and_no_lock(ledger_path: Path, mod
         assert ledger._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         _assert_three_answered(ledger)
         reservation = ledger.reserve(run(), budgets())  # no lock left behind
-        ledger.settle(reservation, RunUsage(), 0.05, "applied")
+        ledger.settle(reservation, Usage(), 0.05, "applied")
         assert len(ledger.runs()) == 4
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from modelroute.categories import Category
+from modelroute.cost.actual import Usage
 from modelroute.ledger import (
     BudgetExceeded,
     Ledger,
     LedgerError,
-    RunUsage,
     data_dir,
     default_ledger_path,
 )
@@ -35,7 +35,7 @@ def test_opens_in_wal_mode_with_a_schema_version(ledger: Ledger, ledger_path: Pa
 def test_reopening_keeps_rows_and_does_not_remigrate(ledger_path: Path) -> None:
     with Ledger(ledger_path) as first:
         reservation = first.reserve(run(0.2), budgets(), now=NOW)
-        first.settle(reservation, RunUsage(input_tokens=10, output_tokens=20), 0.15, "applied", now=NOW)
+        first.settle(reservation, Usage(input_tokens=10, output_tokens=20), 0.15, "applied", now=NOW)
     with Ledger(ledger_path) as second:
         (record,) = second.runs()
         assert record.outcome == "applied" and record.act_usd == 0.15
@@ -72,7 +72,7 @@ def test_row_has_estimate_and_actual(ledger: Ledger) -> None:
     start = run(0.30, high=0.45, category=Category.DEBUGGING, output=800)
     reservation = ledger.reserve(start, budgets(), now=NOW)
     assert reservation.reserved_usd == 0.45
-    usage = RunUsage(
+    usage = Usage(
         input_tokens=2100, output_tokens=900, cache_read_tokens=50, cache_write_tokens=7, reasoning_tokens=300
     )
     record = ledger.settle(reservation, usage, 0.33, "applied", 4200, now=NOW + timedelta(seconds=5))
@@ -103,7 +103,7 @@ def test_settle_releases_the_reservation_and_charges_actual(ledger: Ledger) -> N
     caps = budgets(daily=1.0)
     reservation = ledger.reserve(run(0.4, high=0.6), caps, now=NOW)
     assert ledger.committed("day", NOW).reserved_usd == pytest.approx(0.6)
-    ledger.settle(reservation, RunUsage(output_tokens=10), 0.25, "answered", now=NOW)
+    ledger.settle(reservation, Usage(output_tokens=10), 0.25, "answered", now=NOW)
     day = ledger.committed("day", NOW)
     assert (day.spent_usd, day.reserved_usd) == (pytest.approx(0.25), 0.0)
     assert ledger.spent("day", NOW) == pytest.approx(0.25)
@@ -130,7 +130,7 @@ def test_monthly_cap_counts_earlier_days(ledger: Ledger) -> None:
     for day in range(1, 4):
         moment = NOW.replace(day=day)
         reservation = ledger.reserve(run(1.5, high=2.0), caps, now=moment)
-        ledger.settle(reservation, RunUsage(), 1.9, "applied", now=moment)
+        ledger.settle(reservation, Usage(), 1.9, "applied", now=moment)
     with pytest.raises(BudgetExceeded) as refused:
         ledger.reserve(run(0.5, high=0.6), caps, now=NOW.replace(day=4))
     assert refused.value.scope == "monthly" and refused.value.spent_usd == pytest.approx(5.7)
@@ -140,7 +140,7 @@ def test_monthly_cap_counts_earlier_days(ledger: Ledger) -> None:
 def test_overrun_is_recorded_and_blocks_later_runs(ledger: Ledger) -> None:
     caps = budgets(daily=1.0)
     reservation = ledger.reserve(run(0.4, high=0.5), caps, now=NOW)
-    ledger.settle(reservation, RunUsage(output_tokens=9000), 1.2, "applied", now=NOW)
+    ledger.settle(reservation, Usage(output_tokens=9000), 1.2, "applied", now=NOW)
     assert ledger.spent("day", NOW) == pytest.approx(1.2)
     with pytest.raises(BudgetExceeded):
         ledger.reserve(run(0.0, high=0.01), caps, now=NOW)
@@ -156,18 +156,18 @@ def test_extend_checks_the_cap_and_keeps_the_old_hold_on_refusal(ledger: Ledger)
     with pytest.raises(BudgetExceeded):
         ledger.extend(bigger, 0.3, caps)
     assert ledger.committed("day", NOW).reserved_usd == pytest.approx(0.8)
-    ledger.settle(bigger, RunUsage(), 0.7, "applied", now=NOW)
+    ledger.settle(bigger, Usage(), 0.7, "applied", now=NOW)
     with pytest.raises(LedgerError, match="not in progress"):
         ledger.extend(bigger, 0.1, caps)
 
 
 def test_a_run_finishes_once(ledger: Ledger) -> None:
     reservation = ledger.reserve(run(), budgets(), now=NOW)
-    ledger.settle(reservation, RunUsage(), 0.1, "applied", now=NOW)
+    ledger.settle(reservation, Usage(), 0.1, "applied", now=NOW)
     with pytest.raises(LedgerError, match="not in progress"):
         ledger.abandon(reservation, "error", "late failure", now=NOW)
     with pytest.raises(ValueError, match="cannot end"):
-        ledger.settle(reservation, RunUsage(), 0.1, "pending", now=NOW)  # type: ignore[arg-type]
+        ledger.settle(reservation, Usage(), 0.1, "pending", now=NOW)  # type: ignore[arg-type]
 
 
 def test_abandon_with_partial_usage(ledger: Ledger) -> None:
@@ -176,7 +176,7 @@ def test_abandon_with_partial_usage(ledger: Ledger) -> None:
         reservation,
         "error",
         "stream cut after 120 tokens",
-        usage=RunUsage(input_tokens=2000, output_tokens=120),
+        usage=Usage(input_tokens=2000, output_tokens=120),
         actual_usd=0.02,
         now=NOW,
     )
@@ -211,7 +211,7 @@ def test_stale_runs_of_dead_processes_are_released_on_open(ledger_path: Path) ->
         # Our own process is alive: only the orphan age limit releases its run.
         assert second.release_stale(now=hour_ago + timedelta(hours=25)) == [mine.run_id]
         # A late settle still records what the interrupted run really cost.
-        late = second.settle(crashed, RunUsage(output_tokens=5), 0.05, "applied", now=hour_ago)
+        late = second.settle(crashed, Usage(output_tokens=5), 0.05, "applied", now=hour_ago)
         assert late.outcome == "applied" and late.charged_usd == 0.05
 
 
@@ -228,7 +228,7 @@ def test_young_stale_runs_are_left_alone(ledger: Ledger) -> None:
 def test_status_keys(ledger: Ledger) -> None:
     caps = budgets(daily=3.0, monthly=30.0)
     reservation = ledger.reserve(run(0.5, high=1.0), caps, now=NOW)
-    ledger.settle(reservation, RunUsage(), 0.5, "applied", now=NOW)
+    ledger.settle(reservation, Usage(), 0.5, "applied", now=NOW)
     ledger.reserve(run(0.5, high=1.0), caps, now=NOW)
     status = ledger.status(caps, now=NOW)
     assert status["spent_today_usd"] == pytest.approx(0.5)

@@ -1,7 +1,7 @@
 """The cost ledger: one row per run, hard daily/monthly budgets, calibration and the report."""
 
 from modelroute.ledger.budget import BudgetExceeded, Committed, needs_confirmation, reservation_usd
-from modelroute.ledger.calibration import OutputRatios, output_ratios
+from modelroute.ledger.calibration import calibration_from, output_aggregates
 from modelroute.ledger.cli import report_main
 from modelroute.ledger.model import (
     OUTCOMES,
@@ -11,7 +11,7 @@ from modelroute.ledger.model import (
     Reservation,
     RunRecord,
     RunStart,
-    RunUsage,
+    UsageLike,
 )
 from modelroute.ledger.paths import DATA_DIR_ENV, data_dir, default_ledger_path
 from modelroute.ledger.report import Report, build_report, render_report_table, report_json, report_text
@@ -26,17 +26,17 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "Outcome",
-    "OutputRatios",
     "Report",
     "Reservation",
     "RunRecord",
     "RunStart",
-    "RunUsage",
+    "UsageLike",
     "build_report",
+    "calibration_from",
     "data_dir",
     "default_ledger_path",
     "needs_confirmation",
-    "output_ratios",
+    "output_aggregates",
     "render_report_table",
     "report_json",
     "report_main",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,19 +43,20 @@ class RunStart(BaseModel):
     prior_output_tokens: int | None = Field(default=None, ge=0)
 
 
-class RunUsage(BaseModel):
-    """Token usage a provider reported, already normalised by the providers module.
+class UsageLike(Protocol):
+    """Token usage as `modelroute.cost.Usage` reports it (genai-prices' convention):
+    `input_tokens` includes cached parts, `output_tokens` includes reasoning."""
 
-    `output_tokens` is every billed output token, reasoning included; `reasoning_tokens` is the
-    part of it that was reasoning (informational).
-    """
-
-    model_config = ConfigDict(frozen=True)
-    input_tokens: int = Field(default=0, ge=0)
-    output_tokens: int = Field(default=0, ge=0)
-    cache_read_tokens: int = Field(default=0, ge=0)
-    cache_write_tokens: int = Field(default=0, ge=0)
-    reasoning_tokens: int = Field(default=0, ge=0)
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def reasoning_tokens(self) -> int: ...
 
 
 class Reservation(BaseModel):

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from modelroute.cost.calibration import Calibration
 from modelroute.cost.model import CostEstimate
 from modelroute.ledger.budget import (
     BudgetExceeded,
@@ -31,7 +32,7 @@ from modelroute.ledger.budget import (
     to_text,
     utc_now,
 )
-from modelroute.ledger.calibration import DEFAULT_WINDOW, OutputRatios, output_ratios
+from modelroute.ledger.calibration import DEFAULT_WINDOW, calibration_from
 from modelroute.ledger.model import (
     INTERRUPTED,
     FinalOutcome,
@@ -39,7 +40,7 @@ from modelroute.ledger.model import (
     Reservation,
     RunRecord,
     RunStart,
-    RunUsage,
+    UsageLike,
 )
 from modelroute.ledger.paths import default_ledger_path
 from modelroute.ledger.report import Report, build_report
@@ -210,7 +211,7 @@ class Ledger:
     def settle(
         self,
         reservation: Reservation,
-        usage: RunUsage,
+        usage: UsageLike,
         actual_usd: float,
         outcome: FinalOutcome,
         latency_ms: int | None = None,
@@ -230,7 +231,7 @@ class Ledger:
         outcome: FinalOutcome,
         error: str | None = None,
         *,
-        usage: RunUsage | None = None,
+        usage: UsageLike | None = None,
         actual_usd: float = 0.0,
         latency_ms: int | None = None,
         now: datetime | None = None,
@@ -241,7 +242,7 @@ class Ledger:
     def _finish(
         self,
         reservation: Reservation,
-        usage: RunUsage | None,
+        usage: UsageLike | None,
         actual_usd: float,
         outcome: str,
         latency_ms: int | None,
@@ -328,15 +329,15 @@ class Ledger:
             "per_request_usd": budgets.per_request_usd,
         }
 
-    def calibration(self, since: datetime | None = None, window: int = DEFAULT_WINDOW) -> OutputRatios:
-        """Observed / prior output-token ratio and run count per (category, model)."""
+    def calibration(self, since: datetime | None = None, window: int = DEFAULT_WINDOW) -> Calibration:
+        """Output-token calibration per (category, model) from the last `window` completed runs."""
         low = to_text(since) if since is not None else ""
         rows = self._read(
             "SELECT * FROM runs WHERE started_at >= ? AND act_output_tokens IS NOT NULL "
             "AND outcome IN ('applied', 'rejected', 'answered', 'reviewed')",
             (low,),
         )
-        return output_ratios((_record(row) for row in rows), window)
+        return calibration_from((_record(row) for row in rows), window)
 
     def report(self, since: datetime | None = None, now: datetime | None = None) -> Report:
         moment = as_utc(now) if now is not None else utc_now()
