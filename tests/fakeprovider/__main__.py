@@ -36,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     with FakeProvider(port=args.port, default_reply=default) as fake:
         if args.script:
             fake.queue(Reply.from_json(r) for r in json.loads(args.script.read_text()))
-        info = {"url": fake.url, "port": fake.port, "anthropic_base_url": fake.anthropic_base_url,
-                "openai_base_url": fake.openai_base_url}
+        info = {
+            "url": fake.url,
+            "port": fake.port,
+            "anthropic_base_url": fake.anthropic_base_url,
+            "openai_base_url": fake.openai_base_url,
+        }
         print(json.dumps(info), flush=True)
         if args.exit_on_stdin_eof:
             threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()

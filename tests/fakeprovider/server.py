@@ -80,8 +80,14 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/_fake/requests":
             with state.lock:
                 records = [
-                    {"method": r.method, "path": r.path, "headers": r.headers, "json": r.json,
-                     "client_closed": r.client_closed, "events_sent": r.events_sent}
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "headers": r.headers,
+                        "json": r.json,
+                        "client_closed": r.client_closed,
+                        "events_sent": r.events_sent,
+                    }
                     for r in state.requests
                 ]
             self._json(200, {"requests": records})
@@ -99,8 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             data = None
         api = "count_tokens" if path == "/v1/messages/count_tokens" else API_PATHS.get(path)
-        record = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                                 body, data, api)
+        record = RecordedRequest(
+            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, data, api
+        )
         state = self.server.state
         with state.lock:
             state.requests.append(record)
@@ -154,9 +161,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._hang(fault)
         elif stream:
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
-            events = {"anthropic": lambda: wire.anthropic_events(reply, model),
-                      "responses": lambda: wire.responses_events(reply, model),
-                      "chat": lambda: wire.chat_events(reply, model, include_usage)}[api]()
+            events = {
+                "anthropic": lambda: wire.anthropic_events(reply, model),
+                "responses": lambda: wire.responses_events(reply, model),
+                "chat": lambda: wire.chat_events(reply, model, include_usage),
+            }[api]()
             self._stream(api, events, reply, record)
         else:
             self._whole(api, reply, model)
@@ -166,8 +175,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "error_event":
             self._api_error(api, fault.status, fault.message, None)
             return
-        body = {"anthropic": wire.anthropic_message, "responses": wire.responses_object,
-                "chat": wire.chat_completion}[api](reply, model)
+        body = {
+            "anthropic": wire.anthropic_message,
+            "responses": wire.responses_object,
+            "chat": wire.chat_completion,
+        }[api](reply, model)
         raw = json.dumps(body).encode()
         if fault and fault.kind == "malformed":
             raw = raw[: len(raw) // 2]

@@ -50,16 +50,22 @@ def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
     if reply.text:
         blocks.append({"type": "text", "text": reply.text})
     for call in reply.tool_calls:
-        blocks.append({"type": "tool_use", "id": call_id(call, "toolu"), "name": call.name,
-                       "input": call.arguments})
+        blocks.append(
+            {"type": "tool_use", "id": call_id(call, "toolu"), "name": call.name, "input": call.arguments}
+        )
     return blocks
 
 
 def anthropic_message(reply: Reply, model: str) -> dict[str, Any]:
     return {
-        "id": new_id("msg"), "type": "message", "role": "assistant", "model": model,
-        "content": _anthropic_blocks(reply), "stop_reason": reply.resolved_stop(),
-        "stop_sequence": None, "usage": anthropic_usage(reply),
+        "id": new_id("msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": _anthropic_blocks(reply),
+        "stop_reason": reply.resolved_stop(),
+        "stop_sequence": None,
+        "usage": anthropic_usage(reply),
     }
 
 
@@ -76,10 +82,12 @@ def _anthropic_block_events(index: int, block: dict[str, Any], size: int) -> lis
         start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
         raw = json.dumps(block["input"])
         deltas = [{"type": "input_json_delta", "partial_json": c} for c in chunks(raw, max(size, 8))]
-    events: list[Event] = [("content_block_start", {"type": "content_block_start", "index": index,
-                                                    "content_block": start})]
-    events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
-               for d in deltas]
+    events: list[Event] = [
+        ("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
+    ]
+    events += [
+        ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas
+    ]
     events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     return events
 
@@ -88,20 +96,35 @@ def anthropic_events(reply: Reply, model: str) -> list[Event]:
     message = anthropic_message(reply, model)
     usage = message["usage"]
     start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
-    events: list[Event] = [("message_start", {"type": "message_start", "message": start}),
-                           ("ping", {"type": "ping"})]
+    events: list[Event] = [
+        ("message_start", {"type": "message_start", "message": start}),
+        ("ping", {"type": "ping"}),
+    ]
     for index, block in enumerate(message["content"]):
         events += _anthropic_block_events(index, block, reply.chunk_chars)
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                                     "usage": usage}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                "usage": usage,
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
 
 def anthropic_error(status: int, message: str) -> dict[str, Any]:
-    kinds = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-             404: "not_found_error", 429: "rate_limit_error", 529: "overloaded_error"}
+    kinds = {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        429: "rate_limit_error",
+        529: "overloaded_error",
+    }
     kind = kinds.get(status, "api_error")
     return {"type": "error", "error": {"type": kind, "message": message}, "request_id": new_id("req")}
 
@@ -114,8 +137,10 @@ def responses_usage(reply: Reply) -> dict[str, Any]:
     output = reply.resolved_output_tokens()
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": reply.cache_read_tokens,
-                                 "cache_write_tokens": reply.cache_write_tokens},
+        "input_tokens_details": {
+            "cached_tokens": reply.cache_read_tokens,
+            "cache_write_tokens": reply.cache_write_tokens,
+        },
         "output_tokens": output,
         "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
         "total_tokens": prompt + output,
@@ -126,26 +151,54 @@ def _responses_items(reply: Reply) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if reply.thinking or reply.reasoning_tokens:
         summary = [{"type": "summary_text", "text": reply.thinking}] if reply.thinking else []
-        items.append({"id": new_id("rs"), "type": "reasoning", "summary": summary,
-                      "encrypted_content": "enc-" + new_id("rs")})
+        items.append(
+            {
+                "id": new_id("rs"),
+                "type": "reasoning",
+                "summary": summary,
+                "encrypted_content": "enc-" + new_id("rs"),
+            }
+        )
     if reply.text:
-        items.append({"id": new_id("msg"), "type": "message", "role": "assistant", "status": "completed",
-                      "content": [{"type": "output_text", "text": reply.text, "annotations": [],
-                                   "logprobs": []}]})
+        items.append(
+            {
+                "id": new_id("msg"),
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": reply.text, "annotations": [], "logprobs": []}],
+            }
+        )
     for call in reply.tool_calls:
-        items.append({"id": new_id("fc"), "type": "function_call", "call_id": call_id(call, "call"),
-                      "name": call.name, "arguments": json.dumps(call.arguments), "status": "completed"})
+        items.append(
+            {
+                "id": new_id("fc"),
+                "type": "function_call",
+                "call_id": call_id(call, "call"),
+                "name": call.name,
+                "arguments": json.dumps(call.arguments),
+                "status": "completed",
+            }
+        )
     return items
 
 
 def responses_object(reply: Reply, model: str, status: str = "completed") -> dict[str, Any]:
     incomplete = reply.resolved_stop() == "max_tokens"
     return {
-        "id": new_id("resp"), "object": "response", "created_at": int(time.time()), "model": model,
+        "id": new_id("resp"),
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": model,
         "status": "incomplete" if incomplete and status == "completed" else status,
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-        "output": _responses_items(reply), "usage": responses_usage(reply), "error": None,
-        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "text": {"format": {"type": "text"}},
+        "output": _responses_items(reply),
+        "usage": responses_usage(reply),
+        "error": None,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "text": {"format": {"type": "text"}},
     }
 
 
@@ -154,36 +207,78 @@ def _responses_item_events(index: int, item: dict[str, Any], size: int) -> list[
     out: list[dict[str, Any]] = []
     base = {"item_id": item["id"], "output_index": index}
     if kind == "reasoning":
-        out.append({"type": "response.output_item.added", "output_index": index,
-                    "item": dict(item, summary=[], encrypted_content=None)})
+        out.append(
+            {
+                "type": "response.output_item.added",
+                "output_index": index,
+                "item": dict(item, summary=[], encrypted_content=None),
+            }
+        )
         for part in item["summary"]:
-            out.append({"type": "response.reasoning_summary_part.added", **base, "summary_index": 0,
-                        "part": {"type": "summary_text", "text": ""}})
-            out += [{"type": "response.reasoning_summary_text.delta", **base, "summary_index": 0, "delta": c}
-                    for c in chunks(part["text"], size)]
-            out.append({"type": "response.reasoning_summary_text.done", **base, "summary_index": 0,
-                        "text": part["text"]})
-            out.append({"type": "response.reasoning_summary_part.done", **base, "summary_index": 0,
-                        "part": part})
+            out.append(
+                {
+                    "type": "response.reasoning_summary_part.added",
+                    **base,
+                    "summary_index": 0,
+                    "part": {"type": "summary_text", "text": ""},
+                }
+            )
+            out += [
+                {"type": "response.reasoning_summary_text.delta", **base, "summary_index": 0, "delta": c}
+                for c in chunks(part["text"], size)
+            ]
+            out.append(
+                {
+                    "type": "response.reasoning_summary_text.done",
+                    **base,
+                    "summary_index": 0,
+                    "text": part["text"],
+                }
+            )
+            out.append(
+                {"type": "response.reasoning_summary_part.done", **base, "summary_index": 0, "part": part}
+            )
     elif kind == "message":
         text = item["content"][0]["text"]
         part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        out.append({"type": "response.output_item.added", "output_index": index,
-                    "item": dict(item, content=[], status="in_progress")})
+        out.append(
+            {
+                "type": "response.output_item.added",
+                "output_index": index,
+                "item": dict(item, content=[], status="in_progress"),
+            }
+        )
         out.append({"type": "response.content_part.added", **base, "content_index": 0, "part": part})
-        out += [{"type": "response.output_text.delta", **base, "content_index": 0, "delta": c, "logprobs": []}
-                for c in chunks(text, size)]
-        out.append({"type": "response.output_text.done", **base, "content_index": 0, "text": text,
-                    "logprobs": []})
-        out.append({"type": "response.content_part.done", **base, "content_index": 0,
-                    "part": item["content"][0]})
+        out += [
+            {"type": "response.output_text.delta", **base, "content_index": 0, "delta": c, "logprobs": []}
+            for c in chunks(text, size)
+        ]
+        out.append(
+            {"type": "response.output_text.done", **base, "content_index": 0, "text": text, "logprobs": []}
+        )
+        out.append(
+            {"type": "response.content_part.done", **base, "content_index": 0, "part": item["content"][0]}
+        )
     else:
-        out.append({"type": "response.output_item.added", "output_index": index,
-                    "item": dict(item, arguments="", status="in_progress")})
-        out += [{"type": "response.function_call_arguments.delta", **base, "delta": c}
-                for c in chunks(item["arguments"], max(size, 8))]
-        out.append({"type": "response.function_call_arguments.done", **base, "name": item["name"],
-                    "arguments": item["arguments"]})
+        out.append(
+            {
+                "type": "response.output_item.added",
+                "output_index": index,
+                "item": dict(item, arguments="", status="in_progress"),
+            }
+        )
+        out += [
+            {"type": "response.function_call_arguments.delta", **base, "delta": c}
+            for c in chunks(item["arguments"], max(size, 8))
+        ]
+        out.append(
+            {
+                "type": "response.function_call_arguments.done",
+                **base,
+                "name": item["name"],
+                "arguments": item["arguments"],
+            }
+        )
     out.append({"type": "response.output_item.done", "output_index": index, "item": item})
     return [(e["type"], e) for e in out]
 
@@ -191,8 +286,10 @@ def _responses_item_events(index: int, item: dict[str, Any], size: int) -> list[
 def responses_events(reply: Reply, model: str) -> list[Event]:
     final = responses_object(reply, model)
     started = dict(final, status="in_progress", output=[], usage=None, incomplete_details=None)
-    events: list[Event] = [("response.created", {"type": "response.created", "response": started}),
-                           ("response.in_progress", {"type": "response.in_progress", "response": started})]
+    events: list[Event] = [
+        ("response.created", {"type": "response.created", "response": started}),
+        ("response.in_progress", {"type": "response.in_progress", "response": started}),
+    ]
     for index, item in enumerate(final["output"]):
         events += _responses_item_events(index, item, reply.chunk_chars)
     done = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
@@ -220,9 +317,13 @@ def chat_usage(reply: Reply) -> dict[str, Any]:
     prompt = reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
     output = reply.resolved_output_tokens()
     return {
-        "prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output,
-        "prompt_tokens_details": {"cached_tokens": reply.cache_read_tokens,
-                                  "cache_write_tokens": reply.cache_write_tokens},
+        "prompt_tokens": prompt,
+        "completion_tokens": output,
+        "total_tokens": prompt + output,
+        "prompt_tokens_details": {
+            "cached_tokens": reply.cache_read_tokens,
+            "cache_write_tokens": reply.cache_write_tokens,
+        },
         "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
     }
 
@@ -237,36 +338,68 @@ def chat_completion(reply: Reply, model: str) -> dict[str, Any]:
         message["reasoning_content"] = reply.thinking
     if reply.tool_calls:
         message["tool_calls"] = [
-            {"id": call_id(c, "call"), "type": "function",
-             "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+            {
+                "id": call_id(c, "call"),
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+            }
             for c in reply.tool_calls
         ]
-    return {"id": new_id("chatcmpl"), "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": [{"index": 0, "message": message, "finish_reason": _finish(reply),
-                                         "logprobs": None}],
-            "usage": chat_usage(reply)}
+    return {
+        "id": new_id("chatcmpl"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": _finish(reply), "logprobs": None}],
+        "usage": chat_usage(reply),
+    }
 
 
 def chat_events(reply: Reply, model: str, include_usage: bool) -> list[Event]:
     ident, created = new_id("chatcmpl"), int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
-        return (None, {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
+        return (
+            None,
+            {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            },
+        )
 
     events = [chunk({"role": "assistant", "content": ""})]
     events += [chunk({"reasoning_content": c}) for c in chunks(reply.thinking, reply.chunk_chars)]
     events += [chunk({"content": c}) for c in chunks(reply.text, reply.chunk_chars)]
     for index, call in enumerate(reply.tool_calls):
-        head = {"index": index, "id": call_id(call, "call"), "type": "function",
-                "function": {"name": call.name, "arguments": ""}}
+        head = {
+            "index": index,
+            "id": call_id(call, "call"),
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }
         events.append(chunk({"tool_calls": [head]}))
-        events += [chunk({"tool_calls": [{"index": index, "function": {"arguments": c}}]})
-                   for c in chunks(json.dumps(call.arguments), max(reply.chunk_chars, 8))]
+        events += [
+            chunk({"tool_calls": [{"index": index, "function": {"arguments": c}}]})
+            for c in chunks(json.dumps(call.arguments), max(reply.chunk_chars, 8))
+        ]
     events.append(chunk({}, _finish(reply)))
     if include_usage:
-        events.append((None, {"id": ident, "object": "chat.completion.chunk", "created": created,
-                              "model": model, "choices": [], "usage": chat_usage(reply)}))
+        events.append(
+            (
+                None,
+                {
+                    "id": ident,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": chat_usage(reply),
+                },
+            )
+        )
     events.append((None, "[DONE]"))
     return events
 

@@ -1,1 +1,47 @@
-"""providers."""
+"""Model providers: Anthropic Messages, OpenAI Responses and OpenAI-compatible Chat Completions,
+through the official SDKs, streamed, behind one neutral request/response model.
+
+    client = client_for(model_entry, provider_settings)       # raises ProviderNotConfigured
+    result = await client.turn(request, on_text=print, cancel=event)
+"""
+
+from modelroute.providers.base import ModelClient
+from modelroute.providers.errors import ErrorKind, ProviderError, ProviderNotConfigured
+from modelroute.providers.factory import availability, base_url_for, client_for, key_env_for
+from modelroute.providers.types import (
+    AssistantMessage,
+    Message,
+    ModelRequest,
+    NativeTurn,
+    StopReason,
+    ToolCall,
+    ToolResult,
+    ToolResultsMessage,
+    ToolSpec,
+    TurnResult,
+    Usage,
+    UserMessage,
+)
+
+__all__ = [
+    "AssistantMessage",
+    "ErrorKind",
+    "Message",
+    "ModelClient",
+    "ModelRequest",
+    "NativeTurn",
+    "ProviderError",
+    "ProviderNotConfigured",
+    "StopReason",
+    "ToolCall",
+    "ToolResult",
+    "ToolResultsMessage",
+    "ToolSpec",
+    "TurnResult",
+    "Usage",
+    "UserMessage",
+    "availability",
+    "base_url_for",
+    "client_for",
+    "key_env_for",
+]

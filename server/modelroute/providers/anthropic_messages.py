@@ -1,0 +1,226 @@
+"""Anthropic Messages API through `anthropic.AsyncAnthropic`, streamed from the raw events."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import anthropic
+
+from modelroute.providers.base import IncompleteStream, MalformedReply, ModelClient, Sink
+from modelroute.providers.types import (
+    Api,
+    AssistantMessage,
+    Message,
+    ModelRequest,
+    NativeTurn,
+    StopReason,
+    ToolCall,
+    ToolResultsMessage,
+    TurnResult,
+    Usage,
+    UserMessage,
+)
+
+_STOP: dict[str, StopReason] = {
+    "end_turn": "end_turn",
+    "stop_sequence": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+    "refusal": "refusal",
+}
+MIN_THINKING_BUDGET = 1024  # the API's minimum for budget_tokens
+
+
+class AnthropicClient(ModelClient):
+    api: Api = "anthropic-messages"
+
+    @property
+    def _sdk_module(self) -> ModuleType:
+        return anthropic
+
+    async def _stream(self, request: ModelRequest, sink: Sink) -> TurnResult:
+        acc = _Accumulator(sink)
+        stream = await self._sdk.messages.create(
+            **build_params(self.model.api_model, self.model.reasoning, request), stream=True
+        )
+        sink.started = True
+        async with stream:
+            async for event in stream:
+                await acc.feed(event)
+        if not acc.stopped:
+            raise IncompleteStream()
+        return acc.result(request_id=getattr(stream.response, "headers", {}).get("request-id"))
+
+
+def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+    """Messages API parameters for a neutral request (pure; tests compare it to what was sent)."""
+    params: dict[str, Any] = {
+        "model": api_model,
+        "max_tokens": request.max_output_tokens,
+        "messages": to_messages(request.messages),
+    }
+    if request.system:
+        params["system"] = request.system
+    if request.tools:
+        params["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.json_schema}
+            for t in request.tools
+        ]
+    thinking = _thinking(reasoning, request.max_output_tokens)
+    if thinking is not None:
+        params["thinking"] = thinking
+    elif request.temperature is not None:  # this SDK has no temperature argument; the API takes it
+        params["extra_body"] = {"temperature": request.temperature}
+    return params
+
+
+def _thinking(reasoning: str, max_tokens: int) -> dict[str, Any] | None:
+    if reasoning == "adaptive-thinking":
+        return {"type": "adaptive"}
+    if reasoning == "extended-thinking" and max_tokens > MIN_THINKING_BUDGET + 256:
+        # Half the output for thinking, leaving room for the answer; the budget must stay below max_tokens.
+        return {"type": "enabled", "budget_tokens": max(MIN_THINKING_BUDGET, max_tokens // 2)}
+    return None
+
+
+def to_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role, blocks = _blocks(message)
+        if out and out[-1]["role"] == role == "user":  # tool results and a follow-up share one user turn
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    return out
+
+
+def _blocks(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    if isinstance(message, UserMessage):
+        return "user", [{"type": "text", "text": message.text}]
+    if isinstance(message, ToolResultsMessage):
+        return "user", [
+            {"type": "tool_result", "tool_use_id": r.call_id, "content": r.content, "is_error": r.is_error}
+            for r in message.results
+        ]
+    if message.native is not None and message.native.api == "anthropic-messages":
+        return "assistant", [dict(item) for item in message.native.items]
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
+    blocks += [
+        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls
+    ]
+    return "assistant", blocks
+
+
+class _Accumulator:
+    """Builds the turn from raw stream events."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.partial_json: dict[int, str] = {}
+        self.usage: dict[str, int] = {}
+        self.stop_reason: str | None = None
+        self.stopped = False
+        self.model = ""
+
+    async def feed(self, event: Any) -> None:
+        kind = event.type
+        if kind == "message_start":
+            self.model = event.message.model or ""
+            await self._usage(event.message.usage)
+        elif kind == "content_block_start":
+            self.blocks[event.index] = _clean_block(event.content_block.model_dump(exclude_none=True))
+        elif kind == "content_block_delta":
+            await self._delta(event.index, event.delta)
+        elif kind == "content_block_stop":
+            self._finish_block(event.index)
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            await self._usage(event.usage)
+        elif kind == "message_stop":
+            self.stopped = True
+
+    async def _delta(self, index: int, delta: Any) -> None:
+        block = self.blocks.setdefault(index, {"type": "text", "text": ""})
+        if delta.type == "text_delta":
+            block["text"] = block.get("text", "") + delta.text
+            await self.sink.text(delta.text)
+        elif delta.type == "thinking_delta":
+            block["thinking"] = block.get("thinking", "") + delta.thinking
+        elif delta.type == "signature_delta":
+            block["signature"] = block.get("signature", "") + delta.signature
+        elif delta.type == "input_json_delta":
+            self.partial_json[index] = self.partial_json.get(index, "") + delta.partial_json
+
+    def _finish_block(self, index: int) -> None:
+        block = self.blocks.get(index)
+        if block is None or block.get("type") != "tool_use" or index not in self.partial_json:
+            return
+        raw = self.partial_json.pop(index)
+        try:
+            arguments = json.loads(raw) if raw.strip() else {}
+        except ValueError as err:
+            raise MalformedReply(f"tool {block.get('name')!r} arguments are not JSON") from err
+        if not isinstance(arguments, dict):
+            raise MalformedReply(f"tool {block.get('name')!r} arguments are not an object")
+        block["input"] = arguments
+
+    async def _usage(self, usage: Any) -> None:
+        if usage is None:
+            return
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+        ):
+            value = getattr(usage, name, None)
+            if isinstance(value, int):
+                self.usage[name] = value
+        await self.sink.update_usage(self.normalised_usage())
+
+    def normalised_usage(self) -> Usage:
+        return Usage(
+            input=self.usage.get("input_tokens", 0),
+            output=self.usage.get("output_tokens", 0),
+            cache_read=self.usage.get("cache_read_input_tokens", 0),
+            cache_write=self.usage.get("cache_creation_input_tokens", 0),
+        )
+
+    def result(self, request_id: str | None) -> TurnResult:
+        items = tuple(self.blocks[i] for i in sorted(self.blocks))
+        text = "".join(b.get("text", "") for b in items if b["type"] == "text")
+        thinking = "".join(b.get("thinking", "") for b in items if b["type"] == "thinking")
+        calls = tuple(
+            ToolCall(id=b["id"], name=b["name"], arguments=b.get("input") or {})
+            for b in items
+            if b["type"] == "tool_use"
+        )
+        stop = "tool_use" if calls else _STOP.get(self.stop_reason or "", "other")
+        native = NativeTurn(api="anthropic-messages", items=items)
+        assistant = AssistantMessage(text=text, tool_calls=calls, thinking=thinking, native=native)
+        return TurnResult(
+            text=text,
+            tool_calls=calls,
+            usage=self.normalised_usage(),
+            stop_reason=stop,
+            thinking=thinking,
+            assistant=assistant,
+            model=self.model,
+            request_id=request_id,
+        )
+
+
+def _clean_block(block: dict[str, Any]) -> dict[str, Any]:
+    """Keep only what the API accepts back as input for the block's type."""
+    keep = {
+        "text": ("type", "text"),
+        "thinking": ("type", "thinking", "signature"),
+        "redacted_thinking": ("type", "data"),
+        "tool_use": ("type", "id", "name", "input"),
+    }
+    fields = keep.get(str(block.get("type")))
+    return {k: v for k, v in block.items() if k in fields} if fields else block
