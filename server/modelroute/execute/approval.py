@@ -25,10 +25,27 @@ DecidedBy = Literal["rule", "user", "timeout"]
 
 # Obviously destructive commands: denied whatever the settings say (documented in docs/security.md).
 BUILTIN_DENY: tuple[str, ...] = (
-    "rm -rf /", "rm -rf /*", "rm -fr /", "rm -fr /*", "rm -rf ~", "rm -rf ~/*", "rm -fr ~",
-    "rm -r* /", "rm -r* ~", "rm -r* $HOME", "rm -r* --no-preserve-root*",
-    "mkfs*", "dd * of=/dev/*", "shutdown*", "reboot*", "halt*", "poweroff*",
-    "chmod -R * /", "chown -R * /", "git push --force*", "git push -f*",
+    "rm -rf /",
+    "rm -rf /*",
+    "rm -fr /",
+    "rm -fr /*",
+    "rm -rf ~",
+    "rm -rf ~/*",
+    "rm -fr ~",
+    "rm -r* /",
+    "rm -r* ~",
+    "rm -r* $HOME",
+    "rm -r* --no-preserve-root*",
+    "mkfs*",
+    "dd * of=/dev/*",
+    "shutdown*",
+    "reboot*",
+    "halt*",
+    "poweroff*",
+    "chmod -R * /",
+    "chown -R * /",
+    "git push --force*",
+    "git push -f*",
 )
 
 RUN_SANDBOXED = "Run in sandbox"
@@ -110,6 +127,7 @@ def evaluate(
 
 # ---------------------------------------------------------------- prompt
 
+
 def escape_visible(text: str) -> str:
     """Make control, format (bidi, zero-width) and separator characters visible as escapes."""
     out: list[str] = []
@@ -154,8 +172,10 @@ def always_label(prefix: str) -> str:
 
 def suggest_prefix(parsed: ParsedCommand, verdict: Verdict | None = None) -> str | None:
     """A prefix for "always allow": only when exactly one plain program needs approval."""
-    pending = [v.subcommand for v in verdict.subcommands if v.action != "allow"] if verdict else list(
-        parsed.subcommands
+    pending = (
+        [v.subcommand for v in verdict.subcommands if v.action != "allow"]
+        if verdict
+        else list(parsed.subcommands)
     )
     if parsed.opaque or parsed.over_caps or len({s.argv[:2] for s in pending}) != 1:
         return None
@@ -163,9 +183,11 @@ def suggest_prefix(parsed: ParsedCommand, verdict: Verdict | None = None) -> str
     if sub.sudo or sub.assignments or not sub.argv:
         return None
     words = [sub.argv[0]]
-    if len(sub.argv) > 1 and sub.argv[1].replace("-", "").replace("_", "").isalnum() and not sub.argv[
-        1
-    ].startswith("-"):
+    if (
+        len(sub.argv) > 1
+        and sub.argv[1].replace("-", "").replace("_", "").isalnum()
+        and not sub.argv[1].startswith("-")
+    ):
         words.append(sub.argv[1])
     return " ".join(words)
 
@@ -211,6 +233,7 @@ def build_prompt(
 
 # ---------------------------------------------------------------- approval book
 
+
 def binding_hash(parsed: ParsedCommand, cwd: Path | str, sandbox: SandboxSettings) -> str:
     """sha256 over the exact text, every argv, the folder and the sandbox settings."""
     payload = {
@@ -254,8 +277,9 @@ class ApprovalBook:
 
     def open(self, binding: str, workspace: Path | str, prompt: PromptSpec, allow_unsandboxed: bool) -> str:
         token = secrets.token_urlsafe(16)
-        self._pending[token] = _Pending(binding, str(workspace), self.clock() + self.timeout_s,
-                                        prompt.always_prefix, allow_unsandboxed)
+        self._pending[token] = _Pending(
+            binding, str(workspace), self.clock() + self.timeout_s, prompt.always_prefix, allow_unsandboxed
+        )
         return token
 
     def answer(self, token: str, choice: str | None) -> Answer:

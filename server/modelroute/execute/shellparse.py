@@ -27,10 +27,33 @@ SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox-
 # Assignments that change what later commands resolve to or run on their own.
 DANGEROUS_VARS = frozenset(
     {
-        "PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "PROMPT_COMMAND",
-        "PS0", "PS1", "PS2", "PS3", "PS4", "IFS", "SHELLOPTS", "BASHOPTS", "GLOBIGNORE", "CDPATH",
-        "BASH_LOADABLES_PATH", "GIT_SSH_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "EDITOR",
-        "PYTHONSTARTUP", "NODE_OPTIONS", "PERL5OPT", "RUBYOPT",
+        "PATH",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "BASH_ENV",
+        "ENV",
+        "PROMPT_COMMAND",
+        "PS0",
+        "PS1",
+        "PS2",
+        "PS3",
+        "PS4",
+        "IFS",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "GLOBIGNORE",
+        "CDPATH",
+        "BASH_LOADABLES_PATH",
+        "GIT_SSH_COMMAND",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_PAGER",
+        "PAGER",
+        "EDITOR",
+        "PYTHONSTARTUP",
+        "NODE_OPTIONS",
+        "PERL5OPT",
+        "RUBYOPT",
     }
 )
 # Builtins that change what later names mean: their effect cannot be judged statically.
@@ -40,18 +63,67 @@ _ARITH_NODES = frozenset({"arithmetic_expansion", "c_style_for_statement"})
 # Nodes whose contents are walked generically; anything else is an unknown construct.
 _KNOWN_NODES = frozenset(
     {
-        "program", "list", "pipeline", "subshell", "compound_statement", "redirected_statement",
-        "command", "command_name", "word", "string", "string_content", "raw_string", "ansi_c_string",
-        "translated_string", "concatenation", "number", "simple_expansion", "expansion",
-        "command_substitution", "process_substitution", "variable_assignment", "variable_assignments",
-        "variable_name", "special_variable_name", "file_redirect", "heredoc_redirect", "herestring_redirect",
-        "heredoc_start", "heredoc_body", "heredoc_content", "heredoc_end", "file_descriptor", "if_statement",
-        "elif_clause", "else_clause", "while_statement", "for_statement", "do_group", "case_statement",
-        "case_item", "function_definition", "negated_command", "declaration_command", "unset_command",
-        "test_command", "unary_expression", "binary_expression", "parenthesized_expression",
-        "postfix_expression", "ternary_expression", "test_operator", "comment", "extglob_pattern",
-        "regex", "array", "subscript", "brace_expression", "arithmetic_expansion", "c_style_for_statement",
-        "expansion_flags", "line_continuation",
+        "program",
+        "list",
+        "pipeline",
+        "subshell",
+        "compound_statement",
+        "redirected_statement",
+        "command",
+        "command_name",
+        "word",
+        "string",
+        "string_content",
+        "raw_string",
+        "ansi_c_string",
+        "translated_string",
+        "concatenation",
+        "number",
+        "simple_expansion",
+        "expansion",
+        "command_substitution",
+        "process_substitution",
+        "variable_assignment",
+        "variable_assignments",
+        "variable_name",
+        "special_variable_name",
+        "file_redirect",
+        "heredoc_redirect",
+        "herestring_redirect",
+        "heredoc_start",
+        "heredoc_body",
+        "heredoc_content",
+        "heredoc_end",
+        "file_descriptor",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "while_statement",
+        "for_statement",
+        "do_group",
+        "case_statement",
+        "case_item",
+        "function_definition",
+        "negated_command",
+        "declaration_command",
+        "unset_command",
+        "test_command",
+        "unary_expression",
+        "binary_expression",
+        "parenthesized_expression",
+        "postfix_expression",
+        "ternary_expression",
+        "test_operator",
+        "comment",
+        "extglob_pattern",
+        "regex",
+        "array",
+        "subscript",
+        "brace_expression",
+        "arithmetic_expansion",
+        "c_style_for_statement",
+        "expansion_flags",
+        "line_continuation",
     }
 )
 _ARITH_OPS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
@@ -284,21 +356,44 @@ def _command(
     reason = None
     if name_value is None or _GLOB_CHARS.search(_src(name_node)):
         reason = "command name is not a literal word"
-    sub = SubCommand(argv=tuple(argv), text=text, assignments=tuple(assignments), wrappers=wrappers,
-                     opaque_reason=reason)
+    sub = SubCommand(
+        argv=tuple(argv), text=text, assignments=tuple(assignments), wrappers=wrappers, opaque_reason=reason
+    )
     if reason is None:
         _peel(sub, state, depth, stdin_script=stdin_script, stdin_redirect=has_stdin_redirect)
     else:
         state.add(sub)
 
 
-def _peel(sub: SubCommand, state: _State, depth: int, *, stdin_script: str | None = None,
-          stdin_redirect: bool = False) -> None:
+def _peel(
+    sub: SubCommand,
+    state: _State,
+    depth: int,
+    *,
+    stdin_script: str | None = None,
+    stdin_redirect: bool = False,
+) -> None:
     """Record `sub`, looking through wrappers to the program they run."""
     argv = list(sub.argv)
     name = argv[0].rsplit("/", 1)[-1]
-    if name in ("env", "command", "builtin", "exec", "nice", "nohup", "timeout", "time", "setsid",
-                "stdbuf", "ionice", "sudo", "doas", "xargs", "chrt", "taskset"):
+    if name in (
+        "env",
+        "command",
+        "builtin",
+        "exec",
+        "nice",
+        "nohup",
+        "timeout",
+        "time",
+        "setsid",
+        "stdbuf",
+        "ionice",
+        "sudo",
+        "doas",
+        "xargs",
+        "chrt",
+        "taskset",
+    ):
         inner = _unwrap(name, argv)
         if inner is None:  # a query (`command -v`) or a wrapper with no command: itself is the program
             state.add(_replace(sub, sudo=sub.sudo or name in ("sudo", "doas")))
@@ -405,7 +500,9 @@ def _shell(
         _parse_into(stdin_script, state, depth + 1, (*sub.wrappers, argv[0]))
         return
     if stdin_redirect:
-        state.add(_replace(sub, opaque_reason="shell runs a script from a redirected file or non-literal text"))
+        state.add(
+            _replace(sub, opaque_reason="shell runs a script from a redirected file or non-literal text")
+        )
         return
     state.add(_replace(sub, opaque_reason="shell reads its commands from stdin"))
 
@@ -413,10 +510,47 @@ def _shell(
 _ENV_OPTS_WITH_ARG = frozenset({"-u", "--unset", "-C", "--chdir"})
 _NICE_OPTS = frozenset({"-n", "--adjustment"})
 _TIMEOUT_OPTS = frozenset({"-s", "--signal", "-k", "--kill-after"})
-_XARGS_OPTS = frozenset({"-I", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "--arg-file", "--delimiter",
-                         "--max-args", "--max-procs", "--max-lines", "--max-chars", "--eof", "--replace"})
-_SUDO_OPTS = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "--user", "--group",
-                        "--chdir", "--host", "--prompt", "--role", "--type", "--other-user"})
+_XARGS_OPTS = frozenset(
+    {
+        "-I",
+        "-L",
+        "-n",
+        "-P",
+        "-s",
+        "-d",
+        "-E",
+        "-a",
+        "--arg-file",
+        "--delimiter",
+        "--max-args",
+        "--max-procs",
+        "--max-lines",
+        "--max-chars",
+        "--eof",
+        "--replace",
+    }
+)
+_SUDO_OPTS = frozenset(
+    {
+        "-u",
+        "-g",
+        "-C",
+        "-D",
+        "-h",
+        "-p",
+        "-r",
+        "-t",
+        "-U",
+        "--user",
+        "--group",
+        "--chdir",
+        "--host",
+        "--prompt",
+        "--role",
+        "--type",
+        "--other-user",
+    }
+)
 _STDBUF_OPTS = frozenset({"-i", "-o", "-e"})
 _GENERIC_OPTS = frozenset({"-c", "-n", "-p", "--class", "--classdata", "--pid"})
 
@@ -442,9 +576,17 @@ def _unwrap(name: str, argv: list[str]) -> _Unwrapped | str | None:
         return rest, [], None
     if name == "env":
         return _unwrap_env(rest)
-    with_arg = {"nice": _NICE_OPTS, "timeout": _TIMEOUT_OPTS, "xargs": _XARGS_OPTS, "sudo": _SUDO_OPTS,
-                "doas": frozenset({"-u", "-C"}), "stdbuf": _STDBUF_OPTS, "ionice": _GENERIC_OPTS,
-                "chrt": frozenset(), "taskset": frozenset()}[name]
+    with_arg = {
+        "nice": _NICE_OPTS,
+        "timeout": _TIMEOUT_OPTS,
+        "xargs": _XARGS_OPTS,
+        "sudo": _SUDO_OPTS,
+        "doas": frozenset({"-u", "-C"}),
+        "stdbuf": _STDBUF_OPTS,
+        "ionice": _GENERIC_OPTS,
+        "chrt": frozenset(),
+        "taskset": frozenset(),
+    }[name]
     while rest and rest[0].startswith("-") and rest[0] != "-":
         opt = rest[0]
         rest = rest[1:]
@@ -527,8 +669,9 @@ def _static(node: tree_sitter.Node) -> str | None:
         parts: list[str] = []
         for child in node.children:
             if child.type == "string_content":
-                parts.append(re.sub(r"\\([$`\"\\\n])", lambda m: "" if m.group(1) == "\n" else m.group(1),
-                                    _src(child)))
+                parts.append(
+                    re.sub(r"\\([$`\"\\\n])", lambda m: "" if m.group(1) == "\n" else m.group(1), _src(child))
+                )
             elif child.is_named:
                 return None
         return "".join(parts)
