@@ -1,0 +1,234 @@
+"""Gather one ActionContext from the editor's request and the workspace.
+
+Reads only the action's file (or takes the editor's buffer) and asks the prebuilt index and the
+cached git state for the rest: no walking per decision.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from modelroute.context.directives import find_directives
+from modelroute.context.git import GitReader
+from modelroute.context.languages import is_test_path, language_for
+from modelroute.context.model import (
+    ActionContext,
+    Diagnostic,
+    GitState,
+    Position,
+    Range,
+    RelatedFile,
+    SymbolInfo,
+)
+from modelroute.context.outline import defines, enclosing_name, first_defined_name, identifier_at
+from modelroute.context.workspace import WorkspaceIndex
+
+MAX_FILE_BYTES = 1_000_000
+WINDOW_LINES = 40
+MAX_RELATED = 20
+_RANK_POOL = 200  # referencing files looked at to pick the nearest MAX_RELATED
+_BINARY_SNIFF = 8192
+
+
+class ContextError(Exception):
+    """The action cannot be gathered (no workspace, no file, a folder, a binary file...)."""
+
+
+class ActionRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str  # relative to the workspace (an absolute path inside it is accepted)
+    cursor: Position = Position(line=0, character=0)
+    selection_end: Position | None = None  # with `cursor`, the selection; None or equal: none
+    instruction: str = ""
+    diagnostics: tuple[Diagnostic, ...] = ()
+    directive: Literal["do", "ask"] | None = None
+    document_text: str | None = None  # the editor's buffer, which overrides the file on disk
+    language: str | None = None  # the editor's languageId, which overrides detection by name
+
+
+def gather_context(index: WorkspaceIndex, git: GitReader | None, request: ActionRequest) -> ActionContext:
+    root = index.root
+    if not root.is_dir():
+        raise ContextError(f"workspace folder does not exist: {root}")
+    rel, path = resolve_in_workspace(root, request.file)
+    notes: list[str] = []
+    text = _file_text(path, rel, request.document_text, notes)
+    lines = text.split("\n")
+    cursor = _clamp(request.cursor, lines, "cursor", notes)
+    start = cursor
+    end = _clamp(request.selection_end, lines, "selection end", notes) if request.selection_end else start
+    if (end.line, end.character) < (start.line, start.character):
+        start, end = end, start
+    selection = Range(start=start, end=end) if end != start else None
+    selected = _slice(lines, start, end) if selection else ""
+    language = request.language or language_for(rel, lines[0] if lines else None)
+    instruction, directive = request.instruction, request.directive
+    if not instruction.strip() and directive is None:
+        instruction, directive = _directive_on_line(lines, start.line, language)
+    symbol, related = _symbol(index, rel, text, lines, start, selected, language)
+    _index_notes(index, notes)
+    return ActionContext(
+        workspace=str(root),
+        file=rel,
+        language=language,
+        instruction=instruction,
+        directive=directive,
+        cursor=cursor,
+        selection=selection,
+        selected_text=selected,
+        prefix=_prefix(lines, start),
+        suffix=_suffix(lines, end),
+        enclosing=enclosing_name(lines, start.line, language),
+        file_text=text,
+        file_line_count=_line_count(text),
+        is_test_file=is_test_path(rel),
+        diagnostics=request.diagnostics,
+        git=git.state(rel) if git is not None else GitState(),
+        markers=index.markers(),
+        file_count=index.file_count,
+        symbol=symbol,
+        related=related,
+        notes=tuple(notes),
+    )
+
+
+def resolve_in_workspace(root: Path, file: str) -> tuple[str, Path]:
+    """(relative POSIX path, absolute path) for a file named relative to the workspace."""
+    if not file.strip():
+        raise ContextError("no file given")
+    candidate = Path(file) if Path(file).is_absolute() else root / file
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, say
+        raise ContextError(f"cannot resolve {file}: {exc}") from exc
+    if not resolved.is_relative_to(root):
+        raise ContextError(f"path is outside the workspace {root}: {file}")
+    rel = resolved.relative_to(root).as_posix()
+    if rel == ".":
+        raise ContextError(f"is a folder, not a file: {file}")
+    return rel, resolved
+
+
+def _file_text(path: Path, rel: str, buffer: str | None, notes: list[str]) -> str:
+    if path.is_dir():
+        raise ContextError(f"is a folder, not a file: {rel}")
+    if buffer is not None:
+        if len(buffer) > MAX_FILE_BYTES:
+            notes.append(f"{rel}: editor buffer capped at {MAX_FILE_BYTES} characters of {len(buffer)}")
+            return buffer[:MAX_FILE_BYTES]
+        return buffer
+    if not path.is_file():
+        raise ContextError(f"file not found in the workspace: {rel}")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ContextError(f"cannot read {rel}: {exc.strerror or exc}") from exc
+    if b"\0" in data[:_BINARY_SNIFF]:
+        raise ContextError(f"binary file, not text: {rel}")
+    capped = len(data) > MAX_FILE_BYTES
+    if capped:
+        data = data[:MAX_FILE_BYTES]
+        notes.append(f"{rel}: file capped at {MAX_FILE_BYTES} bytes of {size}")
+    return _decode(data, rel, final=not capped, notes=notes)
+
+
+def _decode(data: bytes, rel: str, *, final: bool, notes: list[str]) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        # not final when capped: a character cut in half at the cap is dropped, not an error
+        return codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=final)
+    except UnicodeDecodeError:
+        notes.append(f"{rel}: not valid UTF-8; undecodable bytes were replaced")
+        return data.decode("utf-8", errors="replace")
+
+
+def _line_len(line: str) -> int:
+    return len(line) - 1 if line.endswith("\r") else len(line)
+
+
+def _clamp(pos: Position, lines: list[str], what: str, notes: list[str]) -> Position:
+    line = min(pos.line, len(lines) - 1)
+    character = min(pos.character, _line_len(lines[line]))
+    if (line, character) != (pos.line, pos.character):
+        notes.append(f"{what} {pos.line}:{pos.character} was outside the text; moved to {line}:{character}")
+        return Position(line=line, character=character)
+    return pos
+
+
+def _slice(lines: list[str], start: Position, end: Position) -> str:
+    if start.line == end.line:
+        return lines[start.line][start.character : end.character]
+    middle = lines[start.line + 1 : end.line]
+    return "\n".join([lines[start.line][start.character :], *middle, lines[end.line][: end.character]])
+
+
+def _prefix(lines: list[str], start: Position) -> str:
+    before = lines[max(0, start.line - WINDOW_LINES) : start.line]
+    return "\n".join([*before, lines[start.line][: start.character]])
+
+
+def _suffix(lines: list[str], end: Position) -> str:
+    after = lines[end.line + 1 : end.line + 1 + WINDOW_LINES]
+    return "\n".join([lines[end.line][end.character :], *after])
+
+
+def _line_count(text: str) -> int:
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _directive_on_line(lines: list[str], line: int, language: str) -> tuple[str, Literal["do", "ask"] | None]:
+    """An empty request on a directive comment's line takes its instruction from the comment."""
+    found = find_directives(lines[line], language)
+    if not found:
+        return "", None
+    return found[0].instruction, found[0].kind
+
+
+def _symbol(
+    index: WorkspaceIndex,
+    rel: str,
+    text: str,
+    lines: list[str],
+    start: Position,
+    selected: str,
+    language: str,
+) -> tuple[SymbolInfo, tuple[RelatedFile, ...]]:
+    name = first_defined_name(selected, language) if selected else None
+    if name is None:
+        name = identifier_at(lines[start.line], start.character)
+    if name is None:
+        return SymbolInfo(), ()
+    count = index.referencing_count(name, exclude_file=rel)
+    pool = index.referencing_files(name, exclude_file=rel, limit=_RANK_POOL)
+    nearest = sorted(pool, key=lambda p: (-_shared_depth(p, rel), p))[:MAX_RELATED]
+    related = tuple(
+        RelatedFile(path=p, size_bytes=index.size_of(p) or 0, reason=f"references `{name}`") for p in nearest
+    )
+    info = SymbolInfo(name=name, reference_files=count, defined_here=defines(text, name))
+    return info, related
+
+
+def _shared_depth(a: str, b: str) -> int:
+    depth = 0
+    for x, y in zip(PurePosixPath(a).parts[:-1], PurePosixPath(b).parts[:-1], strict=False):
+        if x != y:
+            break
+        depth += 1
+    return depth
+
+
+def _index_notes(index: WorkspaceIndex, notes: list[str]) -> None:
+    if not index.is_built:
+        notes.append("workspace index is still being built: file count and references are partial")
+    elif index.truncated:
+        notes.append(f"workspace has more than {index.max_files} files: only the first were indexed")
