@@ -54,7 +54,8 @@ def test_prices_come_from_the_library() -> None:
     opus = load_catalog(Settings(), day=DAY).get("claude-opus-4-6")
     assert opus is not None
     tier = opus.price.tier_for(10_000)
-    assert (tier.input_mtok, tier.output_mtok, tier.cache_read_mtok, tier.cache_write_mtok) == (5, 25, 0.5, 6.25)
+    prices = (tier.input_mtok, tier.output_mtok, tier.cache_read_mtok, tier.cache_write_mtok)
+    assert prices == (5, 25, 0.5, 6.25)
     assert opus.price.source.startswith(library_label())
     assert opus.context_window == 1_000_000
     assert "genai-prices" in opus.limits_source and "platform.claude.com" in opus.limits_source

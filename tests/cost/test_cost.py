@@ -69,10 +69,12 @@ def test_estimate_dollars_without_reasoning() -> None:
 
 
 def test_output_priors_grow_with_task_size() -> None:
-    sizes = [OUTPUT_PRIORS[c].output for c in (Category.QUICK_EDIT, Category.EXPLAIN, Category.MULTI_FILE_REFACTOR)]
+    order = (Category.QUICK_EDIT, Category.EXPLAIN, Category.MULTI_FILE_REFACTOR)
+    sizes = [OUTPUT_PRIORS[c].output for c in order]
     assert sizes == sorted(sizes)
     model = _model("claude-opus-4-6")
-    assert estimate(5_000, Category.MULTI_FILE_REFACTOR, model).usd > estimate(5_000, Category.QUICK_EDIT, model).usd
+    refactor = estimate(5_000, Category.MULTI_FILE_REFACTOR, model)
+    assert refactor.usd > estimate(5_000, Category.QUICK_EDIT, model).usd
 
 
 def test_reasoning_tokens_billed_as_output() -> None:
@@ -139,7 +141,9 @@ def test_calibration_shrinks_toward_one() -> None:
         Usage(input_tokens=400_000, output_tokens=8_000, cache_read_tokens=100_000, reasoning_tokens=3_000),
     ],
 )
-def test_actual_cost_matches_genai_prices(model_id: str, library_ref: str, provider: str, usage: Usage) -> None:
+def test_actual_cost_matches_genai_prices(
+    model_id: str, library_ref: str, provider: str, usage: Usage
+) -> None:
     model = _model(model_id)
     write = usage.cache_write_tokens if model.price.tiers[0].cache_write_mtok is not None else 0
     usage = usage.model_copy(update={"cache_write_tokens": write})
@@ -155,10 +159,13 @@ def test_actual_cost_matches_genai_prices(model_id: str, library_ref: str, provi
 
 def test_usage_from_provider_reports() -> None:
     anthropic = Usage.from_anthropic(
-        input_tokens=1_000, output_tokens=500, cache_read_input_tokens=8_000, cache_creation_input_tokens=2_000
+        input_tokens=1_000, output_tokens=500, cache_read_input_tokens=8_000,
+        cache_creation_input_tokens=2_000,
     )
     assert (anthropic.input_tokens, anthropic.cache_read_tokens, anthropic.cache_write_tokens) == (
         11_000, 8_000, 2_000,
     )
-    openai = Usage.from_openai(input_tokens=5_000, output_tokens=900, cached_tokens=4_000, reasoning_tokens=600)
+    openai = Usage.from_openai(
+        input_tokens=5_000, output_tokens=900, cached_tokens=4_000, reasoning_tokens=600
+    )
     assert openai.output_tokens == 900 and openai.reasoning_tokens == 600
