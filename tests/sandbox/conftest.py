@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modelroute.execute.sandbox import SandboxSpec
+
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secret-ledger.json").write_text("private")
+    monkeypatch.setenv("MODELROUTE_DATA_DIR", str(data))
+    return data
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("PRIVATE KEY")
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text("aws_secret_access_key=abc")
+    (home / ".netrc").write_text("machine x password hunter2")
+    return home
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    subprocess.run(["git", "init", "-q", str(ws)], check=True)
+    (ws / ".modelroute.toml").write_text('objective = "cost"\n')
+    (ws / ".vscode").mkdir()
+    (ws / ".vscode" / "settings.json").write_text("{}")
+    (ws / "src.txt").write_text("hello\n")
+    nested = ws / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(nested)], check=True)
+    (ws / "store").mkdir()
+    (ws / "store" / "config").write_text("[core]\n")
+    (ws / "wt").mkdir()
+    (ws / "wt" / ".git").write_text("gitdir: ../store\n")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "target.txt").write_text("original\n")
+    return ws
+
+
+@pytest.fixture
+def spec(workspace: Path, home: Path) -> SandboxSpec:
+    return SandboxSpec(workspace=workspace, home=home, timeout_s=10, max_processes=64)
