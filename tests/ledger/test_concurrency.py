@@ -53,17 +53,17 @@ def _charged(path: Path) -> float:
 
 def test_threads_holding_reservations_book_exactly_what_fits(ledger_path: Path) -> None:
     Ledger(ledger_path).close()
-    tally = _threads(ledger_path, "hold", threads=8, attempts=10)
+    tally = _threads(ledger_path, "hold", threads=8, attempts=FITS + 1)
     assert tally["reserved"] == FITS
-    assert tally["refused"] == 8  # every thread stopped at its first refusal
+    assert tally["refused"] == 8  # every thread ran into the cap and stopped there
     assert tally["violations"] == 0
     assert _charged(ledger_path) <= CAP + 1e-9
 
 
 def test_two_processes_and_threads_book_exactly_what_fits(ledger_path: Path) -> None:
     Ledger(ledger_path).close()
-    children = [_spawn(ledger_path, "hold", threads=3, attempts=10, seed=s) for s in (1, 2)]
-    here = _threads(ledger_path, "hold", threads=2, attempts=10)
+    children = [_spawn(ledger_path, "hold", threads=3, attempts=FITS + 1, seed=s) for s in (1, 2)]
+    here = _threads(ledger_path, "hold", threads=2, attempts=FITS + 1)
     results = [*(_collect(c) for c in children), here]
     assert sum(r["reserved"] for r in results) == FITS
     assert sum(r["violations"] for r in results) == 0
