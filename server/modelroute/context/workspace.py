@@ -247,11 +247,13 @@ class WorkspaceIndex:
             except OSError:
                 continue
             chain = self._with_gitignore(st, rel_dir, chain)
+            pushed = len(stack)
             for entry in entries:
                 if len(st.ids) >= self.max_files:
                     st.truncated = True
                     return
                 self._visit(st, entry, rel_dir, chain, stack)
+            stack[pushed:] = stack[pushed:][::-1]  # visit sub-folders in name order
 
     def _visit(
         self,
