@@ -335,7 +335,12 @@ class FakeProvider:
     def __init__(self, port: int = 0, default_reply: Reply | None = None) -> None:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.state = _State(default_reply=default_reply)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fakeprovider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fakeprovider",
+            daemon=True,
+        )
 
     @property
     def port(self) -> int:
