@@ -178,7 +178,9 @@ class ParsedCommand:
 
     @property
     def programs(self) -> frozenset[str]:
-        return frozenset(s.program.rsplit("/", 1)[-1] for s in self.subcommands if s.program)
+        names = {s.program.rsplit("/", 1)[-1] for s in self.subcommands if s.program}
+        names |= {w.rsplit("/", 1)[-1] for s in self.subcommands for w in s.wrappers}
+        return frozenset(names)
 
     def all_reasons(self) -> tuple[str, ...]:
         subs = tuple(f"{s.text!r}: {s.opaque_reason}" for s in self.subcommands if s.opaque_reason)
@@ -339,6 +341,9 @@ def _command(
         elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
             if child.type == "herestring_redirect" or any(c.type == "<" for c in child.children):
                 has_stdin_redirect = True
+            if child.type == "herestring_redirect":
+                literal = [c for c in child.children if c.is_named]
+                stdin_script = _static(literal[-1]) if literal else None
         elif child.is_named:
             words.append(child)
     # Everything nested in the words (substitutions, expansions) runs too.
@@ -439,8 +444,8 @@ def _peel(
     if name in _SHADOWING_BUILTINS or (name == "hash" and "-p" in argv):
         state.add(_replace(sub, opaque_reason=f"`{name}` changes what later command names mean"))
         return
-    arith = name == "let" or (name in ("declare", "typeset", "local") and any("i" in a for a in argv[1:2]))
-    if arith and any("$" in a or "[" in a for a in argv[1:]):
+    typed_int = name in ("declare", "typeset", "local") and any("i" in a for a in argv[1:2])
+    if name == "let" or (typed_int and any("$" in a or "[" in a for a in argv[1:])):
         state.add(_replace(sub, opaque_reason="arithmetic on variables can run commands"))
         return
     state.add(sub)
