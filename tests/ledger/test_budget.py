@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from modelroute.ledger import Committed, needs_confirmation, reservation_usd
+from modelroute.ledger import Committed, needs_confirmation, output_token_limit, reservation_usd
 from modelroute.ledger.budget import check_caps, day_window, from_text, month_window, to_text
 
 from .helpers import budgets, estimate
@@ -51,3 +51,10 @@ def test_per_request_is_a_question_not_a_cap() -> None:
     question = needs_confirmation(estimate(2.40, low=1.8, high=3.1), budgets(per_request=2.0))
     assert question is not None
     assert "$2.40" in question and "$1.80–$3.10" in question and "$2.00" in question
+
+
+def test_output_token_limit_keeps_a_call_within_its_reservation() -> None:
+    # $0.50 held, input costs $0.10, output at $25 per million: 16,000 tokens cost exactly $0.40.
+    assert output_token_limit(0.50, 0.10, 25.0) == 16_000
+    assert output_token_limit(0.05, 0.10, 25.0) == 0  # the input alone is over: no room for output
+    assert output_token_limit(0.50, 0.10, 0.0) is None  # free output (local models)

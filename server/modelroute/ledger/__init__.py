@@ -1,6 +1,12 @@
 """The cost ledger: one row per run, hard daily/monthly budgets, calibration and the report."""
 
-from modelroute.ledger.budget import BudgetExceeded, Committed, needs_confirmation, reservation_usd
+from modelroute.ledger.budget import (
+    BudgetExceeded,
+    Committed,
+    needs_confirmation,
+    output_token_limit,
+    reservation_usd,
+)
 from modelroute.ledger.calibration import calibration_from, output_aggregates
 from modelroute.ledger.cli import report_main
 from modelroute.ledger.model import (
@@ -37,6 +43,7 @@ __all__ = [
     "default_ledger_path",
     "needs_confirmation",
     "output_aggregates",
+    "output_token_limit",
     "render_report_table",
     "report_json",
     "report_main",

@@ -113,3 +113,12 @@ def needs_confirmation(estimate: CostEstimate, budgets: BudgetSettings) -> str |
         f"${estimate.high_usd:.2f}), above your per-request limit of ${budgets.per_request_usd:.2f}. "
         "Run it anyway?"
     )
+
+
+def output_token_limit(budget_usd: float, input_usd: float, output_usd_per_mtok: float) -> int | None:
+    """The most output tokens a call may request so that its cost stays within `budget_usd`,
+    given what its input costs; None when output is free. Executors set the request's
+    max_output_tokens to at most this, which turns the cap into a guarantee (docs/ledger.md)."""
+    if output_usd_per_mtok <= 0:
+        return None
+    return max(0, int((budget_usd - input_usd) * 1_000_000 / output_usd_per_mtok))

@@ -146,7 +146,8 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; the database lock is taken up front so reads inside are current."""
+        """One write transaction; the database lock is taken up front so reads inside are current.
+        Any SQLite failure surfaces as LedgerError, with the transaction rolled back."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -155,14 +156,19 @@ class Ledger:
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise LedgerError(f"{self.path}: ledger write failed: {exc}") from exc
                 raise
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            rows: list[sqlite3.Row] = self._conn.execute(sql, params).fetchall()
+            try:
+                rows: list[sqlite3.Row] = self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
             return rows
 
     # -- budgets -----------------------------------------------------------------------------
@@ -276,8 +282,11 @@ class Ledger:
         budget; returns their ids. Takes the write lock only when there is something to release."""
         moment = as_utc(now) if now is not None else utc_now()
         with self._lock:
-            if not self._stale_ids(self._conn, moment):
-                return []
+            try:
+                if not self._stale_ids(self._conn, moment):
+                    return []
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
             with self._write() as conn:
                 return self._release_stale_in(conn, moment)
 
@@ -310,7 +319,10 @@ class Ledger:
         moment = as_utc(now) if now is not None else utc_now()
         window = day_window(moment) if period == "day" else month_window(moment)
         with self._lock:
-            return _committed(self._conn, window)
+            try:
+                return _committed(self._conn, window)
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
 
     def spent(self, period: Period = "day", now: datetime | None = None) -> float:
         """Spend of finished runs in the UTC day or month containing `now` (USD)."""
