@@ -38,8 +38,8 @@ def data_dir() -> Path:
 
 def redact(text: str) -> str:
     """Replace secret-looking values (keys, tokens, passwords, URL credentials) with [REDACTED]."""
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
     text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}[REDACTED]", text)
+    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
     text = _SECRET_PATTERNS[2].sub("[REDACTED]", text)
     return _SECRET_PATTERNS[3].sub(lambda m: f"{m.group(1)}[REDACTED]{m.group(3)}", text)
 
