@@ -42,7 +42,7 @@ _CONTROL = frozenset(
 
 _INDENT_DEFS = re.compile(
     r"^\s*(?:(?:async|export|local|pub|private|public|protected)\s+)*"
-    r"(?:def|class|module|function|defp|defmodule|proc|func|struct|macro)\s+(?:self\.)?([A-Za-z_][\w.:?!]*)"
+    r"(?:def|class|module|function|defp|defmodule|proc|func|struct|macro)\s+(?:self\.)?([A-Za-z_]\w*(?:(?:\.|::)\w+)*[?!]?)"
     r"|^\s*(?:local\s+)?([A-Za-z_][\w.]*)\s*=\s*function\b"
 )
 _BRACE_DEFS = re.compile(
@@ -183,7 +183,7 @@ def first_defined_name(text: str, language: str) -> str | None:
     for line in text.split("\n")[:MAX_SCAN_LINES]:
         name = _def_name(line, fam)
         if name is not None:
-            return name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+            return re.split(r"\.|::|:", name)[-1] or None
     return None
 
 
