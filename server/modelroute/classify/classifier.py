@@ -85,19 +85,37 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
                " and requests no change", "instruction")
     elif question:
         ev.add({Category.EXPLAIN: 0.5}, "a question that also asks for a change", "instruction")
+    hits: list[tuple[Cue, str]] = []
     for cue in CUES:
         text = lead if cue.window == "lead" else body if cue.window == "body" else head
-        _match(cue, text, ev)
+        found = cue.pattern.search(text)
+        if found:
+            hits.append((cue, _snip(found.group(0).strip(), 6)))
+    intent: dict[Category, float] = {c: 0.0 for c in Category}
+    if question and not asks_edit:
+        intent[Category.EXPLAIN] = 2.5
+    for cue, _ in hits:
+        if not cue.topic:
+            for cat, w in cue.weights.items():
+                intent[cat] = max(intent[cat], w)
+    for cue, snippet in hits:
+        ev.add(_topic_weights(cue, intent), cue.reason.format(m=snippet), "instruction")
     vote = bayes.predict(head)
     best = max(vote, key=lambda c: vote[c])
     ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
            f"wording resembles {best.title} requests", "model")
 
 
-def _match(cue: Cue, text: str, ev: Evidence) -> None:
-    found = cue.pattern.search(text)
-    if found:
-        ev.add(dict(cue.weights), cue.reason.format(m=_snip(found.group(0).strip(), 6)), "instruction")
+def _topic_weights(cue: Cue, intent: dict[Category, float]) -> dict[Category, float]:
+    """Topic words ("nginx", "button") count half when another label has a clear intent and theirs has none:
+    a bug report about a cron job is still a bug report."""
+    if not cue.topic:
+        return dict(cue.weights)
+    out: dict[Category, float] = {}
+    for cat, w in cue.weights.items():
+        rival = max(v for c, v in intent.items() if c != cat)
+        out[cat] = w * 0.5 if w > 0 and intent[cat] < 1.0 and rival >= 2.5 else w
+    return out
 
 
 def _empty_instruction(ctx: ActionContext, ev: Evidence) -> None:

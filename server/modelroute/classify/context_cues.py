@@ -29,7 +29,7 @@ _UI_SUFFIXES = {".html", ".htm", ".tsx", ".jsx", ".vue", ".svelte", ".css", ".sc
                 ".astro", ".dart", ".swift"}
 _UI_LANGS = {"html", "typescriptreact", "javascriptreact", "vue", "svelte", "css", "scss", "less", "astro"}
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|\b\w+(?:Error|Exception)\b")
-_CREATION = re.compile(r"\b(?:build|create|design|make|develop|generate|new|add|implement|mock|craft)\b",
+_CREATION = re.compile(r"\b(?:build|create|design|make|develop|generate|new|implement|mock|craft)\b",
                        re.IGNORECASE)
 
 

@@ -36,11 +36,21 @@ class Cue:
     weights: dict[Category, float]
     reason: str
     window: Window = "head"
+    topic: bool = False  # names a subject, not an intent: halved when another label has a clear intent
+
+
+_TOPICS = frozenset({
+    "scheduling", "containers", "build_tools", "target", "ci", "pipeline", "servers", "permissions",
+    "system_paths", "infra", "ports", "backups_logs", "env", "visual", "ui_elements", "frontend_tech",
+    "from_scratch", "bug_word", "flaky", "versions", "improve", "diff_words", "security_review", "migrate",
+    "callers", "local_scope", "plot", "concept", "edit_lead",
+})
 
 
 def _cue(name: str, pattern: str, weights: dict[Category, float], reason: str,
          window: Window = "head") -> Cue:
-    return Cue(name, re.compile(pattern.replace("@G", _GAP), re.MULTILINE), weights, reason, window)
+    compiled = re.compile(pattern.replace("@G", _GAP), re.MULTILINE)
+    return Cue(name, compiled, weights, reason, window, name in _TOPICS)
 
 
 # Request framings stripped before reading the lead verb ("could you please review ...").
@@ -82,7 +92,8 @@ CUES: tuple[Cue, ...] = (
     _cue("traceback", r"traceback \(most recent call last\)|^\s+file \"[^\"]+\", line \d+",
          {D: 4.0}, "contains a Python traceback", "body"),
     _cue("stack_frames", r"^\s*at [\w$.<>\[\]/]+ ?\(?[^()\n]*:\d+(?::\d+)?\)?\s*$|^\s*#\d+ +0x[0-9a-f]+"
-         r"|goroutine \d+ \[|^\s+[\w./-]+\.(?:go|rs|java|kt|py|js|ts|rb|cs|cpp|c):\d+",
+         r"|goroutine \d+ \[|^\s*--> [\w./-]+:\d+:\d+|^error(?:\[\w+\])?: |^\s+[\w./-]+\.(?:go|rs"
+         r"|java|kt|py|js|ts|rb|cs|cpp|c):\d+",
          {D: 3.5}, "contains stack-trace frames", "body"),
     _cue("exception_colon", r"\b(?:[a-z_][\w]*\.)*[a-z_]*(?:error|exception|panic|fault)\b:\s*\S",
          {D: 3.0}, "names an error ('{m}')", "body"),
@@ -92,7 +103,11 @@ CUES: tuple[Cue, ...] = (
     _cue("failure_words", r"\b(?:crash(?:es|ed|ing)?|broken|breaks|fails|failing|failed|failure|regression"
          r"|panics?|panicked|segmentation fault|core dumped|stack overflow|out of memory|memory leak"
          r"|leaks memory|deadlocks?|race condition|data race|infinite loop|hangs|hanging|freezes|frozen"
-         r"|times? out|timing out|errors? out|throws|blows up)\b",
+         r"|times? out|timing out|errors? out|throws|blows up|timed out|leak(?:s|ing)?|crashloop\w*"
+         r"|disconnects?"
+         r"|drops (?:the )?connection|keeps (?:crashing|restarting|failing|reconnecting)"
+         r"|eating (?:memory|cpu)"
+         r"|white screen|blank (?:page|screen)|nothing happens|has no effect|stuck)\b",
          {D: 2.5}, "describes a failure ('{m}')"),
     _cue("bug_word", r"\b(?:bug|bugs|buggy|glitch|glitchy|problem|error|errors|exception|warning)\b",
          {D: 1.0}, "mentions '{m}'"),
@@ -103,8 +118,12 @@ CUES: tuple[Cue, ...] = (
          r"|trigger|triggering|fire|firing|close|closing|open|opening|persist|found|recogni[sz]ed)\b",
          {D: 2.5}, "says something does not work ('{m}')"),
     _cue("wrong_result", r"\b(?:wrong|incorrect(?:ly)?|unexpected(?:ly)?|off by one|off-by-one"
-         r"|not as expected"
-         r"|inconsistent|corrupt(?:ed|s)?|garbled|duplicated? rows|dropping rows|drops rows|missing rows"
+         r"|not as expected|unstable|non-?deterministic|swap places|flicker\w*|jumps to|stale"
+         r"|out of order|in the wrong order|exactly double|twice as|duplicat\w* (?:rows|entries|items)"
+         r"|(?:returns?|returning|got|getting|throws?) (?:an? )?(?:http )?[45]\d\d\b"
+         r"|takes \d+ ?(?:s|sec|seconds|minutes)\b|performance regression|(?:much |very )?slower"
+         r"|inconsistent|even though|even when|whenever|every time i|corrupt(?:ed|s)?|garbled"
+         r"|duplicated? rows|dropping rows|drops rows|missing rows"
          r"|returns? (?:none|null|undefined|nil|nan|empty|an empty|zero|0|false|the wrong)"
          r"|(?:is|are|gets?|becomes?) (?:none|null|undefined|nil|nan))\b",
          {D: 2.0}, "reports a wrong result ('{m}')"),
@@ -118,7 +137,9 @@ CUES: tuple[Cue, ...] = (
          {D: 2.5}, "asks to fix something ('{m}')"),
     _cue("debug_verbs", r"\b(?:debug|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
          r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
-         r"|what(?:'s| is) causing)\b",
+         r"|what(?:'s| is) causing|track (?:it |this |that )?down|find the (?:leak|bug|culprit|problem)"
+         r"|what broke|what(?:'s| is| was) broken|where (?:is|are) [^?.!\n]{0,30}leaking"
+         r"|get (?:this|it) to (?:compile|work|run|build|pass))\b",
          {D: 3.0}, "asks to find a cause ('{m}')"),
     _cue("failing_tests", r"\b(?:failing|failed|broken|flaky|red) (?:unit )?(?:tests?|specs?|build|ci"
          r"|pipeline"
@@ -157,7 +178,8 @@ CUES: tuple[Cue, ...] = (
          r"|docker image|container image|image size|registry)\b",
          {S: 3.0}, "containers ('{m}')"),
     _cue("build_tools", r"\b(?:makefile|make target|make targets|cmake|autotools|configure script|gcc|clang"
-         r"|g\+\+|compile|compiles|compiling|compiler|linker|build from source|from source|cargo build"
+         r"|g\+\+|kernel modules?|kernel headers|compile|compiles|compiling|compiler|linker"
+         r"|build from source|from source|cargo build"
          r"|go build|mvn|maven|gradle|bazel|msbuild|ninja|webpack config|vite config|build step"
          r"|build system)\b",
          {S: 2.5}, "build tooling ('{m}')"),
@@ -180,7 +202,8 @@ CUES: tuple[Cue, ...] = (
          r"|automate|mount|partition|restart|reboot|start up|spin up|tear down|migrate the server)\b",
          {S: 2.0}, "system set-up wording ('{m}')"),
     _cue("env", r"\b(?:environment variables?|env vars?|\$path|path variable|\.bashrc|\.zshrc|\.profile"
-         r"|dotfiles?|shebang|stdin|stdout|stderr|exit code|pipe (?:it|the output)|redirect)\b",
+         r"|dotfiles?|shebang|stdin|stdout|stderr|exit code|pipe (?:it|the output)|redirect|git config"
+         r"|configure git|gpg|ssh keys?|default branch)\b",
          {S: 2.5}, "shell environment ('{m}')"),
     _cue("permissions", r"\b(?:chmod|chown|sudo|sudoers|non-root|root user|run as root|user and group"
          r"|file permissions|ulimit|selinux|apparmor)\b",
@@ -209,7 +232,7 @@ CUES: tuple[Cue, ...] = (
          r"|eslint|pytest|npm|make|tox|nox|benchmarks?)\b",
          {S: 1.5}, "runs tools ('{m}')"),
     # --- ui greenfield: creating interfaces, visual design
-    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?\b" + _UI_NOUN + r"\b",
+    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)",
          {U: 3.5}, "asks to create a UI ('{m}')"),
     _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+)?"
          r"(?:page|screen|view|component|dashboard|app|site|website|layout|landing page|ui|modal|widget"
@@ -232,7 +255,7 @@ CUES: tuple[Cue, ...] = (
          {U: 1.5}, "UI elements ('{m}')"),
     _cue("frontend_tech", r"\b(?:html|html5|jsx|tsx|react|vue|svelte|angular|next\.?js|nuxt|solidjs|flutter"
          r"|swiftui|jetpack compose|canvas|svg|three\.js|p5\.js|webgl|d3|chart\.js|recharts|framer motion"
-         r"|single html file)\b",
+         r"|single html file|in (?:the|a|your) browser)\b",
          {U: 1.5}, "front-end technology ('{m}')"),
     _cue("from_scratch", r"\b(?:from scratch|greenfield|empty page|blank page|starter page)\b",
          {U: 1.5}, "built from nothing ('{m}')"),
@@ -242,19 +265,28 @@ CUES: tuple[Cue, ...] = (
          {R: 3.5}, "asks for a review ('{m}')"),
     _cue("look_over", r"\b(?:look|go|read|glance) (?:over|through)\b|\btake a look at\b|\bhave a look\b"
          r"|\bcheck (?:this|my|the|these|over)\b",
-         {R: 2.0}, "asks to look the code over ('{m}')"),
+         {R: 2.5}, "asks to look the code over ('{m}')"),
     _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
-         r"|lgtm|comments on|suggestions? for improvement|red flags?)\b",
+         r"|lgtm|comments on|suggestions? for improvement|red flags?"
+         r"|what do you think (?:of|about)|(?:would you|you'?d) do differently"
+         r"|anything (?:off|wasteful|risky|suspicious|wrong))\b",
          {R: 3.0}, "asks for feedback ('{m}')"),
     _cue("list_problems", r"\b(?:point out|spot|flag|identify|list|find|catch|report|highlight|enumerate"
          r"|any)\b@G{0,40}?\b(?:problems|issues|bugs|mistakes|code smells?|smells|vulnerabilit(?:y|ies)"
-         r"|flaws|risks|concerns|anti-?patterns|weaknesses|edge cases|pitfalls|gotchas|security holes)\b",
+         r"|flaws|risks|concerns|anti-?patterns|weaknesses|edge cases|pitfalls|gotchas|security holes"
+         r"|race conditions|deadlocks|leaks|injection|violations|anything (?:wasteful|wrong|risky))\b",
          {R: 3.5}, "asks to list problems ('{m}')"),
     _cue("judgement", r"\b(?:is|are|does|do)\s+(?:this|these|it|my|the|our|that)\b[^?.!\n]{0,50}?\b(?:safe"
          r"|thread-?safe|secure|correct|right|ok|okay|fine|good|idiomatic|efficient|performant|readable"
          r"|clean|maintainable|production[- ]ready|robust|vulnerable|reasonable|acceptable|sound"
          r"|well[- ]written|well[- ]designed|follow best practices)\b",
          {R: 3.0, E: -1.0}, "asks for a judgement ('{m}')"),
+    _cue("code_question", r"^(?:is|are|does|do|will|would|could|can|should) (?:this|these|my|the|our) "
+         r"(?:\w+ )?(?:code|function|method|class|component|module|implementation|query|script|approach"
+         r"|design|regex|tests?|logic|handler|migration|config|manifest|pr|change|diff|contract|parser)\b",
+         {R: 2.0, E: -0.5}, "a yes/no question about this code ('{m}')", "lead"),
+    _cue("edge_cases", r"\bhandles? (?:all )?(?:the )?(?:edge|corner) cases\b|\bare there any\b",
+         {R: 2.0}, "asks whether the code holds up ('{m}')"),
     _cue("improve", r"\b(?:anything wrong|what'?s wrong with (?:this|my) (?:code|approach|design)"
          r"|could be improved|can be improved|what would you (?:change|improve)|how can i improve"
          r"|better way to write|is there a better|good practice|best practices?|code quality|readability"
@@ -353,8 +385,14 @@ CUES: tuple[Cue, ...] = (
          {Q: 1.5}, "a data-analysis step ('{m}')"),
     _cue("rename_local", r"\brename (?:this |the )?(?:variable|var|local|parameter|argument|field)\b",
          {Q: 2.5, M: -1.5}, "a local rename ('{m}')"),
+    _cue("edit_lead", r"^(?:add|change|update|make|set|use|replace|remove|delete|rename|convert|turn|wrap"
+         r"|implement|write|insert|append|return|handle|increase|decrease|bump|support|allow|accept|raise"
+         r"|throw|log|skip|ignore|validate|ensure|guard|cache|memoi[sz]e|limit|cap|clamp|round|format|parse"
+         r"|sort|filter|trim|strip|escape|encode|decode|extract|inline|swap|reverse|normalize)\b",
+         {Q: 1.0}, "an edit request ('{m}')", "lead"),
     # --- explain: questions and requests for words
-    _cue("explain_verbs", r"\b(?:explain|explanation|walk me through|help me understand|eli5"
+    _cue("explain_verbs", r"\b(?:explain(?!\s+(?:shows|output|analy[sz]e|plan|says))|explanation"
+                          r"|walk me through|help me understand|eli5"
          r"|break (?:it|this)"
          r" down|what does [^?.!\n]{0,60}?(?:do|mean|return|accept|reject)|how does [^?.!\n]{0,60}?"
          r"(?:work|get|happen|handle|decide)|what(?:'s| is) the (?:difference|point|purpose|meaning|role|use"

@@ -1,0 +1,21 @@
+"""Held-out accuracy on realistic public-style task texts (tests/classify/heldout.jsonl)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.classify.heldout import load_heldout, score
+
+
+def test_heldout_is_large_and_covers_every_label() -> None:
+    records = load_heldout()
+    assert len(records) >= 200
+    counts = Counter(r["label"] for r in records)
+    assert len(counts) == 7 and min(counts.values()) >= 25
+
+
+def test_heldout_accuracy_at_least_085() -> None:
+    accuracy, pairs, misses = score()
+    detail = [(r["label"], got, r["text"][:60]) for r, got in misses]
+    assert accuracy >= 0.85, f"accuracy {accuracy:.3f}; misses {detail}"
+    assert sum(pairs.values()) == len(load_heldout())
