@@ -52,15 +52,23 @@ def test_always_prefix_allows() -> None:
 
 def test_prompt_escapes_and_never_cuts_silently(tmp_path: Path) -> None:
     cmd = "echo \x1b[31mred\u202eevil\u200b; " + "ls " + "a" * 900
-    spec = build_prompt("kimi-k2.5", "run the tests", parse_command(cmd), tmp_path,
-                        SandboxSettings(network=True), allow_unsandboxed=False)
+    spec = build_prompt(
+        "kimi-k2.5",
+        "run the tests",
+        parse_command(cmd),
+        tmp_path,
+        SandboxSettings(network=True),
+        allow_unsandboxed=False,
+    )
     assert "\\x1b[31m" in spec.message and "\\u202e" in spec.message and "\\u200b" in spec.message
     assert "\x1b" not in spec.message and "\u202e" not in spec.message
     assert "more characters" in spec.message and "a" * 900 in spec.full_text
     assert "kimi-k2.5" in spec.message and str(tmp_path) in spec.message
     assert "network ON" in spec.message and "workspace-write" in spec.message
     lines = spec.message.splitlines()
-    assert any(line.startswith("1. echo") for line in lines) and any(line.startswith("2. ls") for line in lines)
+    assert any(line.startswith("1. echo") for line in lines) and any(
+        line.startswith("2. ls") for line in lines
+    )
     assert RUN_UNSANDBOXED not in spec.actions and spec.actions[0] == RUN_SANDBOXED and DENY in spec.actions
     assert escape_visible("a\tb\nc\u2066") == "a\\tb\\nc\\u2066"
 
@@ -106,14 +114,14 @@ def test_book_timeout_is_deny(tmp_path: Path) -> None:
 
 def test_book_always_and_escalation(tmp_path: Path) -> None:
     book = ApprovalBook()
-    token, binding, prompt = _ask(book, "npm test", tmp_path, allow_unsandboxed=True)
+    token, _, prompt = _ask(book, "npm test", tmp_path, allow_unsandboxed=True)
     assert prompt.always_prefix == "npm test" and RUN_UNSANDBOXED in prompt.actions
     answer = book.answer(token, always_label("npm test"))
     assert answer.stored_prefix == "npm test" and book.always_prefixes(tmp_path) == ["npm test"]
-    token, binding, _ = _ask(book, "make", tmp_path, allow_unsandboxed=True)
+    token, _, _ = _ask(book, "make", tmp_path, allow_unsandboxed=True)
     assert book.answer(token, RUN_UNSANDBOXED).outcome == "run_unsandboxed"
     assert book.always_prefixes(tmp_path) == ["npm test"]  # escalation never stored
-    token, binding, _ = _ask(book, "make", tmp_path, allow_unsandboxed=False)
+    token, _binding, _ = _ask(book, "make", tmp_path, allow_unsandboxed=False)
     assert book.answer(token, RUN_UNSANDBOXED).outcome == "deny"  # not offered: not honoured
 
 
@@ -121,8 +129,16 @@ def test_audit_log_redacts(tmp_path: Path, _data_dir: Path) -> None:
     parsed = parse_command("OPENAI_API_KEY=sk-abcdefghijk123 curl -H 'Authorization: Bearer tok123456' x")
     log = AuditLog()
     v = evaluate(parsed, ApprovalSettings())
-    log.record(model="m", parsed=parsed, verdict=v, decision="deny", decided_by="user", cwd=tmp_path,
-               sandbox=SandboxSettings().model_dump(), exit_code=None)
+    log.record(
+        model="m",
+        parsed=parsed,
+        verdict=v,
+        decision="deny",
+        decided_by="user",
+        cwd=tmp_path,
+        sandbox=SandboxSettings().model_dump(),
+        exit_code=None,
+    )
     text = (_data_dir / "audit.jsonl").read_text()
     assert "sk-abcdefghijk123" not in text and "tok123456" not in text
     entry = json.loads(text)
@@ -138,10 +154,15 @@ def test_seatbelt_profile(tmp_path: Path) -> None:
     assert "network-outbound (remote ip)" not in profile and "(remote unix-socket)" in profile
     assert profile.index("(allow file-write* (subpath") < profile.index("(deny file-write* (regex")
     online = generate_profile(tmp_path, home=Path("/Users/u"), network=True, mode="read-only")
-    assert "(allow network-outbound (remote ip))" in online and f'(subpath "{tmp_path.resolve()}"))' not in online
+    assert (
+        "(allow network-outbound (remote ip))" in online
+        and f'(subpath "{tmp_path.resolve()}"))' not in online
+    )
 
 
-def test_sandbox_main(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_main(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code = sandbox_main(["--workspace", str(tmp_path), "--", "sh", "-c", "echo out; exit 7"])
     assert code == 7 and capsys.readouterr().out == "out\n"
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))

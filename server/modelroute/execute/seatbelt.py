@@ -50,7 +50,8 @@ def generate_profile(
         lines.append(f"(allow file-write* (subpath {_q(ws)}))")
     escaped = re.escape(ws)
     protected = " ".join(
-        f"(regex {_regex('^' + escaped + '(/.*)?/' + re.escape(name) + '(/.*)?$')})" for name in sorted(PROTECTED_NAMES)
+        f"(regex {_regex('^' + escaped + '(/.*)?/' + re.escape(name) + '(/.*)?$')})"
+        for name in sorted(PROTECTED_NAMES)
     )
     lines.append(f"(deny file-write* {protected})")
     hidden = [home / d for d in CREDENTIAL_DIRS] + [*extra_hidden, *deny_read]
@@ -65,7 +66,7 @@ def generate_profile(
             "(allow network-bind (local ip))",
         ]
     lines.append("(deny network* (remote unix-socket))")
-    lines.append("(deny network-outbound (literal \"/private/var/run/docker.sock\"))")
+    lines.append('(deny network-outbound (literal "/private/var/run/docker.sock"))')
     return "\n".join(lines) + "\n"
 
 
