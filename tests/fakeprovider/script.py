@@ -7,6 +7,7 @@ Usage numbers are given in one neutral form and rendered per API:
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -36,8 +37,11 @@ class Fault:
 @dataclass
 class ScriptedToolCall:
     name: str
-    arguments: dict[str, Any]
+    arguments: dict[str, Any] | str  # a str is sent verbatim (e.g. broken JSON)
     id: str | None = None
+
+    def raw_arguments(self) -> str:
+        return self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
 
 
 @dataclass

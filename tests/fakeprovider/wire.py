@@ -51,18 +51,27 @@ def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": reply.text})
     for call in reply.tool_calls:
         blocks.append(
-            {"type": "tool_use", "id": call_id(call, "toolu"), "name": call.name, "input": call.arguments}
+            {
+                "type": "tool_use",
+                "id": call_id(call, "toolu"),
+                "name": call.name,
+                "input": call.arguments,
+                "raw": call.raw_arguments(),
+            }
         )
     return blocks
 
 
-def anthropic_message(reply: Reply, model: str) -> dict[str, Any]:
+def anthropic_message(reply: Reply, model: str, *, keep_raw: bool = False) -> dict[str, Any]:
+    blocks = _anthropic_blocks(reply)
+    if not keep_raw:
+        blocks = [{k: v for k, v in b.items() if k != "raw"} for b in blocks]
     return {
         "id": new_id("msg"),
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": _anthropic_blocks(reply),
+        "content": blocks,
         "stop_reason": reply.resolved_stop(),
         "stop_sequence": None,
         "usage": anthropic_usage(reply),
@@ -80,7 +89,7 @@ def _anthropic_block_events(index: int, block: dict[str, Any], size: int) -> lis
         deltas = [{"type": "text_delta", "text": c} for c in chunks(block["text"], size)]
     else:
         start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
-        raw = json.dumps(block["input"])
+        raw = block["raw"]
         deltas = [{"type": "input_json_delta", "partial_json": c} for c in chunks(raw, max(size, 8))]
     events: list[Event] = [
         ("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
@@ -93,7 +102,7 @@ def _anthropic_block_events(index: int, block: dict[str, Any], size: int) -> lis
 
 
 def anthropic_events(reply: Reply, model: str) -> list[Event]:
-    message = anthropic_message(reply, model)
+    message = anthropic_message(reply, model, keep_raw=True)
     usage = message["usage"]
     start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
     events: list[Event] = [
@@ -176,7 +185,7 @@ def _responses_items(reply: Reply) -> list[dict[str, Any]]:
                 "type": "function_call",
                 "call_id": call_id(call, "call"),
                 "name": call.name,
-                "arguments": json.dumps(call.arguments),
+                "arguments": call.raw_arguments(),
                 "status": "completed",
             }
         )
@@ -341,7 +350,7 @@ def chat_completion(reply: Reply, model: str) -> dict[str, Any]:
             {
                 "id": call_id(c, "call"),
                 "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                "function": {"name": c.name, "arguments": c.raw_arguments()},
             }
             for c in reply.tool_calls
         ]
@@ -383,7 +392,7 @@ def chat_events(reply: Reply, model: str, include_usage: bool) -> list[Event]:
         events.append(chunk({"tool_calls": [head]}))
         events += [
             chunk({"tool_calls": [{"index": index, "function": {"arguments": c}}]})
-            for c in chunks(json.dumps(call.arguments), max(reply.chunk_chars, 8))
+            for c in chunks(call.raw_arguments(), max(reply.chunk_chars, 8))
         ]
     events.append(chunk({}, _finish(reply)))
     if include_usage:
