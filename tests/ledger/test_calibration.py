@@ -7,7 +7,7 @@ import pytest
 from modelroute.categories import Category
 from modelroute.cost.actual import Usage
 from modelroute.cost.calibration import SHRINK_SAMPLES
-from modelroute.ledger import FinalOutcome, Ledger, output_aggregates
+from modelroute.ledger import FinalOutcome, Ledger, calibration_from, output_aggregates
 
 from .helpers import budgets, run
 
@@ -71,3 +71,24 @@ def test_window_keeps_the_most_recent_runs(ledger: Ledger) -> None:
         Category.QUICK_EDIT, "claude-sonnet-4-5"
     )
     assert since is not None and since.samples == 1
+
+
+def test_sql_and_pure_aggregates_agree(ledger: Ledger) -> None:
+    models = ["claude-sonnet-4-5", "gpt-5.3-codex"]
+    outcomes: list[FinalOutcome] = ["applied", "rejected", "answered", "cancelled", "reviewed", "error"]
+    for i in range(40):
+        _settled(
+            ledger,
+            i,
+            100 + 37 * i,
+            output=200 + 11 * (i % 7),
+            category=list(Category)[i % 3],
+            outcome=outcomes[i % len(outcomes)],
+        )
+        if i % 5 == 0:  # one with another model, same minute: order falls back to id
+            start = run(0.05, model=models[1], category=Category.DEBUGGING)
+            moment = T0 + timedelta(minutes=i)
+            reservation = ledger.reserve(start, budgets(), now=moment)
+            ledger.settle(reservation, Usage(output_tokens=i * 3), 0.01, "applied", now=moment)
+    for window in (1, 4, 50):
+        assert ledger.calibration(window=window) == calibration_from(ledger.runs(), window)

@@ -235,3 +235,12 @@ def test_status_keys(ledger: Ledger) -> None:
     assert status["spent_month_usd"] == pytest.approx(0.5)
     assert status["reserved_today_usd"] == pytest.approx(1.0)
     assert (status["daily_usd"], status["monthly_usd"]) == (3.0, 30.0)
+
+
+def test_sqlite_failures_surface_as_ledger_errors(ledger_path: Path) -> None:
+    ledger = Ledger(ledger_path)
+    ledger.close()
+    with pytest.raises(LedgerError, match="read failed"):
+        ledger.status(budgets())
+    with pytest.raises(LedgerError):
+        ledger.reserve(run(), budgets())

@@ -17,7 +17,7 @@ from modelroute.ledger.model import COMPLETED_OUTCOMES, RunRecord
 
 # The most recent runs per key: the ratio follows model and habit changes instead of all history.
 DEFAULT_WINDOW = 50
-_CATEGORIES = frozenset(c.value for c in Category)
+CATEGORY_VALUES = frozenset(c.value for c in Category)
 
 Aggregate = tuple[str, str, int, int, int]  # category, model, prior output sum, observed sum, runs
 
@@ -31,7 +31,7 @@ def output_aggregates(records: Iterable[RunRecord], window: int = DEFAULT_WINDOW
             record.outcome in COMPLETED_OUTCOMES
             and record.act_output_tokens is not None
             and record.prior_output_tokens > 0
-            and record.category in _CATEGORIES
+            and record.category in CATEGORY_VALUES
         ):
             groups[(record.category, record.model)].append(record)
     aggregates: list[Aggregate] = []

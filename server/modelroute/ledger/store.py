@@ -32,7 +32,7 @@ from modelroute.ledger.budget import (
     to_text,
     utc_now,
 )
-from modelroute.ledger.calibration import DEFAULT_WINDOW, calibration_from
+from modelroute.ledger.calibration import CATEGORY_VALUES, DEFAULT_WINDOW
 from modelroute.ledger.model import (
     INTERRUPTED,
     FinalOutcome,
@@ -60,6 +60,20 @@ SELECT
   COALESCE(SUM(CASE WHEN outcome = 'pending' THEN reserved_usd ELSE 0 END), 0)
 FROM runs
 WHERE started_at >= ? AND started_at < ? AND outcome != 'refused_budget'
+"""
+
+_CALIBRATION_SQL = """
+SELECT category, model, SUM(prior_output_tokens), SUM(act_output_tokens), COUNT(*)
+FROM (
+  SELECT category, model, prior_output_tokens, act_output_tokens,
+         ROW_NUMBER() OVER (PARTITION BY category, model ORDER BY started_at DESC, id DESC) AS recent
+  FROM runs
+  WHERE started_at >= ? AND act_output_tokens IS NOT NULL AND prior_output_tokens > 0
+    AND outcome IN ('applied', 'rejected', 'answered', 'reviewed')
+)
+WHERE recent <= ?
+GROUP BY category, model
+ORDER BY category, model
 """
 
 _INSERT_SQL = """
@@ -189,9 +203,7 @@ class Ledger:
             raise exceeded
         return Reservation(run_id=run_id, reserved_usd=needed, started_at=moment)
 
-    def extend(
-        self, reservation: Reservation, extra_usd: float, budgets: BudgetSettings
-    ) -> Reservation:
+    def extend(self, reservation: Reservation, extra_usd: float, budgets: BudgetSettings) -> Reservation:
         """Hold `extra_usd` more for a run in progress (another agent turn), or raise BudgetExceeded
         and leave the reservation as it was. Counts against the windows the run started in."""
         if extra_usd < 0:
@@ -263,15 +275,29 @@ class Ledger:
         if latency_ms is None:
             latency_ms = max(0, int((moment - reservation.started_at).total_seconds() * 1000))
         tokens: tuple[int | None, ...] = (
-            (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
-             usage.cache_write_tokens, usage.reasoning_tokens)
-            if usage is not None else (None,) * 5
+            (
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+                usage.reasoning_tokens,
+            )
+            if usage is not None
+            else (None,) * 5
         )
         with self._write() as conn:
             cursor = conn.execute(
                 _SETTLE_SQL,
-                (to_text(moment), *tokens, actual_usd, latency_ms, outcome, error,
-                 reservation.run_id, INTERRUPTED),
+                (
+                    to_text(moment),
+                    *tokens,
+                    actual_usd,
+                    latency_ms,
+                    outcome,
+                    error,
+                    reservation.run_id,
+                    INTERRUPTED,
+                ),
             )
             if cursor.rowcount != 1:
                 raise LedgerError(f"run {reservation.run_id} is not in progress (already finished?)")
@@ -342,14 +368,14 @@ class Ledger:
         }
 
     def calibration(self, since: datetime | None = None, window: int = DEFAULT_WINDOW) -> Calibration:
-        """Output-token calibration per (category, model) from the last `window` completed runs."""
-        low = to_text(since) if since is not None else ""
-        rows = self._read(
-            "SELECT * FROM runs WHERE started_at >= ? AND act_output_tokens IS NOT NULL "
-            "AND outcome IN ('applied', 'rejected', 'answered', 'reviewed')",
-            (low,),
+        """Output-token calibration per (category, model) from its last `window` completed runs
+        (the same aggregate as `calibration.output_aggregates`, computed in SQL)."""
+        rows = self._read(_CALIBRATION_SQL, (to_text(since) if since is not None else "", window))
+        return Calibration.from_aggregates(
+            (row[0], row[1], int(row[2]), int(row[3]), int(row[4]))
+            for row in rows
+            if row[0] in CATEGORY_VALUES
         )
-        return calibration_from((_record(row) for row in rows), window)
 
     def report(self, since: datetime | None = None, now: datetime | None = None) -> Report:
         moment = as_utc(now) if now is not None else utc_now()
@@ -396,10 +422,24 @@ def _insert_run(
     cursor = conn.execute(
         _INSERT_SQL,
         (
-            stamp, stamp if exceeded else None, run.workspace, run.category.value, run.model, run.provider,
-            est.tokens.input, est.tokens.output, est.tokens.reasoning, prior,
-            est.usd, est.low_usd, est.high_usd, needed,
-            "refused_budget" if exceeded else "pending", str(exceeded) if exceeded else None, pid, host,
+            stamp,
+            stamp if exceeded else None,
+            run.workspace,
+            run.category.value,
+            run.model,
+            run.provider,
+            est.tokens.input,
+            est.tokens.output,
+            est.tokens.reasoning,
+            prior,
+            est.usd,
+            est.low_usd,
+            est.high_usd,
+            needed,
+            "refused_budget" if exceeded else "pending",
+            str(exceeded) if exceeded else None,
+            pid,
+            host,
         ),
     )
     run_id = cursor.lastrowid
