@@ -7,7 +7,7 @@ cached git state for the rest: no walking per decision.
 from __future__ import annotations
 
 import codecs
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -214,13 +214,14 @@ def _symbol(
     related = tuple(
         RelatedFile(path=p, size_bytes=index.size_of(p) or 0, reason=f"references `{name}`") for p in nearest
     )
-    info = SymbolInfo(name=name, reference_files=count, defined_here=defines(text, name))
+    info = SymbolInfo(name=name, reference_files=count, defined_here=defines(text, name, language))
     return info, related
 
 
 def _shared_depth(a: str, b: str) -> int:
+    """How many leading folders two relative paths share."""
     depth = 0
-    for x, y in zip(PurePosixPath(a).parts[:-1], PurePosixPath(b).parts[:-1], strict=False):
+    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1], strict=False):
         if x != y:
             break
         depth += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import PurePath
 
 # Whole file names first: they carry no useful extension.
 _BY_NAME: dict[str, str] = {
@@ -155,9 +155,9 @@ _BY_EXT: dict[str, str] = {
 SHELL_LANGUAGES = frozenset({"shellscript", "fish", "powershell", "bat"})
 
 
-def language_for(path: str | PurePosixPath, first_line: str | None = None) -> str:
+def language_for(path: str | PurePath, first_line: str | None = None) -> str:
     """The LSP languageId for a path; `first_line` (a shebang) refines extension-less files."""
-    name = PurePosixPath(str(path).replace("\\", "/")).name
+    name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
     lower = name.lower()
     by_name = _BY_NAME.get(lower)
     if by_name is not None:

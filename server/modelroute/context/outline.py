@@ -7,7 +7,6 @@ Heuristics, not parsers: they read a bounded number of lines and never raise.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Literal
 
 from modelroute.context.symbols import IDENT, STOPWORDS
@@ -206,19 +205,47 @@ def first_identifier(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=256)
-def _definition_of(name: str) -> re.Pattern[str]:
-    word = re.escape(name)
-    return re.compile(
-        r"(?:\b(?:def|class|function|fn|func|fun|struct|interface|enum|trait|type|impl|module|"
-        r"const|let|var|defun|defmacro|defvar|local|macro|record|union|namespace)\s+\*?\s*"
-        rf"(?:self\.)?{word}\b)"
-        rf"|(?:^[ \t]*(?:export\s+)?{word}\s*(?::[^=\n]*)?=[^=])"
-        rf"|(?:^[ \t]*(?:[\w<>\[\],.?*&:]+[ \t]+)+[*&]?{word}[ \t]*\([^;\n]*\)[^;\n]*\{{?[ \t]*$)",
-        re.MULTILINE,
-    )
+_KEYWORD_BEFORE = re.compile(
+    r"\b(?:def|class|function|fn|func|fun|struct|interface|enum|trait|type|impl|module|const|let|var|"
+    r"defun|defmacro|defvar|local|macro|record|union|namespace|object|proc)\s+\*?\s*(?:self\.)?$"
+)
+_ASSIGN_BEFORE = re.compile(r"^[ \t]*(?:export\s+)?(?:[\w.]+\.)?$")
+_ASSIGN_AFTER = re.compile(r"^\s*(?::[^=\n]*)?=(?!=)")
+_TYPED_BEFORE = re.compile(
+    r"^[ \t]*(?!(?:return|await|new|throw|yield|else|case|echo|print|delete|go|defer)\b)"
+    r"(?:[\w<>\[\],.?*&:]+[ \t]+)+[*&]?$"
+)
+_TYPED_AFTER = re.compile(r"^[ \t]*\([^;\n]*\)[^;\n]*$")
+_MAX_OCCURRENCES = 500
 
 
-def defines(text: str, name: str) -> bool:
-    """Whether `text` appears to define `name` (any common definition form)."""
-    return _definition_of(name).search(text) is not None
+def defines(text: str, name: str, language: str = "") -> bool:
+    """Whether `text` appears to define `name`: a definition keyword before it, an assignment at the
+    start of a line, or (brace languages) a typed signature. Scans occurrences with str.find."""
+    if not name:
+        return False
+    typed = family(language) == "brace"
+    at = text.find(name)
+    for _ in range(_MAX_OCCURRENCES):
+        if at < 0:
+            return False
+        end = at + len(name)
+        if _whole_word(text, at, end):
+            line_start = text.rfind("\n", 0, at) + 1
+            line_end = text.find("\n", end)
+            before = text[line_start:at]
+            after = text[end : line_end if line_end >= 0 else len(text)]
+            if _KEYWORD_BEFORE.search(before) or (
+                _ASSIGN_BEFORE.match(before) and _ASSIGN_AFTER.match(after)
+            ):
+                return True
+            if typed and _TYPED_BEFORE.match(before) and _TYPED_AFTER.match(after):
+                return True
+        at = text.find(name, end)
+    return False
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    before_ok = start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
+    after_ok = end >= len(text) or not (text[end].isalnum() or text[end] == "_")
+    return before_ok and after_ok
