@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -52,8 +53,12 @@ def report_main(argv: Sequence[str] | None = None) -> int:
     except LedgerError as exc:
         print(f"modelroute report: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(report_json(report))
-    else:
-        Console(highlight=False).print(render_report_table(report))
+    try:
+        if args.json:
+            print(report_json(report))
+        else:
+            Console(highlight=False).print(render_report_table(report))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `modelroute report | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
     return 0

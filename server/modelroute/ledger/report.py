@@ -79,6 +79,11 @@ def _spend(record: RunRecord) -> float:
     return 0.0 if record.outcome == "pending" else record.charged_usd
 
 
+def _usd(amount: float) -> float:
+    """Sums of float prices carry ulp noise; a micro-dollar is finer than any bill."""
+    return round(amount, 6)
+
+
 def _estimate_error(model: str, records: Sequence[RunRecord]) -> EstimateError:
     pairs = [(r.est_usd, r.act_usd, r) for r in records if r.act_usd is not None]
     signed = [est - act for est, act, _ in pairs]
@@ -88,10 +93,10 @@ def _estimate_error(model: str, records: Sequence[RunRecord]) -> EstimateError:
     return EstimateError(
         model=model,
         runs=count,
-        estimated_usd=sum(est for est, _, _ in pairs),
-        actual_usd=sum(act for _, act, _ in pairs),
+        estimated_usd=_usd(sum(est for est, _, _ in pairs)),
+        actual_usd=_usd(sum(act for _, act, _ in pairs)),
         mape_pct=100 * sum(abs(x) for x in relative) / len(relative) if relative else None,
-        mean_signed_error_usd=sum(signed) / count if count else 0.0,
+        mean_signed_error_usd=_usd(sum(signed) / count) if count else 0.0,
         mean_signed_error_pct=100 * sum(relative) / len(relative) if relative else None,
         within_range_pct=100 * len(inside) / count if count else 0.0,
     )
@@ -129,11 +134,11 @@ def build_report(
         run_count=len(counted),
         refused_count=refused,
         in_progress=sum(1 for r in counted if r.outcome == "pending"),
-        total_usd=sum(_spend(r) for r in counted),
-        reserved_usd=sum(r.reserved_usd for r in counted if r.outcome == "pending"),
+        total_usd=_usd(sum(_spend(r) for r in counted)),
+        reserved_usd=_usd(sum(r.reserved_usd for r in counted if r.outcome == "pending")),
         outcomes=dict(sorted(outcomes.items())),
         by_day=[
-            DaySpend(day=day, runs=len(rs), usd=sum(_spend(r) for r in rs))
+            DaySpend(day=day, runs=len(rs), usd=_usd(sum(_spend(r) for r in rs)))
             for day, rs in sorted(days.items())
         ],
         by_model=sorted(
@@ -142,7 +147,7 @@ def build_report(
                     model=model,
                     provider=provider,
                     runs=len(rs),
-                    usd=sum(_spend(r) for r in rs),
+                    usd=_usd(sum(_spend(r) for r in rs)),
                     input_tokens=sum(r.act_input_tokens or 0 for r in rs),
                     output_tokens=sum(r.act_output_tokens or 0 for r in rs),
                 )
@@ -152,7 +157,7 @@ def build_report(
         ),
         by_category=sorted(
             (
-                CategorySpend(category=c, runs=len(rs), usd=sum(_spend(r) for r in rs))
+                CategorySpend(category=c, runs=len(rs), usd=_usd(sum(_spend(r) for r in rs)))
                 for c, rs in categories.items()
             ),
             key=lambda s: (-s.usd, s.category),
@@ -206,6 +211,8 @@ def render_report_table(report: Report) -> RenderableType:
             e.model, str(e.runs), _money(e.estimated_usd), _money(e.actual_usd), _pct(e.mape_pct),
             _money(e.mean_signed_error_usd), _pct(e.mean_signed_error_pct), f"{e.within_range_pct:.0f}%",
         )
+    if not report.run_count and not report.refused_count:
+        return Group(summary, "No runs recorded in this window.")
     return Group(
         summary,
         _spend_table("By day (UTC)", "day", [(d.day, d.runs, d.usd) for d in report.by_day]),
