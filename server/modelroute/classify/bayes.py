@@ -21,7 +21,7 @@ _STOP = frozenset({"the", "a", "an", "to", "of", "and", "in", "on", "for", "it",
 
 
 def features(text: str) -> list[str]:
-    words = [w for w in tokens(text)[:_MAX_TOKENS] if w not in _STOP]
+    words = [w for w in tokens(text[:1500])[:_MAX_TOKENS] if w not in _STOP]
     return words + [f"{a}_{b}" for a, b in pairwise(words)]
 
 

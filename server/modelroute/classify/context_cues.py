@@ -63,7 +63,8 @@ def add_context(ctx: ActionContext, ev: Evidence, *, scale: float, instruction: 
     """Append context signals to `ev`; `instruction` is the normalised instruction head."""
     _diagnostics(ctx, ev, scale)
     _file_kind(ctx, ev, scale, instruction)
-    _selection(ctx, ev, scale)
+    if instruction:
+        _selection(ctx, ev, scale)
     _git(ctx, ev, scale)
     _symbol(ctx, ev, scale)
     _notebook(ctx, ev, scale)

@@ -122,7 +122,8 @@ CUES: tuple[Cue, ...] = (
          r"|out of order|in the wrong order|exactly double|twice as|duplicat\w* (?:rows|entries|items)"
          r"|(?:returns?|returning|got|getting|throws?) (?:an? )?(?:http )?[45]\d\d\b"
          r"|takes \d+ ?(?:s|sec|seconds|minutes)\b|performance regression|(?:much |very )?slower"
-         r"|inconsistent|even though|even when|whenever|every time i|corrupt(?:ed|s)?|garbled"
+         r"|inconsistent|resets? to|on every (?:page )?(?:refresh|reload|restart)|even though"
+         r"|even when|whenever|every time i|corrupt(?:ed|s)?|garbled"
          r"|duplicated? rows|dropping rows|drops rows|missing rows"
          r"|returns? (?:none|null|undefined|nil|nan|empty|an empty|zero|0|false|the wrong)"
          r"|(?:is|are|gets?|becomes?) (?:none|null|undefined|nil|nan))\b",
@@ -215,6 +216,9 @@ CUES: tuple[Cue, ...] = (
     _cue("system_paths", r"(?<![\w.])(?:/etc|/var|/usr|/opt|/tmp|/home|/srv|/root|/mnt|/app|/data|/dev|~)"
          r"/[\w.*-]",
          {S: 2.5}, "system paths ('{m}')"),
+    _cue("dir_files", r"\b(?:all |the |every )?files in (?:the |this |a "
+                      r"|that )?(?:current )?(?:directory|folder|dir)\b",
+         {S: 2.5}, "works on files in a directory ('{m}')"),
     _cue("infra", r"\b(?:terraform|ansible|vagrant|cloudformation|pulumi|ec2|s3 bucket|aws cli|gcloud"
          r"|azure cli"
          r"|vm|virtual machine|raspberry pi|vps|droplet|cluster|node pool|heroku|fly\.io|vercel deploy"
@@ -232,7 +236,8 @@ CUES: tuple[Cue, ...] = (
          r"|eslint|pytest|npm|make|tox|nox|benchmarks?)\b",
          {S: 1.5}, "runs tools ('{m}')"),
     # --- ui greenfield: creating interfaces, visual design
-    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)",
+    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
+         r"(?!\s+(?:size|sizes|number|count|limit|title|load|views|break|width|height)\b)",
          {U: 3.5}, "asks to create a UI ('{m}')"),
     _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+)?"
          r"(?:page|screen|view|component|dashboard|app|site|website|layout|landing page|ui|modal|widget"
@@ -269,7 +274,8 @@ CUES: tuple[Cue, ...] = (
     _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
          r"|lgtm|comments on|suggestions? for improvement|red flags?"
          r"|what do you think (?:of|about)|(?:would you|you'?d) do differently"
-         r"|anything (?:off|wasteful|risky|suspicious|wrong))\b",
+         r"|anything (?:off|wasteful|risky|suspicious|wrong)|anything i(?:'ve)? missed"
+         r"|did i miss anything)\b",
          {R: 3.0}, "asks for feedback ('{m}')"),
     _cue("list_problems", r"\b(?:point out|spot|flag|identify|list|find|catch|report|highlight|enumerate"
          r"|any)\b@G{0,40}?\b(?:problems|issues|bugs|mistakes|code smells?|smells|vulnerabilit(?:y|ies)"
@@ -281,6 +287,8 @@ CUES: tuple[Cue, ...] = (
          r"|clean|maintainable|production[- ]ready|robust|vulnerable|reasonable|acceptable|sound"
          r"|well[- ]written|well[- ]designed|follow best practices)\b",
          {R: 3.0, E: -1.0}, "asks for a judgement ('{m}')"),
+    _cue("problems_seen", r"\bwhat (?:problems|issues|bugs|risks) (?:do|can|would) you (?:see|spot|find)\b",
+         {R: 3.5}, "asks what problems there are ('{m}')"),
     _cue("code_question", r"^(?:is|are|does|do|will|would|could|can|should) (?:this|these|my|the|our) "
          r"(?:\w+ )?(?:code|function|method|class|component|module|implementation|query|script|approach"
          r"|design|regex|tests?|logic|handler|migration|config|manifest|pr|change|diff|contract|parser)\b",
@@ -311,7 +319,8 @@ CUES: tuple[Cue, ...] = (
          {M: 3.0}, "asks to refactor ('{m}')"),
     _cue("rename_to", r"\brename\b@G{0,60}?\bto\b", {M: 2.5}, "a rename ('{m}')"),
     _cue("cross_file", r"\b(?:everywhere|across (?:the |all |every |multiple |several |our )?(?:code ?base"
-         r"|project|repo(?:sitory)?|files|modules|packages|services|app|application|components|layers)"
+         r"|project|repo(?:sitory)?|files|modules|packages|services|app|application|components|layers"
+         r"|front-?end|back-?end|monorepo|workspace|solution)"
          r"|throughout (?:the )?(?:code ?base|project|app|repo)|every (?:file|module|caller|call site|usage"
          r"|place|occurrence|component|service|endpoint)|all (?:the )?(?:files|modules|callers|call sites"
          r"|usages|occurrences|references|imports|places|components|services|endpoints|handlers"
@@ -401,6 +410,10 @@ CUES: tuple[Cue, ...] = (
          r"|words)|tell me (?:about|how|why|what)|i don'?t understand|confused about"
          r"|summari[sz]e|describe)\b",
          {E: 3.0}, "asks for an explanation ('{m}')"),
+    _cue("why_misbehaves", r"^(?:why|how come) (?:is|does|do|are|did|would)? ?(?:this|my|our|the) [^?]{0,60}?"
+         r"\b(?:dropping|failing|crashing|returning|throwing|raising|giving|producing|broken|empty|null|none"
+         r"|wrong|missing|hanging|leaking|duplicating|slow|so slow|timing out|not)\b",
+         {D: 3.0}, "asks why this code misbehaves ('{m}')", "lead"),
     _cue("why_question", r"^(?:why|how come)\b", {E: 1.5}, "asks why ('{m}')", "lead"),
     _cue("how_to", r"^(?:how (?:do|can|should|would|could) (?:i|you|we|one)|how to|what(?:'s| is) the"
          r" (?:best|right|correct|proper|idiomatic) way|is (?:it|there) (?:possible|a way)|best way to)\b",

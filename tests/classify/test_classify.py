@@ -1,0 +1,117 @@
+"""Behaviour of classify on contexts: never raises, context decides vague instructions, reasons."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelroute.categories import Category
+from modelroute.classify import classify, classify_text
+from modelroute.context.model import (
+    ActionContext,
+    Diagnostic,
+    GitState,
+    NotebookCell,
+    NotebookContext,
+    Position,
+    Range,
+    SymbolInfo,
+)
+
+
+def _ctx(instruction: str, file: str = "src/app.py", language: str = "python", **kw: object) -> ActionContext:
+    return ActionContext(workspace="/ws", file=file, language=language, instruction=instruction, **kw)
+
+
+def _error(line: int = 3) -> Diagnostic:
+    rng = Range(start=Position(line=line, character=0), end=Position(line=line, character=10))
+    return Diagnostic(range=rng, message="NameError: name 'x' is not defined", severity=1, source="pyright")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=3000))
+def test_never_raises_on_any_text(text: str) -> None:
+    c = classify(_ctx(text))
+    assert c.label in Category and 0.0 <= c.confidence <= 1.0 and len(c.scores) == 7 and c.reasons
+
+
+def test_degenerate_inputs() -> None:
+    for text in ("", " ", "\x00\x01\xff" * 500, "🙂" * 1000, "a" * 200_000, "?" * 10,
+                 "Traceback (most recent call last)\n" * 5000, bytes(range(256)).decode("latin-1") * 300):
+        c = classify(_ctx(text))
+        assert c.label in Category and c.reasons
+
+
+def test_vague_instruction_follows_context() -> None:
+    assert classify(_ctx("make this work", diagnostics=(_error(),))).label is Category.DEBUGGING
+    sel = Range(start=Position(line=2, character=0), end=Position(line=8, character=0))
+    assert classify(_ctx("clean this up", selection=sel)).label is Category.QUICK_EDIT
+    assert classify(_ctx("make this work", file="Dockerfile", language="dockerfile")).label \
+        is Category.SHELL_AUTOMATION
+
+
+def test_context_does_not_override_a_clear_instruction() -> None:
+    ctx = _ctx("Add a docstring to this function", diagnostics=(_error(),))
+    assert classify(ctx).label is Category.QUICK_EDIT
+    ctx = _ctx("What does this regex match?", file="Makefile", language="makefile")
+    assert classify(ctx).label is Category.EXPLAIN
+
+
+def test_diff_and_review_wording_is_code_review() -> None:
+    git = GitState(is_repo=True, changed_files=("src/app.py",), file_changed=True, lines_added=12,
+                   lines_removed=3, diff="+x = 1\n")
+    c = classify(_ctx("anything I missed here? there might be a bug", git=git))
+    assert c.label is Category.CODE_REVIEW
+    assert any("uncommitted changes" in r for r in c.reasons)
+
+
+def test_symbol_used_in_many_files_supports_refactor() -> None:
+    ctx = _ctx("rename this to fetch_account", symbol=SymbolInfo(name="get_user", reference_files=7))
+    c = classify(ctx)
+    assert c.label is Category.MULTI_FILE_REFACTOR
+    assert any("7 other files" in r for r in c.reasons)
+
+
+def test_ask_directive_leans_explain_unless_review_or_debug() -> None:
+    assert classify(_ctx("the retry loop", directive="ask")).label is Category.EXPLAIN
+    assert classify(_ctx("review the retry loop", directive="ask")).label is Category.CODE_REVIEW
+
+
+def test_notebook_plot_is_quick_edit_and_traceback_is_debugging() -> None:
+    cells = (NotebookCell(kind="code", language="python", text="df = load()"),
+             NotebookCell(kind="code", language="python", text="m = a.merge(b, on='id')",
+                          outputs="KeyError: 'id'", has_error=True))
+    nb = NotebookContext(cells=cells, active_cell=1)
+    plot = _ctx("plot revenue by month", file="analysis.ipynb", language="python",
+                notebook=NotebookContext(cells=cells[:1], active_cell=0))
+    assert classify(plot).label is Category.QUICK_EDIT
+    assert classify(_ctx("make this work", file="analysis.ipynb", notebook=nb)).label is Category.DEBUGGING
+    assert classify(_ctx("why is this merge dropping rows", file="analysis.ipynb", notebook=nb)).label \
+        is Category.DEBUGGING
+
+
+def test_empty_instruction_with_selection_is_explain() -> None:
+    sel = Range(start=Position(line=2, character=0), end=Position(line=8, character=0))
+    assert classify(_ctx("", selection=sel)).label is Category.EXPLAIN
+
+
+def test_long_bug_report_mentioning_refactor_is_debugging() -> None:
+    text = ("After the refactor in #812 the exporter crashes on empty input.\n\n**Expected behavior**\n"
+            "No crash.\n\n**Actual behavior**\n```\nTraceback (most recent call last):\n"
+            "  File \"x.py\", line 3, in <module>\nIndexError: list index out of range\n```\n"
+            "Version: 3.2.1\n" + "log line\n" * 2000)
+    assert classify_text(text).label is Category.DEBUGGING
+
+
+def test_reasons_name_signals_and_confidence_tracks_evidence() -> None:
+    strong = classify_text("Review this PR for security issues; don't change anything, just list them")
+    weak = classify_text("the retry loop")
+    assert strong.label is Category.CODE_REVIEW
+    assert any("review" in r for r in strong.reasons)
+    assert strong.confidence > weak.confidence
+    assert strong.runner_up() is not None
+
+
+def test_deterministic() -> None:
+    text = "Set up nginx as a reverse proxy and write a cron job to renew the certificate"
+    assert classify_text(text) == classify_text(text)
