@@ -21,6 +21,7 @@ from modelroute.providers.types import (
     TurnResult,
     Usage,
     UserMessage,
+    sum_usage,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "base_url_for",
     "client_for",
     "key_env_for",
+    "sum_usage",
 ]

@@ -183,11 +183,11 @@ class _Accumulator:
         await self.sink.update_usage(self.normalised_usage())
 
     def normalised_usage(self) -> Usage:
-        return Usage(
-            input=self.usage.get("input_tokens", 0),
-            output=self.usage.get("output_tokens", 0),
-            cache_read=self.usage.get("cache_read_input_tokens", 0),
-            cache_write=self.usage.get("cache_creation_input_tokens", 0),
+        return Usage.from_anthropic(
+            input_tokens=self.usage.get("input_tokens", 0),
+            output_tokens=self.usage.get("output_tokens", 0),
+            cache_read_input_tokens=self.usage.get("cache_read_input_tokens", 0),
+            cache_creation_input_tokens=self.usage.get("cache_creation_input_tokens", 0),
         )
 
     def result(self, request_id: str | None) -> TurnResult:

@@ -1,8 +1,9 @@
 """Build a ModelClient from catalog and settings; say what is missing when it cannot.
 
 Keys come only from the environment: ANTHROPIC_API_KEY for the Anthropic API, OPENAI_API_KEY
-for OpenAI, or the variable a provider entry names in `api_key_env`. An endpoint marked
-`local = true` (Ollama, vLLM, llama.cpp) or on a loopback address needs no key.
+for OpenAI, or the variable a provider entry names in `api_key_env` (always required when named).
+An endpoint marked `local = true` (Ollama, vLLM, llama.cpp) or whose base_url is a loopback
+address needs no key unless it names one; a fixed placeholder is sent, never a real key.
 The SDKs' ANTHROPIC_BASE_URL / OPENAI_BASE_URL apply when the settings give no base_url.
 """
 
@@ -42,14 +43,16 @@ def base_url_for(api: Api, provider: ProviderSettings, env: Mapping[str, str]) -
 
 
 def key_env_for(api: Api, provider: ProviderSettings) -> str | None:
-    """The variable that holds the key, or None for an endpoint that needs none."""
+    """The variable that holds the key; None for a local endpoint that needs none; "" when unknown."""
     if provider.api_key_env:
         return provider.api_key_env
+    if provider.base_url and is_local(provider):
+        return None
     if api == "anthropic-messages":
         return "ANTHROPIC_API_KEY"
     if api == "openai-responses" or not provider.base_url:
         return "OPENAI_API_KEY"
-    return None if is_local(provider) else ""
+    return ""
 
 
 def is_local(provider: ProviderSettings) -> bool:
@@ -63,7 +66,7 @@ def availability(
     """(usable, hint): whether the provider is configured, else what to set, e.g. "needs OPENAI_API_KEY"."""
     api: Api = provider.api
     key_env = key_env_for(api, provider)
-    if key_env is None or (is_local(provider) and not env.get(key_env)):
+    if key_env is None:
         return True, f"local endpoint {base_url_for(api, provider, env)}, no key needed"
     if key_env == "":
         where = f"[providers.{name}]" if name else "the provider entry"
@@ -88,20 +91,22 @@ def client_for(
             missing_env=key_env_for(api, provider) or None,
         )
     key_env = key_env_for(api, provider)
-    key = env.get(key_env) if key_env else None
+    # Always an explicit key: given None, the SDKs would read ANTHROPIC_API_KEY / OPENAI_API_KEY
+    # from the process environment and send them to whatever endpoint this is.
+    key = env.get(key_env, "") if key_env else LOCAL_PLACEHOLDER_KEY
     base_url = base_url_for(api, provider, env)
     common: dict[str, Any] = {
         "base_url": base_url,
         "timeout": provider.timeout_s,
         "max_retries": provider.max_retries,
     }
-    secrets = (key,) if key else ()
+    secrets = (key,) if key_env else ()
     if api == "anthropic-messages":
         sdk: Any = anthropic.AsyncAnthropic(api_key=key, **common)
         return AnthropicClient(
             model, model.provider, sdk, base_url=base_url, max_retries=provider.max_retries, secrets=secrets
         )
-    sdk = openai.AsyncOpenAI(api_key=key or LOCAL_PLACEHOLDER_KEY, **common)
+    sdk = openai.AsyncOpenAI(api_key=key, **common)
     cls = ResponsesClient if api == "openai-responses" else ChatClient
     return cls(
         model, model.provider, sdk, base_url=base_url, max_retries=provider.max_retries, secrets=secrets

@@ -180,8 +180,8 @@ def _tool_call(slot: dict[str, str], index: int) -> ToolCall:
 
 def _usage(usage: dict[str, Any]) -> Usage:
     prompt_details = usage.get("prompt_tokens_details") or {}
-    # OpenAI and Moonshot: prompt_tokens_details.cached_tokens (or top-level cached_tokens);
-    # DeepSeek: prompt_cache_hit_tokens.
+    # prompt_tokens counts cached tokens too. OpenAI: prompt_tokens_details.cached_tokens;
+    # Moonshot: top-level cached_tokens; DeepSeek: prompt_cache_hit_tokens.
     cached = int(
         prompt_details.get("cached_tokens")
         or usage.get("cached_tokens")
@@ -191,9 +191,9 @@ def _usage(usage: dict[str, Any]) -> Usage:
     written = int(prompt_details.get("cache_write_tokens") or 0)
     details = usage.get("completion_tokens_details") or {}
     return Usage(
-        input=max(0, int(usage.get("prompt_tokens") or 0) - cached - written),
-        output=int(usage.get("completion_tokens") or 0),
-        cache_read=cached,
-        cache_write=written,
-        reasoning=int(details.get("reasoning_tokens") or 0),
+        input_tokens=int(usage.get("prompt_tokens") or 0),
+        output_tokens=int(usage.get("completion_tokens") or 0),
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+        reasoning_tokens=int(details.get("reasoning_tokens") or 0),
     )

@@ -210,9 +210,9 @@ def _usage(usage: dict[str, Any]) -> Usage:
     cached = int(details.get("cached_tokens") or 0)
     written = int(details.get("cache_write_tokens") or 0)
     return Usage(
-        input=max(0, int(usage.get("input_tokens") or 0) - cached - written),
-        output=int(usage.get("output_tokens") or 0),
-        cache_read=cached,
-        cache_write=written,
-        reasoning=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+        reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
     )

@@ -9,39 +9,23 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# One Usage for providers, cost and ledger: genai-prices' convention (input includes cached parts,
+# output includes reasoning). See modelroute.cost.actual.
+from modelroute.cost.actual import Usage as Usage
+
 Api = Literal["anthropic-messages", "openai-responses", "openai-chat"]
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "refusal", "other"]
 
 
-class Usage(BaseModel):
-    """Tokens one call used, normalised across APIs so cost is `sum(count * rate)`.
-
-    `input` is the uncached prompt (base input rate); `cache_read` and `cache_write` are the
-    cached parts, disjoint from `input`. `output` is every billed output token, reasoning
-    included; `reasoning` is the part of `output` that was reasoning (informational; Anthropic
-    does not report it separately, so it is 0 there).
-    """
-
-    model_config = ConfigDict(frozen=True)
-    input: int = Field(default=0, ge=0)
-    output: int = Field(default=0, ge=0)
-    cache_read: int = Field(default=0, ge=0)
-    cache_write: int = Field(default=0, ge=0)
-    reasoning: int = Field(default=0, ge=0)
-
-    @property
-    def total_input(self) -> int:
-        """Every prompt token, cached or not: what long-context price tiers are judged on."""
-        return self.input + self.cache_read + self.cache_write
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            input=self.input + other.input,
-            output=self.output + other.output,
-            cache_read=self.cache_read + other.cache_read,
-            cache_write=self.cache_write + other.cache_write,
-            reasoning=self.reasoning + other.reasoning,
-        )
+def sum_usage(*usages: Usage) -> Usage:
+    """Usage of several calls together (a run of several turns)."""
+    return Usage(
+        input_tokens=sum(u.input_tokens for u in usages),
+        output_tokens=sum(u.output_tokens for u in usages),
+        cache_read_tokens=sum(u.cache_read_tokens for u in usages),
+        cache_write_tokens=sum(u.cache_write_tokens for u in usages),
+        reasoning_tokens=sum(u.reasoning_tokens for u in usages),
+    )
 
 
 class ToolSpec(BaseModel):
