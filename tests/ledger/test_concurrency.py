@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.ledger import Ledger
+from modelroute.ledger import BudgetExceeded, Ledger
 
 from . import concurrent_worker as cw
 from .helpers import budgets
@@ -83,3 +83,23 @@ def test_churning_runs_never_overspend(ledger_path: Path, processes: int) -> Non
         assert not [r for r in rows if r.outcome == "pending"]
         assert len(rows) == sum(r["reserved"] + r["refused"] for r in results)
     assert _charged(ledger_path) <= CAP + 1e-9
+
+
+def test_threads_sharing_one_ledger_object(ledger: Ledger) -> None:
+    caps = budgets(daily=CAP, monthly=1000.0)
+    admitted: list[int] = []
+
+    def hold() -> None:
+        while True:
+            try:
+                admitted.append(ledger.reserve(cw.start(), caps).run_id)
+            except BudgetExceeded:
+                return
+
+    pool = [threading.Thread(target=hold) for _ in range(8)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert len(admitted) == len(set(admitted)) == FITS
+    assert ledger.committed("day").total_usd == pytest.approx(FITS * cw.RESERVE_USD)
