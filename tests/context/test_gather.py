@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modelroute.context.gather import ActionRequest, ContextError, gather_context
 from modelroute.context.git import GitReader
@@ -236,3 +238,46 @@ def test_no_enclosing_at_top_level(project: Path) -> None:
     index, reader = setup(project)
     ctx = gather_context(index, reader, ActionRequest(file="shop/service.py", cursor=pos(0, 0)))
     assert ctx.enclosing is None
+
+
+_POS = st.builds(Position, line=st.integers(0, 60), character=st.integers(0, 300))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab_ (){}:#;/*\n\r\t\"'=é")), max_size=400),
+    cursor=_POS,
+    end=st.none() | _POS,
+    language=st.sampled_from(["python", "typescript", "go", "sql", "elisp", "markdown", "lua", None]),
+)
+def test_any_buffer_and_positions_never_crash(
+    project: Path, text: str, cursor: Position, end: Position | None, language: str | None
+) -> None:
+    index, reader = _shared_setup(project)
+    request = ActionRequest(
+        file="shop/scratch.txt", cursor=cursor, selection_end=end, document_text=text, language=language
+    )
+    ctx = gather_context(index, reader, request)
+    lines = text.split("\n")
+    assert ctx.cursor.line < len(lines)
+    if ctx.selection is not None:
+        assert ctx.selected_text == _reference_slice(lines, ctx.selection)
+
+
+_SETUPS: dict[Path, tuple[WorkspaceIndex, GitReader]] = {}
+
+
+def _shared_setup(root: Path) -> tuple[WorkspaceIndex, GitReader]:
+    if root not in _SETUPS:
+        _SETUPS[root] = setup(root)
+    return _SETUPS[root]
+
+
+def _reference_slice(lines: list[str], sel: Range) -> str:
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    text = "\n".join(lines)
+    start = offsets[sel.start.line] + sel.start.character
+    end = offsets[sel.end.line] + sel.end.character
+    return text[start:end]
