@@ -34,9 +34,6 @@ def _report(name: str, samples: list[float]) -> None:
 
 
 def main() -> None:
-    t0 = time.perf_counter()
-    import modelroute.classify.bayes  # noqa: F401  (already imported; shown for the import cost line)
-    print(f"import + training (already done by the first import): {(time.perf_counter() - t0) * 1e3:.2f} ms")
     dev = [ctx for _sc, ctx in load_dev()]
     held = [context_for(r) for r in load_heldout()]
     long_reports = [c for c in held if len(c.instruction) > 400]
