@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import PurePosixPath
 
 from modelroute.context.languages import SHELL_LANGUAGES, is_test_path
 from modelroute.context.model import WorkspaceMarkers
@@ -125,7 +124,7 @@ class MarkerTotals:
 
     def _count(self, rel_path: str, language: str, step: int) -> None:
         self._cache = None
-        name = PurePosixPath(rel_path).name
+        name = rel_path.rsplit("/", 1)[-1]
         if language == "dockerfile" or _COMPOSE.match(name):
             _toggle(self.dockerfiles, rel_path, step)
         if language == "makefile":

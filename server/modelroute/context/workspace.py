@@ -13,7 +13,7 @@ import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pathspec
 
@@ -345,7 +345,7 @@ class WorkspaceIndex:
         st.listing = None
         data = self._read_for_index(rel, size)
         language = language_for(rel)
-        if data and language == "plaintext" and "." not in PurePosixPath(rel).name and data[:2] == b"#!":
+        if data and language == "plaintext" and "." not in _basename(rel) and data[:2] == b"#!":
             first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
             language = language_for(rel, first)
             st.languages[rel] = language
@@ -356,7 +356,7 @@ class WorkspaceIndex:
                 st.markers.set_frameworks(rel, frameworks_in_package_json(data))
 
     def _read_for_index(self, rel: str, size: int) -> bytes:
-        name = PurePosixPath(rel).name.lower()
+        name = _basename(rel).lower()
         if size > MAX_INDEXED_BYTES or name in _NO_CONTENT_NAMES or name.endswith(_NO_CONTENT_SUFFIXES):
             return b""
         try:
@@ -375,7 +375,7 @@ class WorkspaceIndex:
                 self._drop_file(st, path)
             for folder in [f for f in st.ignores if f == rel or f.startswith(prefix)]:
                 del st.ignores[folder]
-        if PurePosixPath(rel).name == ".gitignore":
+        if _basename(rel) == ".gitignore":
             st.ignores.pop(_parent(rel), None)
 
     def _drop_file(self, st: _State, rel: str) -> None:
@@ -394,7 +394,7 @@ class WorkspaceIndex:
         if self._ignored_with_parents(st, rel, is_dir):
             return
         parent = _parent(rel)
-        if PurePosixPath(rel).name == ".gitignore":
+        if _basename(rel) == ".gitignore":
             spec = self._load_gitignore(parent)
             if spec is not None:
                 st.ignores[parent] = spec
@@ -421,3 +421,7 @@ def _normalise(rel_path: str) -> str | None:
 
 def _parent(rel: str) -> str:
     return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+
+def _basename(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1]
