@@ -248,3 +248,13 @@ def test_request_from_prompt_module_shape() -> None:
     assert request.system == "sys" and request.messages == (UserMessage(text="hi"),)
     assert request.tools[0].json_schema == {"type": "object"}
     assert KEY not in request.model_dump_json()
+
+
+async def test_anthropic_count_input_tokens(make_client: MakeClient, fake_provider: FakeProvider) -> None:
+    from modelroute.providers.anthropic_messages import AnthropicClient
+
+    client = make_client("anthropic-messages", "adaptive-thinking")
+    assert isinstance(client, AnthropicClient)
+    assert await client.count_input_tokens(ask("word " * 100)) > 100
+    record = fake_provider.requests[0]
+    assert record.path == "/v1/messages/count_tokens" and "max_tokens" not in record.json

@@ -54,6 +54,17 @@ class AnthropicClient(ModelClient):
             raise IncompleteStream()
         return acc.result(request_id=getattr(stream.response, "headers", {}).get("request-id"))
 
+    async def count_input_tokens(self, request: ModelRequest) -> int:
+        """Claude's own input-token count for a request (free endpoint): calibrates o200k estimates."""
+        params = build_params(self.model.api_model, self.model.reasoning, request)
+        params.pop("max_tokens")
+        params.pop("extra_body", None)
+        try:
+            counted = await self._sdk.messages.count_tokens(**params)
+        except Exception as err:
+            raise self._map(err, Sink()) from err
+        return int(counted.input_tokens)
+
 
 def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
     """Messages API parameters for a neutral request (pure; tests compare it to what was sent)."""
