@@ -19,6 +19,7 @@ from modelroute.context.model import (
     ActionContext,
     Diagnostic,
     GitState,
+    NotebookContext,
     Position,
     Range,
     RelatedFile,
@@ -49,6 +50,7 @@ class ActionRequest(BaseModel):
     directive: Literal["do", "ask"] | None = None
     document_text: str | None = None  # the editor's buffer, which overrides the file on disk
     language: str | None = None  # the editor's languageId, which overrides detection by name
+    notebook: NotebookContext | None = None  # a notebook: its cells, outputs, cursor cell
 
 
 def gather_context(index: WorkspaceIndex, git: GitReader | None, request: ActionRequest) -> ActionContext:
@@ -93,6 +95,7 @@ def gather_context(index: WorkspaceIndex, git: GitReader | None, request: Action
         file_count=index.file_count,
         symbol=symbol,
         related=related,
+        notebook=request.notebook,
         notes=tuple(notes),
     )
 
