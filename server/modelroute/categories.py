@@ -15,7 +15,7 @@ class Category(StrEnum):
     EXPLAIN = "explain"
 
     @property
-    def title(self) -> str:
+    def words(self) -> str:
         return self.value.replace("_", " ")
 
     @property

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2  # bad settings, bad arguments, missing workspace or file
 EXIT_UNROUTABLE = 3
+TABLE_ROWS = 10
 
 
 class CliError(Exception):
@@ -116,7 +117,8 @@ def _print_table(routed: Routed) -> None:
     for col, justify in (("model", "left"), ("score", "right"), ("strength", "right"),
                          ("est. cost", "right"), ("status", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for c in d.candidates:
+    shown = d.candidates[:TABLE_ROWS]
+    for c in shown:
         if c.model == d.model:
             status = "chosen"
         elif not c.eligible:
@@ -124,9 +126,11 @@ def _print_table(routed: Routed) -> None:
         else:
             status = "alternative"
         if c.eligible and not c.available:
-            status += f" · needs {c.setup_hint}"
+            status += f" · {c.setup_hint}"
         table.add_row(c.display_name, f"{c.score:.1f}", f"{c.quality:.1f}", money(c.cost.usd), status)
     console.print(table)
+    if len(d.candidates) > TABLE_ROWS:
+        console.print(f"[dim]{len(d.candidates) - TABLE_ROWS} more candidates: use --json[/dim]")
 
 
 def cmd_route(args: argparse.Namespace) -> int:

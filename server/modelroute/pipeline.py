@@ -153,7 +153,7 @@ def explain_markdown(routed: Routed) -> str:
     lines = [
         f"# {d.category.verb} with {d.display_name}",
         "",
-        f"**Category:** {d.category.title} (confidence {d.confidence:.2f})  ",
+        f"**Category:** {d.category.words} (confidence {d.confidence:.2f})  ",
         f"**Estimated cost:** {money(d.cost.usd)} (range {money(d.cost.low_usd)} to {money(d.cost.high_usd)})  ",
         f"**Tokens:** {tokens(t.input)} input ({'exact' if t.exact_input else 'estimated for Claude'}), "
         f"{tokens(t.output)} output, {tokens(t.reasoning)} reasoning",

@@ -103,7 +103,7 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
     vote = bayes.predict(head)
     best = max(vote, key=lambda c: vote[c])
     ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
-           f"wording resembles {best.title} requests", "model")
+           f"wording resembles {best.words} requests", "model")
 
 
 def _topic_weights(cue: Cue, intent: dict[Category, float]) -> dict[Category, float]:
@@ -142,7 +142,7 @@ def _decide(ev: Evidence) -> Classification:
 
 def _reasons(ev: Evidence, label: Category) -> tuple[str, ...]:
     ranked = sorted((s for s in ev.signals if s.weights.get(label, 0.0) > 0.3
-                     and (s.source != "model" or label.title in s.reason)),
+                     and (s.source != "model" or label.words in s.reason)),
                     key=lambda s: (s.source == "model", -s.weights[label]))
     out: list[str] = []
     for sig in ranked:

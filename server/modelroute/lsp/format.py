@@ -7,16 +7,16 @@ from modelroute.route.model import Candidate, Decision
 
 
 def format_usd(usd: float) -> str:
-    """`~$0.42`, `~$12.30`, `~$0.0042`: cents for normal costs, two significant digits for tiny ones."""
+    """`~$0.42`, `~$12.30`, `~$0.012`, `~$0.0042`: cents from a dime up, else two significant digits."""
     if usd <= 0:
         return "$0"
-    if usd >= 0.01:
+    if usd >= 0.1:
         return f"~${usd:.2f}"
     return f"~${usd:.2g}" if usd >= 1e-4 else "<$0.0001"
 
 
 def action_title(category: Category, display_name: str, usd: float) -> str:
-    return f"{category.verb} with {display_name} · {format_usd(usd)} ({category.title})"
+    return f"{category.verb} with {display_name} · {format_usd(usd)} ({category.words})"
 
 
 def candidate_title(decision: Decision, candidate: Candidate) -> str:

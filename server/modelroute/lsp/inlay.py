@@ -48,7 +48,7 @@ def register(server: ModelrouteServer) -> None:
                     position=target.doc.line_end(directive.line),
                     label=inlay_label(short, d.cost.usd),
                     padding_left=True,
-                    tooltip=f"{d.category.verb} with {d.display_name} ({d.category.title})",
+                    tooltip=f"{d.category.verb} with {d.display_name} ({d.category.words})",
                 )
             )
         return hints

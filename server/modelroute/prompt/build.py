@@ -131,7 +131,7 @@ def build_request(
     """The first request a run of `category` on `ctx` would send to `model_id`."""
     withheld: list[str] = []
     included: list[IncludedFile] = []
-    sections = [f"Task ({category.title}): {ctx.instruction.strip() or 'see the selection'}", _where(ctx)]
+    sections = [f"Task ({category.words}): {ctx.instruction.strip() or 'see the selection'}", _where(ctx)]
 
     blocked = matches(ctx.file, privacy.exclude)
     local_only = matches(ctx.file, privacy.local_only) and not model_is_local

@@ -68,7 +68,7 @@ def _looks_secret(value: str) -> bool:
         return False
     if value.startswith("[REDACTED:"):
         return False
-    return len(value) >= 12 and _entropy(value) >= 3.0 or len(value) >= 8 and _entropy(value) >= 3.5
+    return (len(value) >= 12 and _entropy(value) >= 3.0) or (len(value) >= 8 and _entropy(value) >= 3.5)
 
 
 def redact(text: str) -> tuple[str, int]:

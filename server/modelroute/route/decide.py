@@ -126,7 +126,7 @@ def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[C
     if pin:
         pinned = next((r for r in rows if r.model == pin), None)
         if pinned and pinned.eligible:
-            return pinned, [f"Pinned for {category.title} by [route.{category.value}] pin"]
+            return pinned, [f"Pinned for {category.words} by [route.{category.value}] pin"]
         why = "; ".join(pinned.blocked_by) if pinned else "not in the catalog"
         notes.append(f"Pinned model {pin} was not used: {why}")
     conf = inp.classification.confidence
@@ -144,7 +144,7 @@ def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[C
 
 def _reasons(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
     cls = inp.classification
-    reasons = [f"Task looks like {cls.label.title} (confidence {cls.confidence:.2f})"]
+    reasons = [f"Task looks like {cls.label.words} (confidence {cls.confidence:.2f})"]
     reasons += [f"  {r}" for r in cls.reasons[:3]]
     others = sorted((r for r in rows if r.eligible and r.model != chosen.model), key=lambda r: -r.score)
     runner = others[0] if others else None
@@ -152,7 +152,7 @@ def _reasons(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings
     if runner:
         reasons.append(f"{runner.display_name}: {runner.evidence}")
     if chosen.evidence.startswith("prior"):
-        reasons.append(f"No public result for {chosen.display_name} on {cls.label.title}: a documented prior")
+        reasons.append(f"No public result for {chosen.display_name} on {cls.label.words}: a documented prior")
     t = chosen.cost.tokens
     line = (
         f"Estimated {money(chosen.cost.usd)} ({tokens(t.input)} in, {tokens(t.output + t.reasoning)} out"
