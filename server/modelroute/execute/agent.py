@@ -139,7 +139,8 @@ class _Tools:
     def report_finding(self, args: dict[str, Any]) -> str:
         path = normalize_path(str(args.get("path", "")))
         line = max(int(args.get("line") or 1), 1)
-        severity = args.get("severity") if args.get("severity") in ("error", "warning", "info") else "warning"
+        raw = args.get("severity")
+        severity: Literal["error", "warning", "info"] = raw if raw in ("error", "warning", "info") else "warning"
         self.findings.append(Finding(path, line, max(int(args.get("end_line") or line), line),
                                      severity, str(args.get("message", "")).strip()))
         return "recorded"
