@@ -137,9 +137,10 @@ class Engine:
         )
         decision = decide(inp, self.catalog.models, settings, self.availability())
         chosen = self.catalog.get(decision.model)
-        prompt = build_request(
-            ctx, category, decision.model, settings.privacy, model_is_local=bool(chosen and chosen.local)
-        )
+        if local_only and chosen is not None and chosen.local:
+            prompt = build_request(ctx, category, decision.model, settings.privacy, model_is_local=True)
+        else:  # the draft already is the request: only local models see local_only files
+            prompt = draft.model_copy(update={"model": decision.model})
         return Routed(decision=decision, prompt=prompt, context=ctx, classification=classification)
 
     def explain_markdown(self, routed: Routed) -> str:
