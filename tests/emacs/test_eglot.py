@@ -32,7 +32,7 @@ def documented_elisp() -> str:
     text = (ROOT / "docs" / "clients" / "emacs.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```elisp\n(.*?)```", text, flags=re.S)
     assert blocks, "docs/clients/emacs.md has an elisp block"
-    return blocks[0]
+    return str(blocks[0])
 
 
 def test_eglot_gets_priced_code_actions_and_routes(tmp_path: Path) -> None:
