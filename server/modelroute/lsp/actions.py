@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 KIND_EDIT = "refactor.rewrite.modelroute"
 KIND_ANSWER = "modelroute.answer"
 KIND_WHY = "modelroute.why"
+MAX_ALTERNATIVES = 4  # the full table is one click away in "Why this model?"
 SELECTION_ACTIONS = (("Explain this code", Category.EXPLAIN), ("Review this code", Category.CODE_REVIEW))
 
 
@@ -95,13 +96,15 @@ async def _directive_actions(
     decision = routed.decision
     kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
     ordered = _ordered(routed)
-    supports_disabled = _supports_disabled(ls)
+    caps = _code_action_caps(ls)
+    supports_disabled = bool(caps and caps.disabled_support)
+    supports_preferred = bool(caps and caps.is_preferred_support)
     actions: list[types.CodeAction] = []
     for cand in ordered:
         action = types.CodeAction(
             title=candidate_title(decision, cand),
             kind=kind,
-            is_preferred=cand.model == decision.model or None,
+            is_preferred=(cand.model == decision.model and supports_preferred) or None,
             command=types.Command(
                 title="Run with modelroute",
                 command="modelroute.run",
@@ -116,9 +119,7 @@ async def _directive_actions(
         types.CodeAction(
             title="Why this model?",
             kind=KIND_WHY,
-            command=types.Command(
-                title="Why this model?", command="modelroute.explainRoute", arguments=[args]
-            ),
+            command=types.Command(title="Why this model?", command="modelroute.explainRoute", arguments=[args]),
         )
     )
     return actions
@@ -174,11 +175,12 @@ async def _routed(ls: ModelrouteServer, target: Target, key: Any, request: Any) 
 
 
 def _ordered(routed: Routed) -> list[Candidate]:
-    """Routed model first, then eligible alternatives; the ones missing a key go last."""
+    """Routed model first, then the best eligible alternatives; the ones missing a key go last."""
     d = routed.decision
     chosen = [c for c in d.candidates if c.model == d.model]
     others = [c for c in d.candidates if c.model != d.model and c.eligible]
-    return chosen + [c for c in others if c.available] + [c for c in others if not c.available]
+    ranked = [c for c in others if c.available] + [c for c in others if not c.available]
+    return chosen + ranked[:MAX_ALTERNATIVES]
 
 
 def breakdown(cand: Candidate) -> dict[str, Any]:
@@ -203,9 +205,9 @@ def _wanted(kind: str | None, only: list[str] | None) -> bool:
     return kind is not None and any(kind == o or kind.startswith(o + ".") for o in only)
 
 
-def _supports_disabled(ls: ModelrouteServer) -> bool:
+def _code_action_caps(ls: ModelrouteServer) -> types.CodeActionClientCapabilities | None:
     text = ls.client_capabilities.text_document
-    return bool(text and text.code_action and text.code_action.disabled_support)
+    return text.code_action if text is not None else None
 
 
 def _range_json(r: types.Range) -> dict[str, Any]:

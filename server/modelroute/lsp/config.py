@@ -81,9 +81,7 @@ class ClientConfig:
         states = list(states)
         if not states or not self.can_pull(server):
             return
-        items = [
-            types.ConfigurationItem(scope_uri=from_fs_path(str(s.root)), section=SECTION) for s in states
-        ]
+        items = [types.ConfigurationItem(scope_uri=from_fs_path(str(s.root)), section=SECTION) for s in states]
         try:
             values = await server.workspace_configuration_async(types.ConfigurationParams(items=items))
         except Exception as exc:
@@ -112,9 +110,7 @@ class ClientConfig:
             else:
                 self._published.discard(uri)
         # Other sources (user file, client settings) have no document to mark: say it once.
-        current = {
-            "modelroute settings: " + e.format() for e in problems if e not in here and e.severity == "error"
-        }
+        current = {"modelroute settings: " + e.format() for e in problems if e not in here and e.severity == "error"}
         for text in sorted(current - self._shown.get(state.root, set())):
             server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=text))
         self._shown[state.root] = current
@@ -139,9 +135,7 @@ def to_diagnostic(error: SettingsError) -> types.Diagnostic:
             start=types.Position(line=line, character=col), end=types.Position(line=line, character=end_col)
         ),
         message=message,
-        severity=types.DiagnosticSeverity.Error
-        if error.severity == "error"
-        else types.DiagnosticSeverity.Warning,
+        severity=types.DiagnosticSeverity.Error if error.severity == "error" else types.DiagnosticSeverity.Warning,
         source="modelroute",
         code=error.key or None,
     )

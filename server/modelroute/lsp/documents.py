@@ -78,9 +78,7 @@ def open_doc(workspace: Workspace, uri: str) -> Doc | None:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return Doc(
-        uri, path, text, ("disk", stat.st_mtime_ns), language_for(path.name), text.splitlines(True), workspace
-    )
+    return Doc(uri, path, text, ("disk", stat.st_mtime_ns), language_for(path.name), text.splitlines(True), workspace)
 
 
 class DirectiveIndex:

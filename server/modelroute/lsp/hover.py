@@ -46,8 +46,6 @@ def _content(ls: ModelrouteServer, markdown: str) -> types.MarkupContent:
     text = ls.client_capabilities.text_document
     formats = text.hover.content_format if text and text.hover else None
     kind = (
-        types.MarkupKind.Markdown
-        if not formats or types.MarkupKind.Markdown in formats
-        else types.MarkupKind.PlainText
+        types.MarkupKind.Markdown if not formats or types.MarkupKind.Markdown in formats else types.MarkupKind.PlainText
     )
     return types.MarkupContent(kind=kind, value=markdown)

@@ -16,9 +16,7 @@ MAX_HINTS = 50  # a file full of directives must not route hundreds of times per
 
 def register(server: ModelrouteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
-    async def inlay_hints(
-        ls: ModelrouteServer, params: types.InlayHintParams
-    ) -> list[types.InlayHint] | None:
+    async def inlay_hints(ls: ModelrouteServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
         target = ls.target(params.text_document.uri)
         if target is None:
             return None

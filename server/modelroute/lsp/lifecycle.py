@@ -31,14 +31,14 @@ def register(server: ModelrouteServer) -> None:
             inlay.register(ls)
 
     @server.feature(types.INITIALIZED)
-    async def on_initialized(ls: ModelrouteServer, params: types.InitializedParams) -> None:
+    def on_initialized(ls: ModelrouteServer, params: types.InitializedParams) -> None:
         ls.initialized = True
         roots = [Path(p) for f in ls.workspace.folders.values() if (p := to_fs_path(f.uri))]
         if not roots and ls.workspace.root_path:
             roots = [Path(ls.workspace.root_path)]
         for root in roots:
             _add_root(ls, root)
-        await _register_dynamic(ls)
+        ls.spawn(_register_dynamic(ls), "registering watchers")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders(ls: ModelrouteServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
@@ -50,17 +50,21 @@ def register(server: ModelrouteServer) -> None:
                 _add_root(ls, path)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def on_configuration(ls: ModelrouteServer, params: types.DidChangeConfigurationParams) -> None:
+    def on_configuration(ls: ModelrouteServer, params: types.DidChangeConfigurationParams) -> None:
         payload = unwrap(params.settings)
         if payload is not None:
             ls.config.pushed = payload
-        states = ls.registry.all()
-        await ls.config.pull(ls, states)
-        for state in states:
-            await ls.config.apply(ls, state)
+
+        async def reload() -> None:
+            states = ls.registry.all()
+            await ls.config.pull(ls, states)
+            for state in states:
+                await ls.config.apply(ls, state)
+
+        ls.spawn(reload(), "reloading settings")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def on_watched(ls: ModelrouteServer, params: types.DidChangeWatchedFilesParams) -> None:
+    def on_watched(ls: ModelrouteServer, params: types.DidChangeWatchedFilesParams) -> None:
         grouped: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = defaultdict(list)
         for change in params.changes:
             path = uri_path(change.uri)
@@ -69,20 +73,21 @@ def register(server: ModelrouteServer) -> None:
                 continue
             grouped[state].append((path.resolve().relative_to(state.root).as_posix(), _KINDS[change.type]))
         for state, events in grouped.items():
-            await _file_events(ls, state, events)
+            ls.spawn(_file_events(ls, state, events), "applying file events")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: ModelrouteServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.target(params.text_document.uri)  # starts a state for a file outside every folder
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def on_save(ls: ModelrouteServer, params: types.DidSaveTextDocumentParams) -> None:
+    def on_save(ls: ModelrouteServer, params: types.DidSaveTextDocumentParams) -> None:
         if ls.watching:
             return  # the file watcher reports the same change
         path = uri_path(params.text_document.uri)
         state = ls.registry.find(path.resolve()) if path is not None else None
         if state is not None and path is not None:
-            await _file_events(ls, state, [(path.resolve().relative_to(state.root).as_posix(), "changed")])
+            rel = path.resolve().relative_to(state.root).as_posix()
+            ls.spawn(_file_events(ls, state, [(rel, "changed")]), "applying a save")
 
 
 def _add_root(ls: ModelrouteServer, root: Path) -> None:
@@ -91,9 +96,7 @@ def _add_root(ls: ModelrouteServer, root: Path) -> None:
         ls.start_state(state)
 
 
-async def _file_events(
-    ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]
-) -> None:
+async def _file_events(ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]) -> None:
     await state.file_events(events)
     if any(rel == SETTINGS_FILE for rel, _ in events):
         await ls.config.apply(ls, state)

@@ -27,9 +27,7 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def serve_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="modelroute serve", description="Run the modelroute language server."
-    )
+    parser = argparse.ArgumentParser(prog="modelroute serve", description="Run the modelroute language server.")
     parser.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
     parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP socket instead")
     parser.add_argument("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -21,6 +22,7 @@ from modelroute import __version__
 from modelroute.lsp.config import ClientConfig
 from modelroute.lsp.documents import DirectiveIndex, Doc, open_doc, relative
 from modelroute.lsp.progress import work_done
+from modelroute.lsp.protocol import ModelrouteProtocol
 from modelroute.lsp.state import Registry, WorkspaceState
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,10 @@ class Target:
 class ModelrouteServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            "modelroute", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "modelroute",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=ModelrouteProtocol,
         )
         self.registry = Registry()
         self.directives = DirectiveIndex()
@@ -63,8 +68,16 @@ class ModelrouteServer(LanguageServer):
 
     async def idle(self) -> None:
         """Wait for background work (tests and benchmarks use it through a command)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while pending := [t for t in self._tasks if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0)  # let done-callbacks run
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Malformed messages go to the log, not into the user's face as a popup."""
+        if isinstance(source, type) and issubclass(source, JsonRpcException):
+            self.log(f"modelroute: ignored a malformed message: {error}", types.MessageType.Warning)
+            return
+        super().report_server_error(error, source)
 
     def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=level, message=message))

@@ -47,12 +47,12 @@ class WorkspaceState:
         """Create the Engine and load settings, off the event loop."""
         try:
             self._engine = await asyncio.to_thread(Engine, self.root)
-            return await self.reload(client_settings)
         except Exception as exc:
             self._start_error = exc
             raise
         finally:
             self._ready.set()
+        return await self.reload(client_settings)
 
     async def ready(self) -> Engine:
         await self._ready.wait()
