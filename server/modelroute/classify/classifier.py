@@ -29,12 +29,25 @@ import math
 from modelroute.categories import Category
 from modelroute.classify import bayes
 from modelroute.classify.context_cues import add_context
-from modelroute.classify.cues import CUES, EDIT_REQUEST, POLITE, QUESTION_START, Cue
+from modelroute.classify.cues import (
+    CUES,
+    EDIT_REQUEST,
+    FAILURE_VERB,
+    POLITE,
+    QUESTION_START,
+    WHY_OWN,
+    YES_NO_THIS,
+    Cue,
+)
 from modelroute.classify.model import Classification
 from modelroute.classify.signals import Evidence
-from modelroute.classify.text import BODY_CHARS, HEAD_CHARS, first_sentence, normalize
+from modelroute.classify.text import BODY_CHARS, HEAD_CHARS, first_sentence, intent_view, normalize
 from modelroute.context.model import ActionContext
 
+D, E, R = Category.DEBUGGING, Category.EXPLAIN, Category.CODE_REVIEW
+S, U, M, Q = (Category.SHELL_AUTOMATION, Category.UI_GREENFIELD, Category.MULTI_FILE_REFACTOR,
+              Category.QUICK_EDIT)
+_DOING = (S, U, M, Q)
 _PRIORS: dict[Category, float] = {Category.QUICK_EDIT: 0.4, Category.EXPLAIN: 0.2}
 _NB_WEIGHT = 2.0
 _MAX_REASONS = 4
@@ -60,7 +73,7 @@ def _classify(ctx: ActionContext) -> Classification:
     ev = Evidence()
     if head:
         body = normalize(raw, BODY_CHARS) if len(raw) > HEAD_CHARS else head
-        _instruction_evidence(head, body, ev)
+        _instruction_evidence(intent_view(head) or head, body, ev)
     else:
         _empty_instruction(ctx, ev)
     strength = max(ev.totals().values(), default=0.0)
@@ -80,30 +93,65 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
     lead, framed = _lead(head)
     question = not framed and (bool(QUESTION_START.match(lead)) or lead.rstrip().endswith("?"))
     asks_edit = bool(EDIT_REQUEST.search(head[len(first_sentence(head)):]))
-    if question and not asks_edit:
-        ev.add({Category.EXPLAIN: 2.5}, f"instruction asks a question ('{_snip(lead, 4)} ...')"
-               " and requests no change", "instruction")
-    elif question:
-        ev.add({Category.EXPLAIN: 0.5}, "a question that also asks for a change", "instruction")
+    hits = _cue_hits(lead, head, body)
+    intent: dict[Category, float] = {c: 0.0 for c in Category}
+    for cue, _ in hits:
+        if not cue.topic and cue.name != "no_edit":
+            for cat, w in cue.weights.items():
+                intent[cat] = max(intent[cat], w)
+    constraint = _is_constraint(intent)
+    if not constraint and any(cue.name == "no_edit" for cue, _ in hits):
+        intent[R] = max(intent[R], 2.5)
+    fails = question and _question_evidence(lead, asks_edit, intent, ev)
+    for cue, snippet in hits:
+        if cue.name == "no_edit" and constraint:
+            continue
+        weights = _topic_weights(cue, intent)
+        if fails:  # "why does my docker build fail": docker is the subject, the failure is the request
+            weights = {c: w * 0.5 if c in _DOING and w > 0 else w for c, w in weights.items()}
+        ev.add(weights, cue.reason.format(m=snippet), "instruction")
+    vote = bayes.predict(head)
+    best = max(vote, key=lambda c: vote[c])
+    ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
+           f"wording resembles {best.title} requests", "model")
+
+
+def _cue_hits(lead: str, head: str, body: str) -> list[tuple[Cue, str]]:
     hits: list[tuple[Cue, str]] = []
     for cue in CUES:
         text = lead if cue.window == "lead" else body if cue.window == "body" else head
         found = cue.pattern.search(text)
         if found:
             hits.append((cue, _snip(found.group(0).strip(), 6)))
-    intent: dict[Category, float] = {c: 0.0 for c in Category}
-    if question and not asks_edit:
-        intent[Category.EXPLAIN] = 2.5
-    for cue, _ in hits:
-        if not cue.topic:
-            for cat, w in cue.weights.items():
-                intent[cat] = max(intent[cat], w)
-    for cue, snippet in hits:
-        ev.add(_topic_weights(cue, intent), cue.reason.format(m=snippet), "instruction")
-    vote = bayes.predict(head)
-    best = max(vote, key=lambda c: vote[c])
-    ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
-           f"wording resembles {best.words} requests", "model")
+    return hits
+
+
+def _question_evidence(lead: str, asks_edit: bool, intent: dict[Category, float], ev: Evidence) -> bool:
+    """Questions lean explain, unless they ask about a failure of the user's own code (debugging) or
+    ask for a yes/no judgement of this code (review). Updates `intent` to match what it adds; True
+    when the question asks why the user's own thing fails."""
+    if asks_edit:
+        ev.add({E: 0.5}, "a question that also asks for a change", "instruction")
+        return False
+    if WHY_OWN.match(lead) and (intent[D] >= 2.0 or FAILURE_VERB.search(lead)):
+        ev.add({D: 3.0, E: 0.5}, f"asks why their own code fails ('{_snip(lead, 5)} ...')", "instruction")
+        intent[D] = max(intent[D], 3.0)
+        return True
+    elif YES_NO_THIS.match(lead) and intent[E] < 3.0:
+        ev.add({R: 2.5, E: 1.0}, f"a yes/no question about this code ('{_snip(lead, 5)} ...')", "instruction")
+        intent[R] = max(intent[R], 2.5)
+    else:
+        ev.add({E: 2.5}, f"instruction asks a question ('{_snip(lead, 4)} ...') and requests no change",
+               "instruction")
+        intent[E] = max(intent[E], 2.5)
+    return False
+
+
+def _is_constraint(intent: dict[Category, float]) -> bool:
+    """'Do not modify the tests' next to a clear task is a constraint on the task, not a request for a
+    review."""
+    doing = max(intent[c] for c in (*_DOING, D))
+    return doing >= 2.5 and doing > intent[R] and intent[E] < 3.0
 
 
 def _topic_weights(cue: Cue, intent: dict[Category, float]) -> dict[Category, float]:

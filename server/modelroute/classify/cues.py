@@ -43,7 +43,7 @@ _TOPICS = frozenset({
     "scheduling", "containers", "build_tools", "target", "ci", "pipeline", "servers", "permissions",
     "system_paths", "infra", "ports", "backups_logs", "env", "visual", "ui_elements", "frontend_tech",
     "from_scratch", "bug_word", "flaky", "versions", "improve", "diff_words", "security_review", "migrate",
-    "callers", "local_scope", "plot", "concept", "edit_lead",
+    "callers", "shell_words", "local_scope", "plot", "concept", "edit_lead", "deploy_topic", "regressed", "puzzled",
 })
 
 
@@ -69,8 +69,17 @@ QUESTION_START = re.compile(
 EDIT_REQUEST = re.compile(
     r"(?:^|[.?!;:\n]\s*|\band\s+|\bthen\s+|\bplease\s+|\bcan you\s+|\bcould you\s+)"
     r"(?:fix|change|update|make it|rewrite|refactor|add|remove|implement|correct|patch|repair|resolve"
-    r"|write|create|build|set up|install|convert|rename|move)\b"
+    r"|write|create|build|set up|install|convert|rename|move|do it|just do it|go ahead|set (?:it|that|this) up)\b"
 )
+# "why does my app return 404", "why is our build failing": a question about the user's own failure.
+WHY_OWN = re.compile(r"^(?:why|how come|what(?:'s| is) causing|what causes)\b[^?]{0,120}?(?<!`)\b(?:my|our|this|these"
+                     r"|the (?:app|build|code|script|test|tests|function|query|server|page|job|service))\b")
+FAILURE_VERB = re.compile(r"\b(?:fail|fails|crash|crashes|break|breaks|error|errors|hang|hangs|freeze|freezes"
+                          r"|leak|leaks|throw|throws|raise|raises|return \d{3}|returns? \d{3}|slow|stuck|empty"
+                          r"|only|wrong|not|never|undefined|null|none|nan)\b")
+# "is this thread-safe?", "does this component re-render too often?": a yes/no question about this code.
+YES_NO_THIS = re.compile(r"^(?:is|are|does|do|did|can|could|will|would|should|has|have|am i|isn't|doesn't)\b"
+                         r"[^?]{0,80}?\b(?:this|these|my|our)\b")
 BACKEND_WORDS = re.compile(
     r"\b(?:api|endpoint|backend|back-end|cli|command[- ]line|daemon|cron|microservice|rest|grpc"
     r"|database|db|schema|script|server|service)\b"
@@ -84,7 +93,7 @@ _UI_NOUN = (
     r"|charts?|game|clone|view|theme|template|mock-?up|animation|timeline|player|app|application"
     r"|editor|board|table|chat interface|profile|feed|slideshow|visuali[sz]ation|infographic|svg)"
 )
-_CREATE = (r"(?:build|create|design|make|develop|generate|code|implement|craft|mock ?up|prototype"
+_CREATE = (r"(?:build|create|design|make|develop|generate|code (?:me |up )?(?=an? )|implement|craft|mock ?up|prototype"
            r"|scaffold|write|produce|put together|give me|want|need)")
 
 CUES: tuple[Cue, ...] = (
@@ -109,7 +118,8 @@ CUES: tuple[Cue, ...] = (
          r"|eating (?:memory|cpu)"
          r"|white screen|blank (?:page|screen)|nothing happens|has no effect|stuck)\b",
          {D: 2.5}, "describes a failure ('{m}')"),
-    _cue("bug_word", r"\b(?:bug|bugs|buggy|glitch|glitchy|problem|error|errors|exception|warning)\b",
+    _cue("bug_word", r"\b(?:bug|bugs|buggy|glitch|glitchy|problem|error|errors|exception|warning)\b"
+         r"(?!\s+(?:messages?|handling|handlers?|codes?|pages?|states?|boundar\w+|types?|classe?s?|toasts?))",
          {D: 1.0}, "mentions '{m}'"),
     _cue("not_working", r"\b(?:doesn't|does not|don't|do not|isn't|is not|won't|will not|can't|cannot"
          r"|can not|not|never|no longer|stopped|stops)\s+(?:\w+\s+)?(?:work|working|load|loading|render"
@@ -134,7 +144,8 @@ CUES: tuple[Cue, ...] = (
          r"|error message)\b",
          {D: 3.0}, "reads like a bug report ('{m}')", "body"),
     _cue("fix_request", r"\b(?:fix|fixes|fixing|repair|resolve|patch)\b(?!\s+(?:the\s+|a\s+|this\s+|any\s+)?"
-         r"(?:typos?|spelling|indentation|formatting|format|lint|import order|imports|naming|wording))",
+         r"(?:typos?|spelling|indentation|formatting|format|lint|import order|imports|naming|wording"
+         r"|(?:merge )?conflicts))",
          {D: 2.5}, "asks to fix something ('{m}')"),
     _cue("debug_verbs", r"\b(?:debug|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
          r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
@@ -146,9 +157,10 @@ CUES: tuple[Cue, ...] = (
          r"|pipeline"
          r"|job|check)s?\b|\btests? (?:fail|fails|failing|are failing|is failing|broke)\b",
          {D: 2.5}, "a failing test or build ('{m}')"),
-    _cue("exit_code", r"\b(?:exit(?:ed)? (?:code|status) [1-9]\d*|non-zero exit|returned non-zero|exit code"
+    _cue("exit_code", r"\b(?:exit(?:s|ed)? (?:with )?(?:code|status) [1-9]\d*|killed by (?:the )?oom"
+         r"|oom[- ]?kill\w*|non-zero exit|returned non-zero|exit code"
          r" [1-9]|status code 5\d\d|http 5\d\d|500 internal server error)\b",
-         {D: 2.0}, "a failing exit status ('{m}')"),
+         {D: 2.5}, "a failing exit status ('{m}')"),
     _cue("i_get_error", r"\b(?:i(?:'m| am) getting|i get|i got|i see|i'm seeing|we get|we see|gives me|shows)"
          r" (?:an? |the |this |following )?(?:error|exception|crash|warning|stack ?trace|traceback|segfault"
          r"|panic|blank|nothing|404|500)",
@@ -199,8 +211,8 @@ CUES: tuple[Cue, ...] = (
          r"|yarn add|pnpm add|conda|virtualenv|venv|pyenv|nvm|rustup|package manager|dependencies installed"
          r"|install(?:ed|ing|s)?)\b",
          {S: 2.5}, "installing software ('{m}')"),
-    _cue("sysadmin_verbs", r"\b(?:set ?up|setup|configure|provision|deploy(?:s|ed|ing|ment)?|host|schedule"
-         r"|automate|mount|partition|restart|reboot|start up|spin up|tear down|migrate the server)\b",
+    _cue("sysadmin_verbs", r"\b(?:set ?up|setup|configure|provision|automate|mount|partition|spin up|tear down"
+         r"|migrate the server)\b|^(?:deploy|host|schedule|restart|reboot|publish|release|ship)\b",
          {S: 2.0}, "system set-up wording ('{m}')"),
     _cue("env", r"\b(?:environment variables?|env vars?|\$path|path variable|\.bashrc|\.zshrc|\.profile"
          r"|dotfiles?|shebang|stdin|stdout|stderr|exit code|pipe (?:it|the output)|redirect|git config"
@@ -236,10 +248,12 @@ CUES: tuple[Cue, ...] = (
          r"|eslint|pytest|npm|make|tox|nox|benchmarks?)\b",
          {S: 1.5}, "runs tools ('{m}')"),
     # --- ui greenfield: creating interfaces, visual design
-    _cue("create_ui", r"\b" + _CREATE + r"\b@G{0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
-         r"(?!\s+(?:size|sizes|number|count|limit|title|load|views|break|width|height)\b)",
+    _cue("create_ui", r"\b" + _CREATE + r"\b(?:(?!\b(?:out of|into|in the|inside|from|follows?|within|of the"
+         r"|at the)\b)@G){0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
+         r"(?!\s+(?:size|sizes|number|count|limit|title|load|views|break|width|height|handlers?|logic|layers?"
+         r"|code|data|validation|state|tests?|schema|service|adapters?|submissions?|fields? validation)\b)",
          {U: 3.5}, "asks to create a UI ('{m}')"),
-    _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+)?"
+    _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+|\"q\"\s+)?"
          r"(?:page|screen|view|component|dashboard|app|site|website|layout|landing page|ui|modal|widget"
          r"|form|game)\b",
          {U: 2.5}, "a new interface ('{m}')"),
@@ -266,7 +280,7 @@ CUES: tuple[Cue, ...] = (
          {U: 1.5}, "built from nothing ('{m}')"),
     # --- code review: judge, report, no edits
     _cue("review_verbs", r"\b(?:review|code review|audit|critique|critici[sz]e|assess|evaluate|vet"
-         r"|sanity[- ]check|double[- ]check|proofread|grade|rate)\b",
+         r"|sanity[- ]check|double[- ]check|proofread|grade|rate (?:this|my|the|our|these))\b",
          {R: 3.5}, "asks for a review ('{m}')"),
     _cue("look_over", r"\b(?:look|go|read|glance) (?:over|through)\b|\btake a look at\b|\bhave a look\b"
          r"|\bcheck (?:this|my|the|these|over)\b",
@@ -285,7 +299,12 @@ CUES: tuple[Cue, ...] = (
     _cue("judgement", r"\b(?:is|are|does|do)\s+(?:this|these|it|my|the|our|that)\b[^?.!\n]{0,50}?\b(?:safe"
          r"|thread-?safe|secure|correct|right|ok|okay|fine|good|idiomatic|efficient|performant|readable"
          r"|clean|maintainable|production[- ]ready|robust|vulnerable|reasonable|acceptable|sound"
-         r"|well[- ]written|well[- ]designed|follow best practices)\b",
+         r"|well[- ]written|well[- ]designed|follow best practices)\b"
+         r"|\b(?:is|are) (?:this|that|it|these|those) (?:an? |really an? )?(?:memory leak|leak|race(?: condition)?|bug"
+         r"|anti-?pattern|code smell|bad practice|good practice|good idea|bad idea|overkill|security risk"
+         r"|vulnerability|problem|mistake)\b"
+         r"|\b(?:is|are) there (?:an? |any )?@G{0,30}?\b(?:risks?|bugs?|problems?|issues?|vulnerabilit\w+|leaks?"
+         r"|race conditions?|injection|flaws?)\b@G{0,30}?\b(?:in|with) (?:this|my|the|our|these)\b",
          {R: 3.0, E: -1.0}, "asks for a judgement ('{m}')"),
     _cue("problems_seen", r"\bwhat (?:problems|issues|bugs|risks) (?:do|can|would) you (?:see|spot|find)\b",
          {R: 3.5}, "asks what problems there are ('{m}')"),
@@ -404,7 +423,8 @@ CUES: tuple[Cue, ...] = (
                           r"|walk me through|help me understand|eli5"
          r"|break (?:it|this)"
          r" down|what does [^?.!\n]{0,60}?(?:do|mean|return|accept|reject)|how does [^?.!\n]{0,60}?"
-         r"(?:work|get|happen|handle|decide)|what(?:'s| is) the (?:difference|point|purpose|meaning|role|use"
+         r"(?:work|get|happen|handle|decide|differ|compare)|how (?:do|does|is|are) [^?.!\n]{0,60}?\b(?:differ|compare)"
+         r"|what(?:'s| is) the (?:difference|point|purpose|meaning|role|use"
          r"|best way)|differences? between|what happens (?:if|when)|what are the (?:pros|cons|tradeoffs"
          r"|trade-offs|differences|benefits)|pros and cons|trade-?offs|in (?:plain|simple) (?:english|terms"
          r"|words)|tell me (?:about|how|why|what)|i don'?t understand|confused about"
@@ -421,4 +441,73 @@ CUES: tuple[Cue, ...] = (
     _cue("concept", r"\b(?:concept|idea behind|under the hood|intuition|theory|semantics|meaning of"
          r"|when should i|should i use|vs\.?|versus|better than|recommended)\b",
          {E: 1.5}, "a conceptual question ('{m}')"),
+    # --- added for real issue / task / PR wording (blind2 failure patterns)
+    _cue("named_error", r"\b(?:cors|network|syntax|type|runtime|compile|compilation|build|permission|connection"
+         r"|timeout|server|parse|parsing|auth\w*|ssl|tls|dns|memory|segmentation|linker|import|module|encoding"
+         r"|unicode|key|index|attribute|value|assertion|http|database|db) (?:error|errors|failure|exception)\b"
+         r"(?!\s+(?:handling|handlers?|messages?|pages?|codes?|types?|classe?s?))",
+         {D: 2.5}, "names an error ('{m}')"),
+    _cue("symptom", r"\b(?:blurry|pixelated|misaligned|cut off|overlapp?(?:s|ing)|garbled|truncated"
+         r"|(?:sent|sends|called|fires|fired|runs|ran|submits|submitted|charged|created|renders|rendered"
+         r"|printed|prints|logged|triggered|executed|inserted|saved|counted) (?:twice|two times|three times"
+         r"|multiple times|again and again)"
+         r"|doubled|only (?:prints?|printing|shows?|showing|returns?|returning|gets?|getting|works?|working"
+         r"|renders?|rendering|saves?|saving)|returns? -1|puts \S+ before|blocked by|permission denied"
+         r"|access denied|connection refused|econnrefused|denied to|never (?:finishes|returns|completes|ends)"
+         r"|goes back to|resets? itself|disappears?|vanish\w*|is ignored|are ignored|ignores?)\b",
+         {D: 2.0}, "describes a symptom ('{m}')"),
+    _cue("instead_of", r"\b(?:returns?|shows?|prints?|gives?|displays?|puts|sends?|renders?|produces?|outputs?"
+         r"|goes|is parsed|are parsed|comes? back|ends? up|becomes?|is|are|get|gets)\b@G{0,40}?\binstead of\b"
+         r"|\bshould (?:be|return|show|print|display|work|have|get)\b@G{0,60}?\bbut\b"
+         r"|\bexpected?\b@G{0,60}?\bbut (?:got|it|the|i get|we get|instead)\b",
+         {D: 2.0}, "says the result differs from what was expected ('{m}')"),
+    _cue("regressed", r"\b(?:after|since) (?:the |our |my |a |this |we )?(?:last |latest |recent |new |previous"
+         r" |merging )?(?:deploy(?:ment)?|release|upgrade|update|merge|change|commit|refactor(?:ing)?|migration"
+         r"|bump|pr|upgraded|updated|bumped|merged)\b|\bworked (?:fine )?(?:yesterday|before|last week)\b"
+         r"|\bwas working\b",
+         {D: 1.5}, "behaviour changed after an update ('{m}')"),
+    _cue("puzzled", r"\b(?:what(?:'s| is) going on|any ideas?|what am i (?:doing wrong|missing)|what did i do wrong"
+         r"|am i doing something wrong|is this a known issue|how (?:do|can) i (?:fix|solve|resolve|get rid of)"
+         r"|how to (?:fix|solve|resolve|get rid of))\b",
+         {D: 1.5}, "asks for help with a failure ('{m}')"),
+    _cue("deploy_topic", r"\b(?:deploy(?:s|ed|ing|ment|ments)?|hosting|restart(?:s|ed)?|reboot)\b",
+         {S: 1.5}, "deployment wording ('{m}')"),
+    _cue("git_ops", r"\b(?:squash(?:ed)?|cherry-?pick|force[- ]push(?:ed)?|reflog|git (?:history|log|reset|revert"
+         r"|stash|tag|blame|filter-branch|filter-repo|gc|remote|clone|push|pull|fetch|submodule|config|lfs"
+         r"|server|repo(?:sitory)? (?:on|at))|(?:the )?last \d+ commits|detached head|amend (?:the|my) (?:last )?commit"
+         r"|undo (?:the|my) last commit|rebase|rebasing|merge conflicts?|resolve (?:the )?conflicts"
+         r"|(?:delete|prune|clean up) (?:old |stale |merged )?(?:local |remote )?"
+         r"branches|(?:create|push|delete) (?:a |the )?(?:new )?(?:branch|tag)\b|rewrite (?:the )?history)",
+         {S: 2.5}, "git operations ('{m}')"),
+    _cue("release", r"\b(?:publish(?:es|ing)? (?:it |the \w+ |wheels |the image )?(?:to|on) (?:pypi|npm|crates\.io"
+         r"|docker ?hub|ghcr|the registry|maven central|the app store)|release (?:workflow|pipeline|process|job"
+         r"|target|script)|make release|tags?,? and push(?:es)?|cibuildwheel|semantic-release|goreleaser"
+         r"|`make \w+`|make targets?|makefile targets?|on (?:every )?(?:tag )?push(?:es)? to|on tag push"
+         r"|on (?:every )?pull request)\b",
+         {S: 3.0}, "release or build automation ('{m}')"),
+    _cue("feature_request", r"\b(?:feature request|\[feature\]|\[feat\]|^feat(?:ure)?:|it would be (?:nice|great"
+         r"|useful|helpful|cool)|would be nice|please add|add support for|support for|allow (?:users? to|passing"
+         r"|setting|specifying))\b",
+         {Q: 1.5, E: -1.0, D: -1.0}, "a feature request ('{m}')"),
+    _cue("edit_existing_ui", r"^(?:change|update|rename|move|sort|hide|show|disable|enable|increase|decrease"
+         r"|align|center|centre|resize|swap|replace|remove|delete|add|make(?= (?:the|this|that|our|my|it)\b)"
+         r"|set)\b@G{0,60}?\b(?:the|this|that|our|my|its) (?:\w+ )?(?:button|dropdown|select|label|title"
+         r"|heading|header|footer|navbar|card|modal|tooltip|placeholder|link|icon|logo|input|checkbox|column"
+         r"|sidebar|menu|text|font|colou?r|padding|margin|border|spacing|search box|toast)s?\b",
+         {Q: 2.5}, "a small change to an existing UI element ('{m}')", "lead"),
+    _cue("code_feature", r"\b(?:read|load|take|get|accept|pick up|fall back to|fallback to)\w*\b@G{0,40}?\bfrom"
+         r" (?:an? |the )?(?:[\w$]+ )?(?:env(?:ironment)?(?: var\w*)?|config(?:uration)? file|cli|command line"
+         r"|arguments?|kwargs?)\b",
+         {Q: 2.5}, "a small code-level feature ('{m}')"),
+    _cue("wording_edit", r"\b(?:translate|reword|rephrase|locali[sz]e)\b@G{0,40}?\b(?:messages?|strings?|text"
+         r"|labels?|comments?|copy|docs?|docstrings?|errors?)\b",
+         {Q: 2.5}, "rewords text in place ('{m}')"),
+    _cue("pull_out", r"\b(?:pull|take|lift|hoist|get|move)\b@G{0,50}?\bout of\b@G{0,60}?\binto\b"
+         r"|\b(?:duplicated|copy-?pasted|repeated)\b@G{0,20}?\b(?:code|logic|helpers?|functions?|validation"
+         r"|classes)\b",
+         {M: 3.0}, "pulls shared code out ('{m}')"),
+    _cue("structure", r"\b(?:flatten|reorgani[sz]e|restructure|simplify|untangle)\b@G{0,40}?\b(?:package|folder"
+         r"|directory|module|project|class|inheritance|type|import) (?:structure|hierarchy|layout|tree|graph)\b"
+         r"|\bwith composition\b|\bcomposition over inheritance\b|\b(?:inheritance|class) hierarchy\b",
+         {M: 3.0}, "restructures code organisation ('{m}')"),
 )

@@ -41,3 +41,31 @@ def first_sentence(text: str) -> str:
     stripped = text.lstrip(" \t\n#>*-`")
     match = re.search(r"[.?!\n](?:\s|$)|\n", stripped[:300])
     return stripped[: match.end()] if match else stripped[:300]
+
+
+# Fenced code blocks, indented lines (code, stack frames) and log lines: evidence of what happened,
+# not of what the user asks for. They are masked out of the intent window and read only as body.
+_FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.DOTALL)
+_INDENTED = re.compile(r"^(?: {4,}|\t)\S.*$", re.MULTILINE)
+_LOG_LINE = re.compile(r"^\s*(?:\[?\d{4}-\d\d-\d\d[ t]\S+|\$ |>>> |#\d+ |at |\w+\.\w+:\d+|e/|w/|i/|--- fail"
+                       r"|\|[^|\n]*\|[^|\n]*\|).*$", re.MULTILINE)
+# Headings that issue templates put in every report; their words ("describe", "is your ... ?") say
+# nothing about this report.
+_TEMPLATE = re.compile(
+    r"^[#*\s]*(?:is your feature request related to a problem\??(?: please describe\.?)?"
+    r"|describe the (?:solution|alternatives?)[^\n]*|describe alternatives[^\n]*|additional context"
+    r"|describe the bug|what happened\??|what did you expect to happen\??|checklist|summary"
+    r"|proposed solution|motivation|what version[^\n]*|relevant log output|code of conduct"
+    r"|please describe\.?)[*:\s]*$",
+    re.MULTILINE)
+_DQUOTED = re.compile(r"\"[^\"\n]{3,80}\"")
+
+
+def intent_view(text: str) -> str:
+    """The request without pasted code, logs, template headings or quoted strings (already normalised)."""
+    out = _FENCED.sub(" [code] ", text)
+    out = _INDENTED.sub(" ", out)
+    out = _LOG_LINE.sub(" ", out)
+    out = _TEMPLATE.sub(" ", out)
+    out = _DQUOTED.sub('"q"', out)
+    return out.strip()
