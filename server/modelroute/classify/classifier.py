@@ -162,7 +162,8 @@ def _topic_weights(cue: Cue, intent: dict[Category, float]) -> dict[Category, fl
     out: dict[Category, float] = {}
     for cat, w in cue.weights.items():
         rival = max(v for c, v in intent.items() if c != cat)
-        out[cat] = w * 0.5 if w > 0 and intent[cat] < 1.0 and rival >= 2.5 else w
+        bar = 2.0 if cat is U else 2.5  # UI words in a bug report or an edit are usually its subject
+        out[cat] = w * 0.5 if w > 0 and intent[cat] < 1.0 and rival >= bar else w
     return out
 
 

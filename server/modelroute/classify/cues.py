@@ -78,7 +78,8 @@ FAILURE_VERB = re.compile(r"\b(?:fail|fails|crash|crashes|break|breaks|error|err
                           r"|leak|leaks|throw|throws|raise|raises|return \d{3}|returns? \d{3}|slow|stuck|empty"
                           r"|only|wrong|not|never|undefined|null|none|nan)\b")
 # "is this thread-safe?", "does this component re-render too often?": a yes/no question about this code.
-YES_NO_THIS = re.compile(r"^(?:is|are|does|do|did|can|could|will|would|should|has|have|am i|isn't|doesn't)\b"
+YES_NO_THIS = re.compile(r"^(?:[^:?\n]{0,40}:\s*)?(?:is|are|does|do|did|can|could|will|would|should|has|have"
+                         r"|am i|isn't|doesn't)\b"
                          r"[^?]{0,80}?\b(?:this|these|my|our)\b")
 BACKEND_WORDS = re.compile(
     r"\b(?:api|endpoint|backend|back-end|cli|command[- ]line|daemon|cron|microservice|rest|grpc"
@@ -88,7 +89,8 @@ BACKEND_WORDS = re.compile(
 _UI_NOUN = (
     r"(?:landing page|home ?page|web ?page|web ?site|website|web ?app|single[- ]page app|page|screen"
     r"|component|dashboard|form|modal|dialog|nav ?bar|navigation|menu|sidebar|side panel|header|footer"
-    r"|hero(?: section)?|layout|ui|user interface|interface|front-?end|widget|cards?|portfolio|blog"
+    r"|hero(?: section)?|layout|ui|(?:user|web|chat|admin|graphical|simple|clean|nice|modern|minimal|new|an?)"
+    r" interface|front-?end|widget|cards?|portfolio|blog"
     r"|storefront|shop|store|checkout|login|sign-?up|signup|wizard|carousel|gallery|kanban|calendar"
     r"|charts?|game|clone|view|theme|template|mock-?up|animation|timeline|player|app|application"
     r"|editor|board|table|chat interface|profile|feed|slideshow|visuali[sz]ation|infographic|svg)"
@@ -251,7 +253,8 @@ CUES: tuple[Cue, ...] = (
     _cue("create_ui", r"\b" + _CREATE + r"\b(?:(?!\b(?:out of|into|in the|inside|from|follows?|within|of the"
          r"|at the)\b)@G){0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
          r"(?!\s+(?:size|sizes|number|count|limit|title|load|views|break|width|height|handlers?|logic|layers?"
-         r"|code|data|validation|state|tests?|schema|service|adapters?|submissions?|fields? validation)\b)",
+         r"|code|data|validation|state|tests?|schema|service|adapters?|submissions?|fields? validation|wait|work|run"
+         r"|start|use|read|load|handle|connect|stop|support|accept|crash\w*)\b)",
          {U: 3.5}, "asks to create a UI ('{m}')"),
     _cue("new_ui", r"\b(?:new|fresh|blank|standalone|simple|interactive|responsive)\s+(?:\w+\s+|\"q\"\s+)?"
          r"(?:page|screen|view|component|dashboard|app|site|website|layout|landing page|ui|modal|widget"
@@ -336,12 +339,14 @@ CUES: tuple[Cue, ...] = (
     # --- multi-file refactor: restructure across files, keep behaviour
     _cue("refactor", r"\b(?:refactor|refactoring|refactored|re-architect|rearchitect)\b",
          {M: 3.0}, "asks to refactor ('{m}')"),
-    _cue("rename_to", r"\brename\b@G{0,60}?\bto\b", {M: 2.5}, "a rename ('{m}')"),
+    _cue("rename_to", r"\brename\b(?!\s+(?:all\s+)?(?:the\s+|these\s+|my\s+)?(?:\w+\s+)?(?:files|images|photos|folders"
+         r"|directories|pictures|videos|branch|remote)\b)@G{0,60}?\bto\b", {M: 2.5}, "a rename ('{m}')"),
     _cue("cross_file", r"\b(?:everywhere|across (?:the |all |every |multiple |several |our )?(?:code ?base"
          r"|project|repo(?:sitory)?|files|modules|packages|services|app|application|components|layers"
          r"|front-?end|back-?end|monorepo|workspace|solution)"
          r"|throughout (?:the )?(?:code ?base|project|app|repo)|every (?:file|module|caller|call site|usage"
-         r"|place|occurrence|component|service|endpoint)|all (?:the )?(?:files|modules|callers|call sites"
+         r"|place|occurrence|component|service|endpoint)|all (?:the )?(?:files(?! in (?:the |this |a )?(?:current )?"
+         r"(?:directory|folder|dir)| in /| under /)|modules|callers|call sites"
          r"|usages|occurrences|references|imports|places|components|services|endpoints|handlers"
          r"|controllers|packages|tests that use)|project-wide|codebase-wide|repo-wide|whole (?:code ?base"
          r"|project|repo)|entire (?:code ?base|project|repo|app)|multiple files|several files)\b",
@@ -367,7 +372,8 @@ CUES: tuple[Cue, ...] = (
          {M: 3.0}, "restructures the design ('{m}')"),
     _cue("migrate", r"\b(?:migrate|port|convert|switch|move)\b@G{0,50}?\bfrom\b@G{0,40}?\bto\b",
          {M: 1.5}, "a migration ('{m}')"),
-    _cue("replace_all", r"\b(?:replace|update|change|convert|rename)\b@G{0,40}?\b(?:all|each|every)\b",
+    _cue("replace_all", r"\b(?:replace|update|change|convert|rename)\b@G{0,40}?\b(?:all|each|every)\b"
+         r"(?!\s+(?:the\s+)?(?:\w+\s+)?(?:files|images|photos|pictures|videos|logs)\b)",
          {M: 2.0}, "changes every occurrence ('{m}')"),
     _cue("callers", r"\b(?:callers?|call sites?|usages|imports|importers|dependents|references|signature)\b",
          {M: 1.5}, "touches callers ('{m}')"),
@@ -495,6 +501,13 @@ CUES: tuple[Cue, ...] = (
          r"|heading|header|footer|navbar|card|modal|tooltip|placeholder|link|icon|logo|input|checkbox|column"
          r"|sidebar|menu|text|font|colou?r|padding|margin|border|spacing|search box|toast)s?\b",
          {Q: 2.5}, "a small change to an existing UI element ('{m}')", "lead"),
+    _cue("log_line", r"^(?:log|emit|print|raise|throw|show|display) (?:a|an) (?:\w+ )?(?:warning|error|message"
+         r"|debug|info|deprecation|notice|toast)\b",
+         {Q: 2.5}, "adds a message or log line ('{m}')", "lead"),
+    _cue("containerize", r"\b(?:dockeri[sz]e|containeri[sz]e)\b", {S: 3.0}, "puts the app in a container ('{m}')"),
+    _cue("propagate", r"\b(?:thread|propagate|plumb|pass)\w*\b@G{0,30}?\b(?:through|down to|into|to) (?:all |every "
+         r"|each |the )?(?:modules|layers|callers|call sites|services|functions|components|stack|packages)\b",
+         {M: 3.0}, "carries a change through many modules ('{m}')"),
     _cue("code_feature", r"\b(?:read|load|take|get|accept|pick up|fall back to|fallback to)\w*\b@G{0,40}?\bfrom"
          r" (?:an? |the )?(?:[\w$]+ )?(?:env(?:ironment)?(?: var\w*)?|config(?:uration)? file|cli|command line"
          r"|arguments?|kwargs?)\b",
