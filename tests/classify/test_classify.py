@@ -115,3 +115,47 @@ def test_reasons_name_signals_and_confidence_tracks_evidence() -> None:
 def test_deterministic() -> None:
     text = "Set up nginx as a reverse proxy and write a cron job to renew the certificate"
     assert classify_text(text) == classify_text(text)
+
+
+def test_pasted_code_and_logs_are_evidence_not_intent() -> None:
+    # The log inside the fence says "exit code" and "start server"; the request is about a failure.
+    text = ("The importer stopped working after the upgrade.\n\n```\n$ start server --workers 4\n"
+            "error: exit code 3\n  File \"imp.py\", line 9, in load\nValueError: bad row\n```\n")
+    c = classify_text(text)
+    assert c.label is Category.DEBUGGING
+    assert any("traceback" in r or "error" in r for r in c.reasons)
+
+
+def test_quoted_strings_do_not_carry_intent() -> None:
+    text = 'Find the commit with the message "review the rate limiter" and cherry-pick it onto main'
+    assert classify_text(text).label is Category.SHELL_AUTOMATION
+
+
+def test_template_headings_are_not_questions() -> None:
+    text = ("**Is your feature request related to a problem? Please describe.**\nAdmins cannot see usage.\n\n"
+            "**Describe the solution you'd like**\nA new Usage page with a chart, a table and an export button.")
+    assert classify_text(text).label is Category.UI_GREENFIELD
+
+
+def test_why_question_about_own_failure_is_debugging_but_concept_is_explain() -> None:
+    assert classify_text("Why does my Go service return 502 behind the load balancer?").label \
+        is Category.DEBUGGING
+    assert classify_text("Why does Go have no exceptions?").label is Category.EXPLAIN
+
+
+def test_yes_no_question_about_this_code_is_review() -> None:
+    assert classify_text("Does this cache invalidate correctly when two writers race?").label \
+        is Category.CODE_REVIEW
+    assert classify_text("Is it possible to overload operators in Java?").label is Category.EXPLAIN
+
+
+def test_do_not_modify_is_a_constraint_on_a_task() -> None:
+    text = "Install the missing system packages so the test suite runs. Do not modify any source files."
+    assert classify_text(text).label is Category.SHELL_AUTOMATION
+    assert classify_text("Look at this function but don't change anything").label is Category.CODE_REVIEW
+
+
+def test_edit_to_an_existing_ui_element_is_quick_edit() -> None:
+    assert classify_text("change the label of the submit button to Send").label is Category.QUICK_EDIT
+    assert classify_text("Build a recipe app with a search bar and a submit button").label \
+        is Category.UI_GREENFIELD
