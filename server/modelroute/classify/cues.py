@@ -149,7 +149,8 @@ CUES: tuple[Cue, ...] = (
          r"(?:typos?|spelling|indentation|formatting|format|lint|import order|imports|naming|wording"
          r"|(?:merge )?conflicts))",
          {D: 2.5}, "asks to fix something ('{m}')"),
-    _cue("debug_verbs", r"\b(?:debug|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
+    _cue("debug_verbs", r"\b(?:debug(?!\s+(?:level|logs?|logging|messages?|mode|output|flag|build|print\w*))"
+         r"(?<!to debug)|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
          r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
          r"|what(?:'s| is) causing|track (?:it |this |that )?down|find the (?:leak|bug|culprit|problem)"
          r"|what broke|what(?:'s| is| was) broken|where (?:is|are) [^?.!\n]{0,30}leaking"
@@ -286,7 +287,7 @@ CUES: tuple[Cue, ...] = (
          r"|sanity[- ]check|double[- ]check|proofread|grade|rate (?:this|my|the|our|these))\b",
          {R: 3.5}, "asks for a review ('{m}')"),
     _cue("look_over", r"\b(?:look|go|read|glance) (?:over|through)\b|\btake a look at\b|\bhave a look\b"
-         r"|\bcheck (?:this|my|the|these|over)\b",
+         r"|\bcheck (?:this|my|the|these|over)\b|\bcheck (?:if|whether) (?:this|my|the|our)\b",
          {R: 2.5}, "asks to look the code over ('{m}')"),
     _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
          r"|lgtm|comments on|suggestions? for improvement|red flags?"
@@ -417,7 +418,8 @@ CUES: tuple[Cue, ...] = (
     _cue("plot", r"\b(?:plot|histogram|scatter ?plot|bar chart|line plot|heatmap|visuali[sz]e|pivot|groupby"
          r"|group by|dataframe|data frame|pandas|matplotlib|seaborn|column|columns)\b",
          {Q: 1.5}, "a data-analysis step ('{m}')"),
-    _cue("rename_local", r"\brename (?:this |the )?(?:variable|var|local|parameter|argument|field)\b",
+    _cue("rename_local", r"\brename (?:this |the )?(?:variable|var|local|parameter|argument|field)\b"
+         r"|\brename\b@G{0,40}?\bin (?:this|the) (?:function|method|file|block|loop|class|snippet)\b",
          {Q: 2.5, M: -1.5}, "a local rename ('{m}')"),
     _cue("edit_lead", r"^(?:add|change|update|make|set|use|replace|remove|delete|rename|convert|turn|wrap"
          r"|implement|write|insert|append|return|handle|increase|decrease|bump|support|allow|accept|raise"
