@@ -74,10 +74,8 @@ async def test_commands_reject_malformed_arguments(client: LanguageClient, tmp_p
         [{**good, "uri": "file:///nope/x.py"}],
         [{**good, "range": range_json(rng(10**6, 0))}],
     ):
-        if (
-            (args
-            and args[0] == good)
-            or (args and isinstance(args[0], dict) and args[0].get("range") == range_json(rng(10**6, 0)))
+        if (args and args[0] == good) or (
+            args and isinstance(args[0], dict) and args[0].get("range") == range_json(rng(10**6, 0))
         ):
             continue
         with pytest.raises(JsonRpcException):

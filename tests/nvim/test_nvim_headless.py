@@ -15,8 +15,14 @@ import pytest
 
 LUA = Path(__file__).with_name("code_actions.lua")
 NVIM = shutil.which("nvim")
-KEY_VARS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "MOONSHOT_API_KEY", "ZAI_API_KEY", "MINIMAX_API_KEY",
-            "DEEPSEEK_API_KEY")
+KEY_VARS = (
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "MOONSHOT_API_KEY",
+    "ZAI_API_KEY",
+    "MINIMAX_API_KEY",
+    "DEEPSEEK_API_KEY",
+)
 PRICED = re.compile(r"^[A-Z][\w ]* with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z ]+\)")
 FILES = {
     "app/store.py": "import json\n\n\ndef load(path):\n    # add type hints and a docstring AI!\n"
@@ -36,15 +42,24 @@ def test_neovim_gets_priced_code_actions(tmp_path: Path, rel: str, line: int) ->
     home = Path(tempfile.mkdtemp(prefix="modelroute-nvim-"))
     env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
     env.update(
-        MR_ROOT=str(root), MR_FILE=rel, MR_LINE=str(line), MR_OUT=str(out),
+        MR_ROOT=str(root),
+        MR_FILE=rel,
+        MR_LINE=str(line),
+        MR_OUT=str(out),
         MR_CMD=json.dumps([sys.executable, "-m", "modelroute.lsp.main"]),
-        XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
-        XDG_DATA_HOME=str(home / "data"), XDG_STATE_HOME=str(home / "state"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_STATE_HOME=str(home / "state"),
     )
     assert NVIM is not None
     proc = subprocess.run(
         [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {LUA}"],
-        env=env, capture_output=True, text=True, timeout=90, cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=root,
     )
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
     result = json.loads(out.read_text())

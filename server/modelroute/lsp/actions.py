@@ -9,17 +9,20 @@ Kinds: actions that edit code are `refactor.rewrite.modelroute`, answers (explai
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from modelroute.categories import Category
-from modelroute.context.directives import Directive
 from modelroute.lsp.documents import build_request, to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.server import ModelrouteServer, Target
-from modelroute.pipeline import Routed
-from modelroute.route.model import Candidate, Unroutable
+
+if TYPE_CHECKING:
+    from modelroute.context.directives import Directive
+    from modelroute.pipeline import Routed
+    from modelroute.route.model import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +168,8 @@ async def _selection_actions(
 
 
 async def _routed(ls: ModelrouteServer, target: Target, key: Any, request: Any) -> Routed | None:
+    from modelroute.route.model import Unroutable
+
     try:
         return await target.state.routed(key, request)
     except Unroutable as exc:
@@ -199,7 +204,7 @@ def breakdown(cand: Candidate) -> dict[str, Any]:
     }
 
 
-def _wanted(kind: str | None, only: list[str] | None) -> bool:
+def _wanted(kind: str | None, only: Sequence[str] | None) -> bool:
     if not only:
         return True
     return kind is not None and any(kind == o or kind.startswith(o + ".") for o in only)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import platformdirs
@@ -17,8 +17,9 @@ from pygls.exceptions import JsonRpcException
 
 from modelroute.lsp.documents import build_request
 from modelroute.lsp.server import ModelrouteServer, Target
-from modelroute.pipeline import Routed
-from modelroute.route.model import Unroutable
+
+if TYPE_CHECKING:
+    from modelroute.pipeline import Routed
 
 INVALID_PARAMS = -32602
 REQUEST_FAILED = -32803
@@ -95,6 +96,8 @@ async def _routed(ls: ModelrouteServer, target: Target, args: ActionArgs) -> Rou
     key, request = build_request(
         doc, target.rel, start=start, end=end, instruction=args.instruction, directive=directive
     )
+    from modelroute.route.model import Unroutable
+
     try:
         return await target.state.routed(key, request)
     except Unroutable as exc:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
 from modelroute.lsp.state import SETTINGS_FILE, WorkspaceState
-from modelroute.policy import Resolved, SettingsError
+
+if TYPE_CHECKING:
+    from modelroute.policy import Resolved, SettingsError
 
 log = logging.getLogger(__name__)
 

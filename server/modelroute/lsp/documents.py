@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 from pygls.workspace import Workspace
 
-from modelroute.context.directives import Directive, find_directives
-from modelroute.context.gather import ActionRequest
-from modelroute.context.languages import language_for
-from modelroute.context.model import Diagnostic, Position, Range
+if TYPE_CHECKING:  # imported on first use: `initialize` is answered before the core is loaded
+    from modelroute.context.directives import Directive
+    from modelroute.context.gather import ActionRequest
+    from modelroute.context.model import Diagnostic, Position
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Doc:
 
     def to_server(self, pos: types.Position) -> Position:
         """Client units to a clamped code-point position."""
+        from modelroute.context.model import Position
+
         if not self.lines:
             return Position(line=0, character=0)
         copy = types.Position(line=pos.line, character=pos.character)  # pygls mutates its argument
@@ -55,6 +58,8 @@ class Doc:
 
 def open_doc(workspace: Workspace, uri: str) -> Doc | None:
     """The editor's buffer when open, else the file on disk; None when neither exists."""
+    from modelroute.context.languages import language_for
+
     path_str = to_fs_path(uri) if uri.startswith("file:") else None
     if path_str is None:
         return None
@@ -91,6 +96,8 @@ class DirectiveIndex:
         key = (doc.uri, doc.version)
         found = self._cache.get(key)
         if found is None:
+            from modelroute.context.directives import find_directives
+
             found = find_directives(doc.text, doc.language_id)
             self._cache[key] = found
             while len(self._cache) > _DIRECTIVE_CACHE:
@@ -102,6 +109,8 @@ class DirectiveIndex:
 
 
 def to_diagnostics(items: Sequence[types.Diagnostic]) -> tuple[Diagnostic, ...]:
+    from modelroute.context.model import Diagnostic, Position, Range
+
     out = []
     for d in items:
         out.append(
@@ -135,33 +144,42 @@ def build_request(
     instruction: str,
     directive: Directive | None,
     diagnostics: tuple[Diagnostic, ...] = (),
-) -> tuple[Hashable, ActionRequest]:
-    """The request and its cache key (without the workspace generation)."""
+) -> tuple[Hashable, Callable[[], ActionRequest]]:
+    """The cache key (without the workspace generation) and a maker of the request, which is
+    only built on a cache miss."""
+    from modelroute.context.model import Position
+
     if directive is not None:
         if end is not None and end.line == start.line:
             end = None  # a selection inside the directive line is still "the directive"
         start = Position(line=directive.line, character=0)
     if end is not None and (end.line, end.character) <= (start.line, start.character):
         end = None
-    request = ActionRequest(
-        file=rel_path,
-        cursor=start,
-        selection_end=end,
-        instruction=instruction,
-        diagnostics=list(diagnostics),
-        directive=directive.kind if directive is not None else None,
-        document_text=doc.text,
-    )
+    kind = directive.kind if directive is not None else None
+
+    def make() -> ActionRequest:
+        from modelroute.context.gather import ActionRequest
+
+        return ActionRequest(
+            file=rel_path,
+            cursor=start,
+            selection_end=end,
+            instruction=instruction,
+            diagnostics=diagnostics,
+            directive=kind,
+            document_text=doc.text,
+        )
+
     key = (
         doc.uri,
         doc.version,
         (start.line, start.character),
         (end.line, end.character) if end is not None else None,
         instruction,
-        request.directive,
+        kind,
         _diag_digest(diagnostics),
     )
-    return key, request
+    return key, make
 
 
 def relative(path: Path, root: Path) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modelroute.categories import Category
-from modelroute.route.model import Candidate, Decision
+
+if TYPE_CHECKING:
+    from modelroute.route.model import Candidate, Decision
 
 
 def format_usd(usd: float) -> str:

@@ -42,6 +42,7 @@ def register(server: ModelrouteServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders(ls: ModelrouteServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        ls.forget_targets()  # a document may now belong to another root
         for removed in params.event.removed:
             if (path := uri_path(removed.uri)) is not None:
                 ls.registry.remove_folder(path)

@@ -51,6 +51,7 @@ class ModelrouteServer(LanguageServer):
         self.initialized = False
         self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._targets: dict[str, tuple[Any, Target]] = {}  # uri -> (version, target) of open documents
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         """Run background work; keep a reference and log (never raise) its failure."""
@@ -93,8 +94,15 @@ class ModelrouteServer(LanguageServer):
 
         self.spawn(run(), f"starting workspace {state.root}")
 
+    def forget_targets(self) -> None:
+        self._targets.clear()
+
     def target(self, uri: str) -> Target | None:
         """Document, state and relative path for `uri`; None for URIs we cannot read."""
+        opened = self.workspace.text_documents.get(uri)
+        cached = self._targets.get(uri)
+        if opened is not None and cached is not None and cached[0] == opened.version:
+            return cached[1]
         doc = open_doc(self.workspace, uri)
         if doc is None:
             return None
@@ -105,7 +113,12 @@ class ModelrouteServer(LanguageServer):
             rel = relative(doc.path, state.root)
         except ValueError:
             return None
-        return Target(doc=doc, state=state, rel=rel)
+        target = Target(doc=doc, state=state, rel=rel)
+        if opened is not None:
+            if len(self._targets) > 256:
+                self._targets.clear()
+            self._targets[uri] = (opened.version, target)
+        return target
 
 
 def uri_path(uri: str) -> Path | None:

@@ -14,11 +14,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from modelroute.context.gather import ActionRequest
-from modelroute.pipeline import Engine, Routed
-from modelroute.policy import Resolved
+if TYPE_CHECKING:  # the pipeline pulls in the SDKs: imported in a worker thread, after initialize
+    from modelroute.context.gather import ActionRequest
+    from modelroute.pipeline import Engine, Routed
+    from modelroute.policy import Resolved
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class WorkspaceState:
     async def start(self, client_settings: Mapping[str, Any] | None) -> Resolved:
         """Create the Engine and load settings, off the event loop."""
         try:
-            self._engine = await asyncio.to_thread(Engine, self.root)
+            self._engine = await asyncio.to_thread(_new_engine, self.root)
         except Exception as exc:
             self._start_error = exc
             raise
@@ -91,7 +92,7 @@ class WorkspaceState:
         await asyncio.to_thread(self._locked, apply)
         self._bump()
 
-    async def routed(self, key: Hashable, request: ActionRequest) -> Routed:
+    async def routed(self, key: Hashable, make_request: ActionRequest | Callable[[], ActionRequest]) -> Routed:
         """The cached decision for `key`, computing it once (in a thread) on a miss."""
         full_key = (self.generation, key)
         hit = self._cache.get(full_key)
@@ -103,7 +104,9 @@ class WorkspaceState:
         future = self._inflight.get(full_key)
         if future is None:
             engine = await self.ready()
-            future = asyncio.ensure_future(asyncio.to_thread(self._locked, lambda: engine.decide(request)))
+            future = asyncio.ensure_future(
+                asyncio.to_thread(self._locked, lambda: engine.decide(_request(make_request)))
+            )
             self._inflight[full_key] = future
             future.add_done_callback(lambda f: self._store(full_key, f))
         return await asyncio.shield(future)
@@ -137,6 +140,16 @@ class WorkspaceState:
     def _bump(self) -> None:
         self.generation += 1
         self._cache.clear()
+
+
+def _request(make: ActionRequest | Callable[[], ActionRequest]) -> ActionRequest:
+    return make() if callable(make) else make
+
+
+def _new_engine(root: Path) -> Engine:
+    from modelroute.pipeline import Engine
+
+    return Engine(root)
 
 
 class Registry:
