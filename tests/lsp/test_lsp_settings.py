@@ -35,8 +35,7 @@ async def routed_model(client: LanguageClient, root: Path) -> str:
     return str(result["model"])
 
 
-@pytest.mark.parametrize("profile", [VSCODE, NVIM])
-@pytest.mark.parametrize("wrapped", [True, False])
+@pytest.mark.parametrize(("profile", "wrapped"), [(VSCODE, True), (NVIM, False)])
 async def test_initialization_options(client: LanguageClient, tmp_path: Path, profile: str, wrapped: bool):
     root = make_workspace(tmp_path)
     settings = {"models": {"allow": ["gpt-*"]}}

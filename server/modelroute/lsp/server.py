@@ -74,11 +74,12 @@ class ModelrouteServer(LanguageServer):
         await asyncio.sleep(0)  # let done-callbacks run
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Malformed messages go to the log, not into the user's face as a popup."""
+        """Malformed messages and failed notifications go to the log, not into a popup: a client
+        sending garbage should not spam its user. Request errors are answered as errors anyway."""
         if isinstance(source, type) and issubclass(source, JsonRpcException):
             self.log(f"modelroute: ignored a malformed message: {error}", types.MessageType.Warning)
-            return
-        super().report_server_error(error, source)
+        else:
+            self.log(f"modelroute: {source.__name__}: {error}", types.MessageType.Error)
 
     def log(self, message: str, level: types.MessageType = types.MessageType.Info) -> None:
         self.window_log_message(types.LogMessageParams(type=level, message=message))
