@@ -21,6 +21,7 @@ from modelroute.context.git import GitReader
 from modelroute.context.model import ActionContext
 from modelroute.context.workspace import WorkspaceIndex
 from modelroute.cost import Calibration, count_tokens
+from modelroute.cost.estimate import run_input_tokens
 from modelroute.policy import Resolved, resolve_settings, user_config_path
 from modelroute.policy.schema import ProviderSettings, Settings
 from modelroute.prompt import PromptRequest, build_request
@@ -125,12 +126,13 @@ class Engine:
         classification = classify(ctx)
         category = classification.label
         draft = build_request(ctx, category, "draft", settings.privacy)
-        reads = sum(r.size_bytes for r in ctx.related if r.path in draft.expected_reads)
-        input_tokens = count_tokens(draft.text_for_counting()) + int(reads / BYTES_PER_TOKEN)
+        reads = int(sum(r.size_bytes for r in ctx.related if r.path in draft.expected_reads) / BYTES_PER_TOKEN)
+        prompt_tokens = count_tokens(draft.text_for_counting())
         local_only = matches(ctx.file, settings.privacy.local_only)
         inp = RouteInput(
             classification=classification,
-            input_tokens=input_tokens,
+            input_tokens=run_input_tokens(prompt_tokens, reads, category),
+            context_tokens=prompt_tokens + reads,
             local_only_file=local_only,
             spend=self.spend,
             calibration=self.calibration,

@@ -150,3 +150,9 @@ def test_prior_is_penalised_against_equal_measured_score() -> None:
     d = decide(RouteInput(classification=cls(), input_tokens=5000), (guessed, STRONG),
                Settings(objective="quality"), ALL_AVAILABLE)
     assert d.model == "strong"
+
+
+def test_context_window_uses_the_largest_single_request_not_the_run_total() -> None:
+    small = model("small", "a", 99.0, 0.1, 0.1, ctx=60_000)
+    inp = RouteInput(classification=cls(), input_tokens=150_000, context_tokens=30_000)
+    assert decide(inp, (small, MID), Settings(), ALL_AVAILABLE).model == "small"

@@ -153,3 +153,24 @@ def estimate(
         output_usd=output_usd,
         tier_note=_tier_note(model, point_tier, high_tier),
     )
+
+
+# Tool-use turns a run of each category typically takes. Every turn re-sends the conversation, so a
+# run's billed input is roughly the first prompt once per turn plus the files it read for the turns
+# after the read (counted as half the turns on average). Calibrated like the output priors.
+EXPECTED_TURNS: dict[Category, int] = {
+    Category.EXPLAIN: 1,
+    Category.QUICK_EDIT: 2,
+    Category.CODE_REVIEW: 2,
+    Category.SHELL_AUTOMATION: 3,
+    Category.UI_GREENFIELD: 3,
+    Category.DEBUGGING: 4,
+    Category.MULTI_FILE_REFACTOR: 5,
+}
+
+
+def run_input_tokens(prompt_tokens: int, read_tokens: int, category: Category) -> int:
+    """Billed input tokens over a whole run: the prompt every turn, reads from the turn after them on."""
+    turns = EXPECTED_TURNS[category]
+    later = max(turns - 1, 1) if read_tokens else 0
+    return prompt_tokens * turns + math.ceil(read_tokens * later / 2) + read_tokens

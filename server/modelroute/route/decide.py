@@ -37,7 +37,8 @@ class Spend:
 @dataclass(frozen=True)
 class RouteInput:
     classification: Classification
-    input_tokens: int  # o200k count of the prompt plus expected tool reads
+    input_tokens: int  # o200k tokens billed over the run (every turn re-sends the prompt), for cost
+    context_tokens: int | None = None  # the largest single request, for the context window; default input
     local_only_file: bool = False  # the file matches privacy.local_only
     spend: Spend = Spend()
     calibration: Calibration | None = None
@@ -56,7 +57,9 @@ def _blocked_by(
     reasons: list[str] = []
     if not is_allowed(model.id, settings):
         reasons.append("not allowed by [models] allow/deny")
-    needed = cost.tokens.input + cost.tokens.output_high
+    single = inp.context_tokens if inp.context_tokens is not None else inp.input_tokens
+    scale = cost.tokens.input / max(inp.input_tokens, 1)  # the model's own tokenizer (Claude: ~1.2x)
+    needed = int(single * scale) + cost.tokens.output_high
     if needed > model.context_window:
         reasons.append(f"needs ~{tokens(needed)} tokens, context window is {tokens(model.context_window)}")
     budget = settings.budget
