@@ -58,7 +58,8 @@ _RULES: tuple[_Rule, ...] = (
         group=1,
     ),
     _rule("github-token", r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    _rule("gitlab-token", r"(?:glpat|gldt|glrt|glptt|glft|glsoat|gloas)-[A-Za-z0-9_\-]{20,}"),
+    *_rules("gitlab-token", ("glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "gloas-"),
+            r"[A-Za-z0-9_\-]{20,}"),
     _rule("gitlab-token", r"GR1348941[A-Za-z0-9_\-]{20,}"),
     _rule("anthropic-key", r"sk-ant-[A-Za-z0-9_\-]{20,}"),
     _rule("openai-key", r"sk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_\-]{20,}"),
@@ -96,10 +97,9 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 # Names that say secret: found by keyword (a fast literal search), then grown to the whole identifier.
-_KEYWORD = re.compile(
-    "|".join(w for k in ("secret", "token", "passw", "pwd", "pass", "key", "auth", "credential", "creds")
-             for w in (k, k.upper(), k.capitalize()))
-)
+# A loose prefilter (it also hits "sey" or "Tass"): `_name_kind` decides. One leading character class
+# with one alternation is about three times faster than an alternation of whole words in their cases.
+_KEYWORD = re.compile(r"[STPKACstpkac](?:ecret|ECRET|oken|OKEN|ass|ASS|wd|WD|ey|EY|uth|UTH|red|RED)")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _NAME_TAIL = re.compile(r"[A-Za-z0-9_.\-]*")
 # After the name: its closing quote or bracket, an assignment operator, then a quoted or bare literal.
@@ -125,7 +125,7 @@ _REFERENCE = re.compile(
     r"(?:\$|%\(|\{\{|\{|os\.|env\.|process\.|settings\.|config\.|self\.|this\.|ctx\.|request\.|args\.)"
 )
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~:@!#$%^&*?|]+")
-_WORDISH = re.compile(r"[a-z]+(?:[._:/\- ][a-z]+)*|[A-Z]+(?:[._:/\-][A-Z]+)*|[A-Za-z][a-z]+(?:[A-Z][a-z]+)*")
+_WORDISH = re.compile(r"[a-z]+(?:[._:/\- _][a-z]+)*|[A-Z]+(?:[._:/\-][A-Z]+)*|[A-Za-z][a-z]+(?:[A-Z][a-z]+)*")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -171,8 +171,9 @@ def _looks_secret(value: str, kind: str, *, bare: bool = False) -> bool:
     entropy = _entropy(value)
     has_digit = any(c.isdigit() for c in value)
     has_alpha = any(c.isalpha() for c in value)
-    if bare and _IDENTIFIER.fullmatch(value):
-        return has_digit and has_alpha and len(value) >= 16 and entropy >= 3.5
+    if bare and _IDENTIFIER.fullmatch(value):  # a name, unless it reads like a random `.env` value
+        mixed = any(re.search(r"[A-Za-z]", p) and re.search(r"\d", p) for p in value.split("_"))
+        return "." not in value and bool(mixed) and len(value) >= 16 and entropy >= 3.5
     if kind == "url":
         return len(value) >= 3
     if kind == "password":
