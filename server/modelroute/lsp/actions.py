@@ -9,14 +9,16 @@ Kinds: actions that edit code are `refactor.rewrite.modelroute`, answers (explai
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Generator, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 
 from modelroute.categories import Category
 from modelroute.lsp.documents import build_request, to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
+from modelroute.lsp.protocol import Serialized
 from modelroute.lsp.server import ModelrouteServer, Target
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from modelroute.route.model import Candidate
 
 log = logging.getLogger(__name__)
+_CONVERTER = get_converter()
 
 KIND_EDIT = "refactor.rewrite.modelroute"
 KIND_ANSWER = "modelroute.answer"
@@ -38,24 +41,30 @@ def register(server: ModelrouteServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[KIND_EDIT, KIND_ANSWER, KIND_WHY], resolve_provider=True),
     )
-    async def code_action(
-        ls: ModelrouteServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction | types.Command] | None:
+    def code_action(ls: ModelrouteServer, params: types.CodeActionParams) -> Generator[Any, Any, Any]:
+        # A generator handler (pygls runs what it yields, then resumes it): a cached answer goes
+        # out synchronously, without the cost of a task; a miss yields to the async computation.
         target = ls.target(params.text_document.uri)
         if target is None:
             return None
-        only = params.context.only
         start = target.doc.to_server(params.range.start)
         end = target.doc.to_server(params.range.end)
         directive = ls.directives.on_line(target.doc, start.line)
-        diagnostics = to_diagnostics(params.context.diagnostics)
-        if directive is not None:
-            actions = await _directive_actions(ls, target, directive, end, diagnostics, params.range)
-        elif (end.line, end.character) > (start.line, start.character):
-            actions = await _selection_actions(ls, target, params.range, diagnostics)
-        else:
+        if directive is None and (end.line, end.character) <= (start.line, start.character):
             return None
-        return [a for a in actions if _wanted(a.kind, only)] or None
+        cache_key = (
+            target.state.generation,
+            target.doc.uri,
+            target.doc.version,
+            start.line if directive is not None else (start.line, start.character),
+            None if directive is not None and end.line == start.line else (end.line, end.character),
+            tuple((_range_key(d.range), d.message, d.source) for d in params.context.diagnostics),
+        )
+        cached = ls.action_cache.get(cache_key)
+        if cached is None:
+            cached = yield _compute, (ls, target, directive, end, params, cache_key), None
+        wanted = [a for a in cached if _wanted(a.get("kind"), params.context.only)]
+        return Serialized(wanted) if wanted else None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def resolve(ls: ModelrouteServer, action: types.CodeAction) -> types.CodeAction:
@@ -69,6 +78,25 @@ def register(server: ModelrouteServer) -> None:
             if cand is not None:
                 action.data = {**data, "breakdown": breakdown(cand)}
         return action
+
+
+async def _compute(
+    ls: ModelrouteServer,
+    target: Target,
+    directive: Directive | None,
+    end: Any,
+    params: types.CodeActionParams,
+    cache_key: Hashable,
+) -> list[dict[str, Any]]:
+    diagnostics = to_diagnostics(params.context.diagnostics)
+    if directive is not None:
+        actions = await _directive_actions(ls, target, directive, end, diagnostics, params.range)
+    else:
+        actions = await _selection_actions(ls, target, params.range, diagnostics)
+    # Serialized once: the cursor moving along a directive line asks again and again.
+    result = [_CONVERTER.unstructure(a) for a in actions]
+    ls.action_cache.put(cache_key, result)
+    return result
 
 
 async def _directive_actions(
@@ -213,6 +241,10 @@ def _wanted(kind: str | None, only: Sequence[str] | None) -> bool:
 def _code_action_caps(ls: ModelrouteServer) -> types.CodeActionClientCapabilities | None:
     text = ls.client_capabilities.text_document
     return text.code_action if text is not None else None
+
+
+def _range_key(r: types.Range) -> tuple[int, int, int, int]:
+    return (r.start.line, r.start.character, r.end.line, r.end.character)
 
 
 def _range_json(r: types.Range) -> dict[str, Any]:

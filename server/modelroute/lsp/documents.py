@@ -46,6 +46,9 @@ class Doc:
 
         if not self.lines:
             return Position(line=0, character=0)
+        if pos.line < len(self.lines) and self.lines[pos.line].isascii():  # units == code points
+            text = self.lines[pos.line].rstrip("\r\n")
+            return Position(line=pos.line, character=min(pos.character, len(text)))
         copy = types.Position(line=pos.line, character=pos.character)  # pygls mutates its argument
         server = self.workspace.position_codec.position_from_client_units(self.lines, copy)
         return Position(line=server.line, character=max(server.character, 0))

@@ -1,7 +1,8 @@
-"""pygls' protocol, answering requests whose params do not match their method's type.
+"""pygls' protocol with two changes.
 
-Stock pygls 2.1 raises while deserializing such a request and never replies, leaving the
-client waiting; here the client gets InvalidParams (-32602) and the server carries on.
+- A request whose params do not match its method's type gets InvalidParams (-32602): stock
+  pygls 2.1 raises while deserializing it and never replies, leaving the client waiting.
+- A `Serialized` result (plain JSON, cached by the caller) is sent without another cattrs walk.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pygls.protocol import LanguageServerProtocol
 log = logging.getLogger(__name__)
 
 INVALID_PARAMS = -32602
+
+
+class Serialized(list[Any]):
+    """A result that is already plain JSON: sent as is, not walked again by cattrs."""
 
 
 class _Answered:
@@ -41,6 +46,12 @@ class ModelrouteProtocol(LanguageServerProtocol):
                 error=types.ResponseError(code=INVALID_PARAMS, message=f"Invalid params for {method}"),
             )
             return ANSWERED
+
+    def _serialize_message(self, data: Any) -> Any:
+        result = getattr(data, "result", None)
+        if isinstance(result, Serialized) and hasattr(data, "id"):
+            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": list(result)}
+        return super()._serialize_message(data)
 
     def handle_message(self, message: Any) -> None:
         if message is ANSWERED:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections import OrderedDict
+from collections.abc import Coroutine, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -51,6 +52,7 @@ class ModelrouteServer(LanguageServer):
         self.initialized = False
         self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.action_cache = Lru(512)  # code actions as JSON, by workspace generation, version and range
         self._targets: dict[str, tuple[Any, Target]] = {}  # uri -> (version, target) of open documents
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
@@ -76,6 +78,8 @@ class ModelrouteServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Malformed messages and failed notifications go to the log, not into a popup: a client
         sending garbage should not spam its user. Request errors are answered as errors anyway."""
+        if source is FeatureRequestError:
+            return  # already answered to the client as an error response
         if isinstance(source, type) and issubclass(source, JsonRpcException):
             self.log(f"modelroute: ignored a malformed message: {error}", types.MessageType.Warning)
         else:
@@ -120,6 +124,23 @@ class ModelrouteServer(LanguageServer):
                 self._targets.clear()
             self._targets[uri] = (opened.version, target)
         return target
+
+
+class Lru:
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 def uri_path(uri: str) -> Path | None:
