@@ -204,3 +204,23 @@ async def test_edit_moves_the_directive(client: LanguageClient, workspace: Path)
 
 def _instruction(actions: list[types.CodeAction]) -> str:
     return actions[0].command.arguments[0]["instruction"]
+
+
+async def test_one_decision_serves_actions_hover_and_route_on_a_line(client: LanguageClient, workspace: Path):
+    doc = uri(workspace, "web/greet.ts")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(  # a new version: nothing cached
+        text_document=types.VersionedTextDocumentIdentifier(uri=doc, version=7),
+        content_changes=[types.TextDocumentContentChangePartial(range=rng(4, 0), text="\n")],
+    ))
+    before = (await command(client, "modelroute.idle"))["decisions"]
+    for character in (0, 5, 20):
+        await code_actions(client, doc, rng(1, character))
+    await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=doc), position=types.Position(line=1, character=9)
+        )
+    )
+    instruction = (await code_actions(client, doc, rng(1, 0)))[0].command.arguments[0]["instruction"]
+    await command(client, "modelroute.route", {"uri": doc, "range": range_json(rng(1, 0)), "instruction": instruction})
+    after = (await command(client, "modelroute.idle"))["decisions"]
+    assert after - before == 1

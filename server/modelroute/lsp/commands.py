@@ -72,7 +72,10 @@ def register(server: ModelrouteServer) -> None:
     async def idle(ls: ModelrouteServer) -> dict[str, Any]:
         """Wait until start-up work (settings, index) is done; for tests, benchmarks and scripts."""
         await ls.idle()
-        return {"workspaces": [str(s.root) for s in ls.registry.all()]}
+        return {
+            "workspaces": [str(s.root) for s in ls.registry.all()],
+            "decisions": sum(s.decisions for s in ls.registry.all()),
+        }
 
 
 def _target(ls: ModelrouteServer, args: ActionArgs) -> Target:

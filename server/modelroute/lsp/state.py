@@ -1,7 +1,8 @@
 """One state per workspace root: the Engine, its settings generation and the decision cache.
 
 Engine calls are CPU or disk work, so they run in worker threads; one lock per root keeps
-them from overlapping (the Engine is not assumed thread-safe). Decisions are cached by
+decisions, file events and reloads from overlapping, while the index build runs beside them
+(the index builds a fresh copy and swaps it in). Decisions are cached by
 document version, normalized range, instruction, diagnostics and a generation that moves on
 every settings reload or file event, so the code-action path repeats no work.
 """
@@ -35,13 +36,13 @@ class WorkspaceState:
         self.index = index  # False for a stray file's folder: never walk, say, $HOME
         self.generation = 0
         self.index_ready = False
+        self.decisions = 0  # Engine.decide calls so far: the cache's effect, visible to tests
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._ready = asyncio.Event()
         self._start_error: Exception | None = None
         self._cache: OrderedDict[Hashable, Routed | Exception] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Future[Routed]] = {}
-        self._pending_events: list[tuple[str, FileEventKind]] = []
 
     # -- life cycle -------------------------------------------------------------------
     async def start(self, client_settings: Mapping[str, Any] | None) -> Resolved:
@@ -62,14 +63,13 @@ class WorkspaceState:
         return self._engine
 
     async def build_index(self) -> None:
+        """Walk the workspace in a thread. Not under the lock: the index builds a fresh copy and
+        swaps it in, queueing file events that arrive meanwhile, so routing goes on meanwhile."""
         engine = await self.ready()
         if not self.index:
             return
-        await asyncio.to_thread(self._locked, engine.build_index)
+        await asyncio.to_thread(engine.build_index)
         self.index_ready = True
-        pending, self._pending_events = self._pending_events, []
-        if pending:
-            await self.file_events(pending)
         self._bump()
 
     # -- engine calls -----------------------------------------------------------------
@@ -81,9 +81,6 @@ class WorkspaceState:
 
     async def file_events(self, events: list[tuple[str, FileEventKind]]) -> None:
         engine = await self.ready()
-        if self.index and not self.index_ready:
-            self._pending_events.extend(events)  # applied once the first walk is done
-            return
 
         def apply() -> None:
             for rel, kind in events:
@@ -104,6 +101,9 @@ class WorkspaceState:
         future = self._inflight.get(full_key)
         if future is None:
             engine = await self.ready()
+            future = self._inflight.get(full_key)  # someone may have started it meanwhile
+        if future is None:
+            self.decisions += 1
             future = asyncio.ensure_future(
                 asyncio.to_thread(self._locked, lambda: engine.decide(_request(make_request)))
             )
