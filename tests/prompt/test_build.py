@@ -76,3 +76,15 @@ def test_refactor_lists_referencing_files_but_not_excluded_ones() -> None:
     req = build_request(ctx(related=related), Category.MULTI_FILE_REFACTOR, "m", PrivacySettings())
     assert req.expected_reads == ("src/a.py",)
     assert "- src/a.py" in req.messages[0].content and "secrets/b.py" not in req.messages[0].content
+
+
+def test_review_diff_drops_withheld_files() -> None:
+    diff = ("diff --git a/src/app.py b/src/app.py\n+ok line\n"
+            "diff --git a/.env b/.env\n+API_KEY=hunter2hunter2\n"
+            "diff --git a/internal/x.py b/internal/x.py\n+internal code\n")
+    git = GitState(is_repo=True, changed_files=("src/app.py", ".env", "internal/x.py"), diff=diff)
+    req = build_request(ctx(git=git), Category.CODE_REVIEW, "m", PrivacySettings(local_only=["internal/**"]))
+    user = req.messages[0].content
+    assert "+ok line" in user and "hunter2" not in user and "internal code" not in user
+    assert any(w.startswith(".env: privacy.exclude") for w in req.withheld)
+    assert any(w.startswith("internal/x.py: privacy.local_only") for w in req.withheld)

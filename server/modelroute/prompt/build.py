@@ -6,6 +6,8 @@ providers, so what the user is shown is what leaves the machine.
 
 from __future__ import annotations
 
+import re
+
 from modelroute.categories import Category
 from modelroute.context.model import ActionContext, Diagnostic
 from modelroute.policy.schema import PrivacySettings
@@ -113,6 +115,27 @@ def _notebook_section(ctx: ActionContext) -> str:
     return f"Notebook `{ctx.file}` (kernel {ctx.notebook.kernel_language}):\n" + "\n".join(parts)
 
 
+_DIFF_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$", re.MULTILINE)
+
+
+def _filter_diff(diff: str, privacy: PrivacySettings, model_is_local: bool) -> tuple[str, list[tuple[str, str]]]:
+    """Drop the sections of files the privacy settings withhold from this model."""
+    starts = [m.start() for m in _DIFF_HEADER.finditer(diff)] + [len(diff)]
+    kept = [diff[: starts[0]]] if starts[0] else []
+    dropped: list[tuple[str, str]] = []
+    for begin, end in zip(starts, starts[1:], strict=False):
+        section = diff[begin:end]
+        header = _DIFF_HEADER.match(section)
+        path = header.group(2) if header else ""
+        if matches(path, privacy.exclude):
+            dropped.append((path, "privacy.exclude"))
+        elif not model_is_local and matches(path, privacy.local_only):
+            dropped.append((path, "privacy.local_only (model is not local)"))
+        else:
+            kept.append(section)
+    return "".join(kept), dropped
+
+
 def _expected_reads(ctx: ActionContext, category: Category, privacy: PrivacySettings) -> tuple[str, ...]:
     if category not in (Category.MULTI_FILE_REFACTOR, Category.DEBUGGING, Category.EXPLAIN):
         return ()
@@ -155,7 +178,9 @@ def build_request(
     if ctx.diagnostics:
         sections.append("Diagnostics reported by the editor:\n" + _diagnostics_text(ctx.diagnostics))
     if category is Category.CODE_REVIEW and ctx.git.diff:
-        diff = ctx.git.diff[:DIFF_CHARS]
+        diff, dropped = _filter_diff(ctx.git.diff, privacy, model_is_local)
+        withheld.extend(f"{path}: {why} (its diff)" for path, why in dropped)
+        diff = diff[:DIFF_CHARS]
         cut = " (truncated)" if ctx.git.diff_truncated or len(ctx.git.diff) > DIFF_CHARS else ""
         sections.append(f"Uncommitted changes (git diff HEAD){cut}:\n```diff\n{diff}\n```")
     reads = _expected_reads(ctx, category, privacy)
