@@ -7,6 +7,7 @@ providers, so what the user is shown is what leaves the machine.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from modelroute.categories import Category
 from modelroute.context.model import ActionContext, Diagnostic
@@ -123,7 +124,7 @@ def _filter_diff(diff: str, privacy: PrivacySettings, model_is_local: bool) -> t
     starts = [m.start() for m in _DIFF_HEADER.finditer(diff)] + [len(diff)]
     kept = [diff[: starts[0]]] if starts[0] else []
     dropped: list[tuple[str, str]] = []
-    for begin, end in zip(starts, starts[1:], strict=False):
+    for begin, end in pairwise(starts):
         section = diff[begin:end]
         header = _DIFF_HEADER.match(section)
         path = header.group(2) if header else ""
