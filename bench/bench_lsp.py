@@ -4,7 +4,7 @@
 
 A generated workspace of N files (Python, TypeScript, shell, Markdown) holds one file with a
 directive. Both servers are driven by the same pygls client over stdio. Figures:
-- initialize: spawn to the initialize answer, and the initialize request alone;
+- initialize: spawn to the initialize answer (the client sends it as soon as the process runs);
 - warm codeAction: repeated requests on the directive line of one document version (what an
   editor sends as the cursor moves): the decision comes from the cache;
 - cold codeAction: a new document version before each request, so the Engine decides again
@@ -65,82 +65,107 @@ def server_env(home: Path) -> dict[str, str]:
     return env
 
 
-async def measure(
-    name: str, command: list[str], root: Path, env: dict[str, str], args: argparse.Namespace, is_modelroute: bool
-) -> dict[str, Any]:
-    client = LanguageClient("bench", "0")
-    spawn = time.perf_counter()
-    await client.start_io(*command, env=env)
-    sent = time.perf_counter()
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+class Session:
+    """One server driven by the pygls client: started, initialized, the target document open."""
+
+    def __init__(self, name: str, command: list[str], is_modelroute: bool) -> None:
+        self.name, self.command, self.is_modelroute = name, command, is_modelroute
+        self.client = LanguageClient("bench", "0")
+        self.figures: dict[str, Any] = {}
+        self.warm: list[float] = []
+        self.cold: list[float] = []
+        self.version = 1
+
+    async def start(self, root: Path, env: dict[str, str]) -> None:
+        spawn = time.perf_counter()
+        await self.client.start_io(*self.command, env=env)
+        await self.client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=root.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            )
         )
-    )
-    done = time.perf_counter()
-    client.initialized(types.InitializedParams())
-    index_s = None
-    if is_modelroute:
-        t = time.perf_counter()
-        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
-        index_s = time.perf_counter() - t
-    uri = (root / TARGET).as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TARGET_TEXT)
+        self.figures["spawn_to_initialize_s"] = time.perf_counter() - spawn
+        self.client.initialized(types.InitializedParams())
+        if self.is_modelroute:
+            t = time.perf_counter()
+            await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
+            self.figures["index_s"] = time.perf_counter() - t
+        self.uri = (root / TARGET).as_uri()
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=TARGET_TEXT)
+            )
         )
-    )
-    params = types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        range=types.Range(
-            start=types.Position(line=DIRECTIVE_LINE, character=6), end=types.Position(line=DIRECTIVE_LINE, character=6)
-        ),
-        context=types.CodeActionContext(diagnostics=[]),
-    )
-    first = time.perf_counter()
-    result = await client.text_document_code_action_async(params)
-    first_s = time.perf_counter() - first
-    actions = len(result or [])
-    warm = []
-    for _ in range(args.requests):
         t = time.perf_counter()
-        await client.text_document_code_action_async(params)
-        warm.append(time.perf_counter() - t)
-    cold = []
-    for version in range(2, args.cold + 2):
-        client.text_document_did_change(
+        self.figures["actions"] = len(await self.code_action() or [])
+        self.figures["first_code_action_s"] = time.perf_counter() - t
+
+    async def code_action(self) -> Any:
+        return await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri),
+                range=types.Range(
+                    start=types.Position(line=DIRECTIVE_LINE, character=6),
+                    end=types.Position(line=DIRECTIVE_LINE, character=6),
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+
+    async def timed_warm(self) -> None:
+        t = time.perf_counter()
+        await self.code_action()
+        self.warm.append(time.perf_counter() - t)
+
+    async def timed_cold(self) -> None:
+        self.version += 1
+        self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
                 content_changes=[
                     types.TextDocumentContentChangePartial(
                         range=types.Range(
                             start=types.Position(line=6, character=0), end=types.Position(line=6, character=0)
                         ),
-                        text=f"# edit {version}\n",
+                        text=f"# edit {self.version}\n",
                     )
                 ],
             )
         )
         t = time.perf_counter()
-        await client.text_document_code_action_async(params)
-        cold.append(time.perf_counter() - t)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
-    return {
-        "name": name,
-        "actions": actions,
-        "spawn_to_initialize_s": done - spawn,
-        "initialize_request_s": done - sent,
-        "index_s": index_s,
-        "first_code_action_s": first_s,
-        "warm_median_ms": statistics.median(warm) * 1000,
-        "warm_p95_ms": _p95(warm) * 1000,
-        "cold_median_ms": statistics.median(cold) * 1000,
-        "cold_p95_ms": _p95(cold) * 1000,
-    }
+        await self.code_action()
+        self.cold.append(time.perf_counter() - t)
+
+    async def stop(self) -> None:
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+        self.figures.update(
+            warm_median_ms=statistics.median(self.warm) * 1000,
+            warm_p95_ms=_p95(self.warm) * 1000,
+            cold_median_ms=statistics.median(self.cold) * 1000,
+            cold_p95_ms=_p95(self.cold) * 1000,
+        )
+
+
+async def run(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
+    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py")], False)
+    ours = Session("modelroute", [sys.executable, "-m", "modelroute.lsp.main"], True)
+    # Started one after the other (start-up is timed); requests interleaved so that load from
+    # other processes on the machine hits both servers alike.
+    await noop.start(root, env)
+    await ours.start(root, env)
+    for _ in range(args.requests):
+        await noop.timed_warm()
+        await ours.timed_warm()
+    for _ in range(args.cold):
+        await noop.timed_cold()
+        await ours.timed_cold()
+    await noop.stop()
+    await ours.stop()
+    return noop, ours
 
 
 def _p95(values: list[float]) -> float:
@@ -159,12 +184,11 @@ async def main() -> int:
         generate(root, args.files)
         print(f"workspace: {args.files} files generated in {time.perf_counter() - t:.1f}s")
         env = server_env(Path(tmp))
-        noop = await measure("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py")], root, env, args, False)
-        ours = await measure("modelroute", [sys.executable, "-m", "modelroute.lsp.main"], root, env, args, True)
+        noop_session, ours_session = await run(root, env, args)
+    noop, ours = noop_session.figures, ours_session.figures
     print(f"{'':24}{'no-op pygls':>14}{'modelroute':>14}{'ratio':>9}")
     rows = [
         ("spawn→initialize (s)", "spawn_to_initialize_s"),
-        ("initialize request (s)", "initialize_request_s"),
         ("codeAction warm med (ms)", "warm_median_ms"),
         ("codeAction warm p95 (ms)", "warm_p95_ms"),
         ("codeAction cold med (ms)", "cold_median_ms"),

@@ -27,7 +27,7 @@ from pytest_lsp import LanguageClient
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TITLE = re.compile(
-    r"^(Refactor|Automate|Build UI|Review|Debug|Edit|Explain) with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z ]+\)"
+    r"^(Refactor|Automate|Build UI|Review|Debug|Edit|Explain) with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z -]+\)"
 )
 
 

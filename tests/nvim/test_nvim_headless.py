@@ -23,7 +23,7 @@ KEY_VARS = (
     "MINIMAX_API_KEY",
     "DEEPSEEK_API_KEY",
 )
-PRICED = re.compile(r"^[A-Z][\w ]* with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z ]+\)")
+PRICED = re.compile(r"^[A-Z][\w ]* with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z -]+\)")
 FILES = {
     "app/store.py": "import json\n\n\ndef load(path):\n    # add type hints and a docstring AI!\n"
     "    with open(path) as f:\n        return json.load(f)\n",

@@ -71,8 +71,12 @@ def register(server: ModelrouteServer) -> None:
         data = action.data if isinstance(action.data, dict) else None
         if data is None or not isinstance(data.get("model"), str):
             return action
-        state = next((s for s in ls.registry.all() if str(s.root) == data.get("root")), None)
-        routed = state.peek(_key_from_data(data)) if state is not None else None
+        ref = data.get("ref")
+        entry = ls.refs.get(ref) if isinstance(ref, str) else None
+        if entry is None and "key" in data:  # {root, key} as the notebook feature writes it
+            state = next((s for s in ls.registry.all() if str(s.root) == data.get("root")), None)
+            entry = (state, _tupled(data["key"])) if state is not None else None
+        routed = entry[0].peek(entry[1]) if entry is not None else None
         if routed is not None:
             cand = next((c for c in routed.decision.candidates if c.model == data["model"]), None)
             if cand is not None:
@@ -128,6 +132,7 @@ async def _directive_actions(
     kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
     ordered = _ordered(routed)
     caps = _code_action_caps(ls)
+    ref = ls.remember((target.state, key))  # resolve finds the decision again by this short id
     supports_disabled = bool(caps and caps.disabled_support)
     supports_preferred = bool(caps and caps.is_preferred_support)
     actions: list[types.CodeAction] = []
@@ -141,7 +146,7 @@ async def _directive_actions(
                 command="modelroute.run",
                 arguments=[{**args, "model": cand.model}],
             ),
-            data={"root": str(target.state.root), "key": _key_data(key), "model": cand.model},
+            data={"ref": ref, "model": cand.model},
         )
         if not cand.available and supports_disabled:
             action.disabled = types.CodeActionDisabled(reason=cand.setup_hint or "provider not configured")
@@ -189,7 +194,7 @@ async def _selection_actions(
                 title=title,
                 kind=KIND_ANSWER,
                 command=types.Command(title=title, command="modelroute.run", arguments=[args]),
-                data={"root": str(target.state.root), "key": _key_data(key), "model": d.model},
+                data={"ref": ls.remember((target.state, key)), "model": d.model},
             )
         )
     return actions
@@ -255,15 +260,10 @@ def _range_json(r: types.Range) -> dict[str, Any]:
 
 
 def _key_data(key: Any) -> Any:
-    """The cache key as JSON (tuples become lists)."""
+    """A cache key as JSON (tuples become lists); the notebook feature puts these in `data`."""
     if isinstance(key, tuple):
         return [_key_data(k) for k in key]
     return key
-
-
-def _key_from_data(data: Any) -> Any:
-    raw = data.get("key")
-    return _tupled(raw)
 
 
 def _tupled(value: Any) -> Any:

@@ -53,6 +53,8 @@ class ModelrouteServer(LanguageServer):
         self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
         self._tasks: set[asyncio.Task[Any]] = set()
         self.action_cache = Lru(512)  # code actions as JSON, by workspace generation, version and range
+        self.refs = Lru(1024)  # short ids in code action `data` -> (state, decision key)
+        self._next_ref = 0
         self._targets: dict[str, tuple[Any, Target]] = {}  # uri -> (version, target) of open documents
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
@@ -98,6 +100,12 @@ class ModelrouteServer(LanguageServer):
                     await state.build_index()
 
         self.spawn(run(), f"starting workspace {state.root}")
+
+    def remember(self, value: Any) -> str:
+        self._next_ref += 1
+        ref = format(self._next_ref, "x")
+        self.refs.put(ref, value)
+        return ref
 
     def forget_targets(self) -> None:
         self._targets.clear()
