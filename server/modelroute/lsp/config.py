@@ -96,6 +96,7 @@ class ClientConfig:
     async def apply(self, server: LanguageServer, state: WorkspaceState) -> Resolved:
         resolved = await state.reload(self.for_root(state.root))
         self.report(server, state, resolved)
+        await refresh_inlay_hints(server)  # a new policy may route elsewhere: hints are stale
         return resolved
 
     def report(self, server: LanguageServer, state: WorkspaceState, resolved: Resolved) -> None:
@@ -116,6 +117,16 @@ class ClientConfig:
         for text in sorted(current - self._shown.get(state.root, set())):
             server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=text))
         self._shown[state.root] = current
+
+
+async def refresh_inlay_hints(server: LanguageServer) -> None:
+    ws = server.client_capabilities.workspace
+    if ws is None or ws.inlay_hint is None or not ws.inlay_hint.refresh_support:
+        return
+    try:
+        await server.workspace_inlay_hint_refresh_async(None)
+    except Exception as exc:  # the client may not have asked for hints yet
+        log.info("inlay hint refresh refused: %s", exc)
 
 
 def _is_file(error: SettingsError, settings_file: Path) -> bool:
