@@ -19,8 +19,12 @@ def format_usd(usd: float) -> str:
     return f"~${usd:.2g}" if usd >= 1e-4 else "<$0.0001"
 
 
+def category_label(category: Category) -> str:
+    return "multi-file refactor" if category is Category.MULTI_FILE_REFACTOR else category.words
+
+
 def action_title(category: Category, display_name: str, usd: float) -> str:
-    return f"{category.verb} with {display_name} · {format_usd(usd)} ({category.words})"
+    return f"{category.verb} with {display_name} · {format_usd(usd)} ({category_label(category)})"
 
 
 def candidate_title(decision: Decision, candidate: Candidate) -> str:

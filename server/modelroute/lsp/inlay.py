@@ -8,7 +8,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from modelroute.lsp.documents import build_request
-from modelroute.lsp.format import inlay_label
+from modelroute.lsp.format import category_label, inlay_label
 from modelroute.lsp.server import ModelrouteServer
 
 MAX_HINTS = 50  # a file full of directives must not route hundreds of times per keystroke
@@ -46,7 +46,7 @@ def register(server: ModelrouteServer) -> None:
                     position=target.doc.line_end(directive.line),
                     label=inlay_label(short, d.cost.usd),
                     padding_left=True,
-                    tooltip=f"{d.category.verb} with {d.display_name} ({d.category.words})",
+                    tooltip=f"{d.category.verb} with {d.display_name} ({category_label(d.category)})",
                 )
             )
         return hints
