@@ -46,15 +46,18 @@ class WorkspaceState:
 
     # -- life cycle -------------------------------------------------------------------
     async def start(self, client_settings: Mapping[str, Any] | None) -> Resolved:
-        """Create the Engine and load settings, off the event loop."""
+        """Create the Engine and load settings (client ones included), off the event loop.
+        Requests wait until both are done, so none is routed under partial settings."""
         try:
-            self._engine = await asyncio.to_thread(_new_engine, self.root)
+            engine = await asyncio.to_thread(_new_engine, self.root)
+            resolved = await self._reload(engine, client_settings)
+            self._engine = engine
+            return resolved
         except Exception as exc:
             self._start_error = exc
             raise
         finally:
             self._ready.set()
-        return await self.reload(client_settings)
 
     async def ready(self) -> Engine:
         await self._ready.wait()
@@ -74,7 +77,9 @@ class WorkspaceState:
 
     # -- engine calls -----------------------------------------------------------------
     async def reload(self, client_settings: Mapping[str, Any] | None) -> Resolved:
-        engine = await self.ready()
+        return await self._reload(await self.ready(), client_settings)
+
+    async def _reload(self, engine: Engine, client_settings: Mapping[str, Any] | None) -> Resolved:
         resolved = await asyncio.to_thread(self._locked, lambda: engine.reload_settings(client_settings))
         self._bump()
         return resolved
