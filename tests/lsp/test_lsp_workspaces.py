@@ -76,3 +76,25 @@ async def test_no_progress_for_a_client_without_the_capability(client: LanguageC
     )  # like eglot 1.9: no window caps
     await idle(client)
     assert client.progress_reports == {}
+
+
+async def test_file_events_reach_the_workspace_and_invalidate_decisions(client: LanguageClient, tmp_path: Path):
+    root = make_workspace(tmp_path)
+    await client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri())
+    )
+    await idle(client)
+    open_file(client, root, "app/store.py")
+    await _model(client, root)
+    before = (await idle(client))["decisions"]
+    await _model(client, root)
+    assert (await idle(client))["decisions"] == before  # cached
+    (root / "app" / "orders.py").write_text("from app.store import load\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=uri(root, "app/orders.py"), type=types.FileChangeType.Created)]
+        )
+    )
+    await idle(client)
+    await _model(client, root)
+    assert (await idle(client))["decisions"] == before + 1  # the workspace changed: decided again
