@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -74,7 +75,7 @@ def register(server: ModelrouteServer) -> None:
                 continue
             grouped[state].append((path.resolve().relative_to(state.root).as_posix(), _KINDS[change.type]))
         for state, events in grouped.items():
-            ls.spawn(_file_events(ls, state, events), "applying file events")
+            _queue_events(ls, state, events)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: ModelrouteServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -87,8 +88,7 @@ def register(server: ModelrouteServer) -> None:
         path = uri_path(params.text_document.uri)
         state = ls.registry.find(path.resolve()) if path is not None else None
         if state is not None and path is not None:
-            rel = path.resolve().relative_to(state.root).as_posix()
-            ls.spawn(_file_events(ls, state, [(rel, "changed")]), "applying a save")
+            _queue_events(ls, state, [(path.resolve().relative_to(state.root).as_posix(), "changed")])
 
 
 def _add_root(ls: ModelrouteServer, root: Path) -> None:
@@ -97,7 +97,21 @@ def _add_root(ls: ModelrouteServer, root: Path) -> None:
         ls.start_state(state)
 
 
-async def _file_events(ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]) -> None:
+_BATCH_S = 0.05  # a checkout or a build sends bursts of events: apply them together
+
+
+def _queue_events(ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]) -> None:
+    pending = ls.pending_events
+    if state in pending:
+        pending[state].extend(events)
+        return
+    pending[state] = list(events)
+    ls.spawn(_flush(ls, state), "applying file events")
+
+
+async def _flush(ls: ModelrouteServer, state: WorkspaceState) -> None:
+    await asyncio.sleep(_BATCH_S)
+    events = ls.pending_events.pop(state, [])
     await state.file_events(events)
     if any(rel == SETTINGS_FILE for rel, _ in events):
         await ls.config.apply(ls, state)

@@ -24,7 +24,7 @@ from modelroute.lsp.config import ClientConfig
 from modelroute.lsp.documents import DirectiveIndex, Doc, open_doc, relative
 from modelroute.lsp.progress import work_done
 from modelroute.lsp.protocol import ModelrouteProtocol
-from modelroute.lsp.state import Registry, WorkspaceState
+from modelroute.lsp.state import FileEventKind, Registry, WorkspaceState
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class ModelrouteServer(LanguageServer):
         self.directives = DirectiveIndex()
         self.config = ClientConfig()
         self.initialized = False
+        self.pending_events: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = {}  # batched
         self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
         self._tasks: set[asyncio.Task[Any]] = set()
         self.action_cache = Lru(512)  # code actions as JSON, by workspace generation, version and range
