@@ -8,6 +8,7 @@ import pytest
 import pytest_lsp
 from lsp_helpers import FILES, USER_CONFIG, command, config, idle, make_workspace, range_json, rng, start, uri
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 VSCODE, NVIM = "visual-studio-code", "neovim@v0.7.0"
@@ -119,3 +120,17 @@ async def _saved(client: LanguageClient, root: Path, profile: str) -> None:
             types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=settings_uri))
         )
     await idle(client)
+
+
+async def test_set_objective_command(client: LanguageClient, tmp_path: Path):
+    root = make_workspace(tmp_path)
+    await start(client, root, NVIM)
+    args = {"uri": uri(root, "app/store.py"), "range": range_json(rng(4, 0)), "instruction": "add type hints"}
+    assert await command(client, "modelroute.setObjective", {"objective": "quality"}) == {"objective": "quality"}
+    quality = await command(client, "modelroute.route", args)
+    await command(client, "modelroute.setObjective", {"objective": "cost"})
+    cheap = await command(client, "modelroute.route", args)
+    assert cheap["estimated_cost_usd"] <= quality["estimated_cost_usd"]
+    assert cheap["model"] != quality["model"]
+    with pytest.raises(JsonRpcException):
+        await command(client, "modelroute.setObjective", {"objective": "free"})

@@ -34,6 +34,14 @@ class ActionArgs:
     model: str | None = None
 
 
+@attrs.define
+class ObjectiveArgs:
+    objective: str
+
+
+OBJECTIVES = ("quality", "balanced", "cost")
+
+
 def register(server: ModelrouteServer) -> None:
     @server.command("modelroute.route")
     async def route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
@@ -67,6 +75,16 @@ def register(server: ModelrouteServer) -> None:
         if not shown:
             ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=markdown))
         return {"markdown": markdown, "uri": uri, "shown_document": shown}
+
+    @server.command("modelroute.setObjective")
+    async def set_objective(ls: ModelrouteServer, args: ObjectiveArgs) -> dict[str, Any]:
+        """Switch quality | balanced | cost for this session, over every settings source."""
+        if args.objective not in OBJECTIVES:
+            raise JsonRpcException(message=f"objective must be one of {', '.join(OBJECTIVES)}", code=INVALID_PARAMS)
+        ls.config.overrides["objective"] = args.objective
+        for state in ls.registry.all():
+            await ls.config.apply(ls, state)
+        return {"objective": args.objective}
 
     @server.command("modelroute.idle")
     async def idle(ls: ModelrouteServer) -> dict[str, Any]:

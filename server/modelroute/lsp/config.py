@@ -2,7 +2,8 @@
 
 Sources, later wins: initializationOptions < didChangeConfiguration payload < the pulled
 `workspace/configuration` section `modelroute` (pulled only when the client advertises it;
-Neovim 0.7 does not). The Engine merges the result over its user and workspace files.
+Neovim 0.7 does not) < what commands set for the session (`modelroute.setObjective`).
+The Engine merges the result over its user and workspace files.
 Problems in `.modelroute.toml` become diagnostics on that file; the others a message.
 """
 
@@ -67,11 +68,12 @@ class ClientConfig:
         self.init_options: dict[str, Any] | None = None
         self.pushed: dict[str, Any] | None = None
         self.pulled: dict[Path, dict[str, Any]] = {}
+        self.overrides: dict[str, Any] = {}  # set by commands (modelroute.setObjective) for this session
         self._published: set[str] = set()  # settings-file URIs that carry diagnostics
         self._shown: dict[Path, set[str]] = {}  # messages shown per root, not repeated per reload
 
     def for_root(self, root: Path) -> dict[str, Any] | None:
-        merged = merge(self.init_options, self.pushed, self.pulled.get(root))
+        merged = merge(self.init_options, self.pushed, self.pulled.get(root), self.overrides)
         return merged or None
 
     @staticmethod
