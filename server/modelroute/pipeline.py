@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from modelroute.catalog import Catalog, default_providers, load_catalog
+from modelroute.catalog.model import ModelEntry
+from modelroute.categories import Category
 from modelroute.classify import classify
 from modelroute.classify.model import Classification
 from modelroute.context.gather import ActionRequest, gather_context
@@ -21,7 +23,8 @@ from modelroute.context.git import GitReader
 from modelroute.context.model import ActionContext
 from modelroute.context.workspace import WorkspaceIndex
 from modelroute.cost import Calibration, count_tokens
-from modelroute.cost.estimate import run_input_tokens
+from modelroute.cost.estimate import estimate_tokens, run_input_tokens
+from modelroute.cost.model import CostEstimate
 from modelroute.policy import Resolved, resolve_settings, user_config_path
 from modelroute.policy.schema import ProviderSettings, Settings
 from modelroute.prompt import PromptRequest, build_request
@@ -40,6 +43,23 @@ class Routed:
     prompt: PromptRequest
     context: ActionContext
     classification: Classification
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What running one model on a routed action needs: the model, its endpoint, its own prompt
+    and its estimate from the routing table."""
+
+    model: ModelEntry
+    provider: ProviderSettings
+    category: Category
+    prompt: PromptRequest
+    estimate: CostEstimate
+    prior_output_tokens: int  # the uncalibrated prior, for the ledger's calibration
+
+
+class RunUnavailable(Exception):
+    """The picked model cannot run this action (unknown, or blocked by a hard limit)."""
 
 
 class Engine:
@@ -147,6 +167,37 @@ class Engine:
 
     def explain_markdown(self, routed: Routed) -> str:
         return explain_markdown(routed)
+
+    def prepare_run(self, routed: Routed, model_id: str | None = None) -> RunPlan:
+        """The plan for running `model_id` (default: the routed model) on a routed action. Another
+        model than the routed one gets a prompt built for it (a local model may see local_only
+        files) and its own candidate's estimate."""
+        decision = routed.decision
+        wanted = model_id or decision.model
+        candidate = next((c for c in decision.candidates if c.model == wanted), None)
+        model = self.catalog.get(wanted)
+        if candidate is None or model is None:
+            raise RunUnavailable(f"{wanted} is not in the catalog allowed for this workspace")
+        if not candidate.eligible:
+            raise RunUnavailable(f"{model.display_name} cannot run this action: {'; '.join(candidate.blocked_by)}")
+        provider = self.providers().get(model.provider)
+        if provider is None:
+            raise RunUnavailable(f"{model.display_name}: no [providers.{model.provider}] endpoint is configured")
+        if wanted == decision.model:
+            prompt = routed.prompt
+        else:
+            prompt = build_request(
+                routed.context, decision.category, wanted, self.settings.privacy, model_is_local=model.local
+            )
+        prior = estimate_tokens(0, decision.category, model, None)  # output does not depend on input
+        return RunPlan(
+            model=model,
+            provider=provider,
+            category=decision.category,
+            prompt=prompt,
+            estimate=candidate.cost,
+            prior_output_tokens=prior.output + prior.reasoning,
+        )
 
 
 def explain_markdown(routed: Routed) -> str:

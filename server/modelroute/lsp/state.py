@@ -128,6 +128,10 @@ class WorkspaceState:
     def engine(self) -> Engine | None:
         return self._engine
 
+    def invalidate(self) -> None:
+        """Drop cached decisions: inputs outside the settings moved (spend, calibration)."""
+        self._bump()
+
     # -- internals --------------------------------------------------------------------
     def _locked(self, fn: Callable[[], T]) -> T:
         with self._lock:
