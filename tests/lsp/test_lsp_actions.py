@@ -208,10 +208,12 @@ def _instruction(actions: list[types.CodeAction]) -> str:
 
 async def test_one_decision_serves_actions_hover_and_route_on_a_line(client: LanguageClient, workspace: Path):
     doc = uri(workspace, "web/greet.ts")
-    client.text_document_did_change(types.DidChangeTextDocumentParams(  # a new version: nothing cached
-        text_document=types.VersionedTextDocumentIdentifier(uri=doc, version=7),
-        content_changes=[types.TextDocumentContentChangePartial(range=rng(4, 0), text="\n")],
-    ))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(  # a new version: nothing cached
+            text_document=types.VersionedTextDocumentIdentifier(uri=doc, version=7),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng(4, 0), text="\n")],
+        )
+    )
     before = (await command(client, "modelroute.idle"))["decisions"]
     for character in (0, 5, 20):
         await code_actions(client, doc, rng(1, character))
