@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import anthropic
-import openai
 
 from modelroute.catalog.model import ModelEntry
 from modelroute.policy.schema import ProviderSettings
-from modelroute.providers.anthropic_messages import AnthropicClient
-from modelroute.providers.base import ModelClient
 from modelroute.providers.errors import ProviderNotConfigured
-from modelroute.providers.openai_chat import ChatClient
-from modelroute.providers.openai_responses import ResponsesClient
 from modelroute.providers.types import Api
+
+if TYPE_CHECKING:
+    from modelroute.providers.base import ModelClient
 
 ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
@@ -80,6 +76,14 @@ def client_for(
     model: ModelEntry, provider: ProviderSettings, env: Mapping[str, str] = os.environ
 ) -> ModelClient:
     """A streaming client for `model` served by `provider`; raises ProviderNotConfigured if no key."""
+    # The SDKs take over a second to import: only runs pay for it, never routing or start-up.
+    import anthropic
+    import openai
+
+    from modelroute.providers.anthropic_messages import AnthropicClient
+    from modelroute.providers.openai_chat import ChatClient
+    from modelroute.providers.openai_responses import ResponsesClient
+
     api: Api = model.api
     provider = provider.model_copy(update={"api": api})
     ok, hint = availability(provider, env, name=model.provider)
