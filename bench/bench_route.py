@@ -18,13 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_context import _requests, generate  # noqa: E402
-
-from modelroute.classify import classify  # noqa: E402
-from modelroute.context.gather import gather_context  # noqa: E402
-from modelroute.cost import count_tokens  # noqa: E402
-from modelroute.pipeline import Engine  # noqa: E402
-from modelroute.prompt import build_request  # noqa: E402
+from bench_context import _requests, generate
+from modelroute.classify import classify
+from modelroute.context.gather import gather_context
+from modelroute.cost import count_tokens
+from modelroute.pipeline import Engine
+from modelroute.prompt import build_request
 
 INSTRUCTIONS = [
     "rename this function everywhere",

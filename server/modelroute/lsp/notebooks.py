@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -49,8 +50,10 @@ from modelroute.lsp.documents import to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.server import ModelrouteServer
 from modelroute.lsp.state import SETTINGS_FILE, WorkspaceState
-from modelroute.pipeline import Routed
 from modelroute.route.model import Unroutable
+
+if TYPE_CHECKING:  # the pipeline pulls in the SDKs: keep initialize fast
+    from modelroute.pipeline import Routed
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +162,29 @@ def _chain_feature(server: ModelrouteServer, method: str, handler: Handler) -> N
     async def chained(ls: ModelrouteServer, params: Any) -> Any:
         target = resolve(ls, params.text_document.uri)
         if target is None:
-            result = original(params)
-            return await result if asyncio.iscoroutine(result) else result
+            return await _settle(original(params))
         return await handler(ls, target, params)
 
     server.feature(method, options)(chained)
+
+
+async def _settle(result: Any) -> Any:
+    """An original handler's answer: a value, a coroutine, or a pygls generator handler (which
+    yields `(function, args, kwargs)` steps and gets each step's result sent back)."""
+    if inspect.isawaitable(result):  # before the generator test: asyncio counts generators as coroutines
+        return await result
+    if not inspect.isgenerator(result):
+        return result
+    value: Any = None
+    while True:
+        try:
+            step = result.send(value)
+        except StopIteration as stop:
+            return stop.value
+        function, args, kwargs = step
+        value = function(*(args or ()), **(kwargs or {}))
+        if inspect.isawaitable(value):
+            value = await value
 
 
 def _chain_command(server: ModelrouteServer, name: str, handler: Handler) -> None:
@@ -176,8 +197,7 @@ def _chain_command(server: ModelrouteServer, name: str, handler: Handler) -> Non
     async def chained(ls: ModelrouteServer, args: ActionArgs) -> Any:
         target = resolve(ls, args.uri)
         if target is None:
-            result = original(args)
-            return await result if asyncio.iscoroutine(result) else result
+            return await _settle(original(args))
         return await handler(ls, target, args)
 
     server.command(name)(chained)
