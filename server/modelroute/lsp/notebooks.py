@@ -15,7 +15,6 @@ URI still goes to the original handler.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import inspect
 import json
@@ -178,7 +177,7 @@ async def _settle(result: Any) -> Any:
     value: Any = None
     while True:
         try:
-            step = result.send(value)
+            step: Any = result.send(value)
         except StopIteration as stop:
             return stop.value
         function, args, kwargs = step
