@@ -175,8 +175,8 @@ async def test_explain_route_shows_a_markdown_document(client: LanguageClient, w
         assert "## Why this model" in client.messages[-1].message
 
 
-async def test_run_says_it_is_not_available(client: LanguageClient, workspace: Path):
-    with pytest.raises(JsonRpcException, match="Running is not available yet in this build"):
+async def test_run_with_an_unknown_model_says_so(client: LanguageClient, workspace: Path):
+    with pytest.raises(JsonRpcException, match="whatever is not in the catalog"):
         await command(
             client,
             "modelroute.run",
@@ -187,7 +187,7 @@ async def test_run_says_it_is_not_available(client: LanguageClient, workspace: P
                 "model": "whatever",
             },
         )
-    assert "Running is not available yet" in client.messages[-1].message
+    assert "whatever is not in the catalog" in client.messages[-1].message
 
 
 async def test_edit_moves_the_directive(client: LanguageClient, workspace: Path):

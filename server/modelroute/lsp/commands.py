@@ -1,4 +1,4 @@
-"""`workspace/executeCommand` handlers: route, run, explainRoute (DESIGN 2.3).
+"""`workspace/executeCommand` handlers: route, explainRoute, setObjective (DESIGN 2.3); run is lsp/run.py.
 
 Each takes one JSON object, structured by pygls from the annotation: a wrong shape answers
 InvalidParams before the handler runs.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 INVALID_PARAMS = -32602
 REQUEST_FAILED = -32803
-RUN_UNAVAILABLE = "Running is not available yet in this build"
+RUN_UNAVAILABLE = "Running is not available yet in this build"  # notebooks still say so; files run (lsp/run.py)
 
 
 @attrs.define
@@ -47,17 +47,6 @@ def register(server: ModelrouteServer) -> None:
     async def route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
         routed = await _route(ls, args)
         return routed.decision.to_json()
-
-    @server.command("modelroute.run")
-    async def run(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
-        routed = await _route(ls, args)  # a bad uri or range is reported as such, not as "unavailable"
-        model = args.model or routed.decision.model
-        message = (
-            f"{RUN_UNAVAILABLE}: it would run {model!r} ({routed.decision.category.value}). "
-            "Use 'Why this model?' or modelroute.route to see the decision."
-        )
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
-        raise JsonRpcException(message=message, code=REQUEST_FAILED)
 
     @server.command("modelroute.explainRoute")
     async def explain_route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:

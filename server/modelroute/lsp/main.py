@@ -11,10 +11,11 @@ from modelroute.lsp.server import ModelrouteServer
 
 
 def create_server() -> ModelrouteServer:
-    from modelroute.lsp import actions, commands, hover, lifecycle
+    from modelroute.lsp import actions, commands, hover, lifecycle, notebooks, run, spend
 
     server = ModelrouteServer()
-    for feature in (lifecycle, actions, commands, hover):
+    # notebooks chains the code-action handler and the route/run/explainRoute commands: it goes last
+    for feature in (lifecycle, actions, commands, run, spend, hover, notebooks):
         feature.register(server)
     return server
 
