@@ -21,14 +21,16 @@ def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]
     from modelroute.pipeline import Engine
 
     engine = Engine(engine_root)
-    findings = [
-        Finding("settings", e.file or "settings", False, e.format()) for e in engine.resolved.errors
+    findings = [Finding("settings", e.file or "settings", False, e.format()) for e in engine.resolved.errors]
+    findings += [
+        Finding("settings", w.file or "settings", True, "warning: " + w.format()) for w in engine.resolved.warnings
     ]
-    findings += [Finding("settings", w.file or "settings", True, "warning: " + w.format())
-                 for w in engine.resolved.warnings]
     if not engine.resolved.errors:
-        findings.append(Finding("settings", "settings", True,
-                                f"user file {engine.user_file}, workspace file {engine.workspace_file}"))
+        findings.append(
+            Finding(
+                "settings", "settings", True, f"user file {engine.user_file}, workspace file {engine.workspace_file}"
+            )
+        )
     return findings, engine
 
 
@@ -44,14 +46,30 @@ def _provider_findings(engine: object) -> list[Finding]:
     return findings
 
 
-def _sandbox_findings(workspace: Path) -> list[Finding]:
+def _sandbox_findings(workspace: Path, engine: object | None) -> list[Finding]:
+    """The self-test under the workspace's own sandbox settings (network, limits, deny_read)."""
     from modelroute.execute.sandbox import SandboxUnavailable, self_test
+    from modelroute.pipeline import Engine
+    from modelroute.policy.schema import SandboxSettings
 
+    settings = engine.settings.sandbox if isinstance(engine, Engine) else SandboxSettings()
+    findings = []
+    if settings.mode == "off":  # "Run in sandbox" still means workspace-write; test that
+        findings.append(
+            Finding(
+                "sandbox",
+                "mode",
+                True,
+                'mode "off" (user file): "Run without sandbox" is '
+                "offered per command; approved commands still default to the sandbox",
+            )
+        )
+        settings = settings.model_copy(update={"mode": "workspace-write"})
     try:
-        checks = self_test(workspace)
+        checks = self_test(workspace, settings)
     except SandboxUnavailable as exc:
-        return [Finding("sandbox", "setup", False, str(exc))]
-    return [Finding("sandbox", c.name, c.ok, c.detail) for c in checks]
+        return [*findings, Finding("sandbox", "setup", False, str(exc))]
+    return findings + [Finding("sandbox", c.name, c.ok, c.detail) for c in checks]
 
 
 def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
@@ -59,14 +77,17 @@ def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
     findings, engine = _settings_findings(workspace)
     if engine is not None:
         findings += _provider_findings(engine)
-    findings += _sandbox_findings(workspace)
+    findings += _sandbox_findings(workspace, engine)
     failed = [f for f in findings if not f.ok and f.area != "provider"]
     if as_json:
         print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2))
     else:
         console = Console()
         for f in findings:
-            mark = "[green]ok[/green]  " if f.ok else ("[yellow]--[/yellow]  " if f.area == "provider"
-                                                       else "[red]FAIL[/red]")
-            console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False)
+            mark = (
+                "[green]ok[/green]  "
+                if f.ok
+                else ("[yellow]--[/yellow]  " if f.area == "provider" else "[red]FAIL[/red]")
+            )
+            console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False, soft_wrap=True)
     return 1 if failed else 0

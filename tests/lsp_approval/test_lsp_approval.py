@@ -35,7 +35,7 @@ OFF_USER = _HOME / "off-config"  # the user file turns the sandbox off
 SECRET_VAR = "MODELROUTE_FAKE_API_KEY"
 SERVER = [sys.executable, str(Path(__file__).with_name("approval_server.py"))]
 
-Answer = Callable[[types.ShowMessageRequestParams], "str | None | Awaitable[str | None]"]
+Answer = Callable[[types.ShowMessageRequestParams], "str | Awaitable[str | None] | None"]
 
 
 def server_env(config_home: Path) -> dict[str, str]:
