@@ -169,9 +169,10 @@ class _Runner:
     async def run(self, command: str, reason: str) -> CommandOutcome:
         parsed = parse_command(command)
         book = book_for(self.ls, self.root, self.store)
-        book.timeout_s = self.settings.approval.timeout_s
-        verdict = rules.evaluate(parsed, self.settings.approval, book.always_prefixes(self.root))
-        sandbox = sandboxed_settings(self.settings.sandbox)
+        settings = self._live_settings()  # a run is long: the settings in force now, not at its start
+        book.timeout_s = settings.approval.timeout_s
+        verdict = rules.evaluate(parsed, settings.approval, book.always_prefixes(self.root))
+        sandbox = sandboxed_settings(settings.sandbox)
         if verdict.action == "deny":
             why = "; ".join(verdict.reasons) or "denied by the rules"
             return self._denied(
@@ -179,7 +180,7 @@ class _Runner:
             )
         if verdict.action == "allow":
             return await self._execute(parsed, verdict, "run_sandboxed", "rule", sandbox)
-        return await self._ask(parsed, verdict, reason, book, sandbox)
+        return await self._ask(parsed, verdict, reason, book, settings)
 
     async def _ask(
         self,
@@ -187,10 +188,10 @@ class _Runner:
         verdict: rules.Verdict,
         reason: str,
         book: rules.ApprovalBook,
-        sandbox: SandboxSettings,
+        settings: Settings,
     ) -> CommandOutcome:
-        live_before = self._live_settings()
-        escalate = await asyncio.to_thread(unsandboxed_allowed, self.settings, self._user_file())
+        sandbox = sandboxed_settings(settings.sandbox)
+        escalate = await asyncio.to_thread(unsandboxed_allowed, settings, self._user_file())
         why = f"{self.reason_prefix}{reason}".strip() or "(no reason given)"
         prompt = rules.build_prompt(self.model, why, parsed, self.root, sandbox, escalate, verdict=verdict)
         token = book.open(rules.binding_hash(parsed, self.root, sandbox), self.root, prompt, escalate)
@@ -201,7 +202,7 @@ class _Runner:
             await asyncio.to_thread(self.store.add, self.root, answer.stored_prefix)
         # Settings reloaded while the prompt was open: the approval was for other sandbox settings.
         live_after = self._live_settings()
-        current = sandbox if live_after is live_before else sandboxed_settings(live_after.sandbox)
+        current = sandbox if live_after is settings else sandboxed_settings(live_after.sandbox)
         outcome = book.consume(token, rules.binding_hash(parsed, self.root, current))
         if answer.decided_by == "timeout":
             return self._denied(
@@ -209,7 +210,7 @@ class _Runner:
                 verdict,
                 "timeout",
                 sandbox,
-                f"Denied: nobody answered the approval prompt within {self.settings.approval.timeout_s:g} s.",
+                f"Denied: nobody answered the approval prompt within {settings.approval.timeout_s:g} s.",
                 "denied: no answer in time",
             )
         if outcome == "ignored":
@@ -239,7 +240,7 @@ class _Runner:
         future = self.ls.protocol.send_request_async(types.WINDOW_SHOW_MESSAGE_REQUEST, params, msg_id=msg_id)
         try:
             # shield: a late reply must find its future alive (pygls would fail setting a cancelled one)
-            reply = await asyncio.wait_for(asyncio.shield(future), self.settings.approval.timeout_s)
+            reply = await asyncio.wait_for(asyncio.shield(future), book.timeout_s)
         except TimeoutError:
             self.ls.protocol.notify("$/cancelRequest", types.CancelParams(id=msg_id))
             future.add_done_callback(lambda f: self._late(f, book, token))
@@ -399,7 +400,10 @@ def command_runner(
     always_store: AlwaysStore | None = None,
 ) -> RunCommand:
     """A `RunCommand` for `run_agent`: every proposed command is judged, maybe prompted, sandboxed,
-    audited; the model gets the (capped) output or why nothing ran; the user gets one line."""
+    audited; the model gets the (capped) output or why nothing ran; the user gets one line.
+
+    Each command is judged under the workspace's settings in force when it is proposed (`settings`
+    is the fallback for a root without a loaded engine): a run takes minutes and settings reload."""
     runner = _Runner(
         ls,
         Path(os.path.realpath(root)),
