@@ -34,7 +34,9 @@ def build() -> ModelrouteServer:
             raise JsonRpcException(message=f"not a workspace folder: {args.root}", code=-32602)
         engine = await state.ready()
         statuses: list[str] = []
-        runner = command_runner(ls, state.root, engine.settings, args.model, "the test asks: ", on_status=statuses.append)
+        runner = command_runner(
+            ls, state.root, engine.settings, args.model, "the test asks: ", on_status=statuses.append
+        )
         outcome = await runner(args.command, args.reason)
         return {**dataclasses.asdict(outcome), "statuses": statuses}
 
