@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from modelroute.context.model import Diagnostic
     from modelroute.pipeline import Routed
+    from modelroute.policy.schema import SandboxSettings
 
 EXIT_USAGE = 2  # bad settings, bad arguments, missing workspace or file
 EXIT_UNROUTABLE = 3
@@ -161,13 +162,31 @@ def _passthrough(name: str) -> int:
     if name == "sandbox":
         from modelroute.execute.sandbox import sandbox_main
 
-        return sandbox_main(argv)
+        return sandbox_main(argv, _sandbox_settings(argv))
     from modelroute.ledger import report_main
 
     return report_main(argv)
 
 
 PASSTHROUGH = ("serve", "sandbox", "report")
+
+
+def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
+    """The [sandbox] settings the server would use for the workspace named in argv (same sandbox)."""
+    from modelroute.policy import resolve_settings, user_config_path
+
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if "--workspace" not in head or head.index("--workspace") + 1 >= len(head):
+        return None  # sandbox_main reports the missing argument
+    workspace = Path(head[head.index("--workspace") + 1])
+    resolved = resolve_settings(
+        user_file=user_config_path(), workspace_file=workspace / ".modelroute.toml", client=None
+    )
+    if resolved.errors:
+        raise CliError("\n".join(e.format() for e in resolved.errors), raw=True)
+    sandbox = resolved.settings.sandbox
+    # "off" means the server may offer unsandboxed runs; this command always sandboxes.
+    return sandbox.model_copy(update={"mode": "workspace-write"}) if sandbox.mode == "off" else sandbox
 
 
 def build_parser() -> argparse.ArgumentParser:

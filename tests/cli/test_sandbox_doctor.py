@@ -132,3 +132,14 @@ def test_doctor_fails_without_bwrap(ws: Path, tmp_path: Path) -> None:
     done = modelroute("doctor", "--workspace", str(ws), env=env(tmp_path, path=no_bwrap_path(tmp_path)))
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "bubblewrap" in done.stdout
+
+
+def test_sandbox_command_uses_the_workspace_sandbox_settings(tmp_path: Path) -> None:
+    (tmp_path / ".modelroute.toml").write_text("[sandbox]\ntimeout_s = 1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelroute", "sandbox", "--workspace", str(tmp_path), "--", "sh", "-c", "sleep 5"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode in (124, 125), proc.stderr  # 125 only where no sandbox can be set up
+    if proc.returncode == 124:
+        assert "timed out after 1 s" in proc.stderr
