@@ -395,7 +395,11 @@ def register(server: ModelrouteServer) -> None:
         target = _target(ls, args)
         opened = ls.workspace.text_documents.get(target.doc.uri)
         version = opened.version if opened is not None else None  # before anything awaits
-        routed = await _routed(ls, target, args)
+        try:
+            routed = await _routed(ls, target, args)
+        except JsonRpcException as exc:  # no model fits (a budget, a privacy rule): say so, call nobody
+            _say(ls, types.MessageType.Error, f"modelroute: cannot run: {exc.message}")
+            raise
         return await run_routed(ls, target, routed, args, version, args.model or routed.decision.model, set())
 
 
