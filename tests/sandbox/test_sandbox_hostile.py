@@ -19,6 +19,10 @@ from tests.sandbox.conftest import needs_bwrap
 
 pytestmark = needs_bwrap
 
+# The real interpreter: a venv under /tmp is hidden inside the sandbox by its private /tmp, and a
+# probe that cannot start would make a "refused" check pass for the wrong reason.
+SANDBOX_PY = os.path.realpath(sys.executable)
+
 
 def run(spec: SandboxSpec, command: str, **changes: object):  # type: ignore[no-untyped-def]
     return run_sandboxed(command, dataclasses.replace(spec, **changes) if changes else spec)
@@ -143,7 +147,7 @@ def _accepted(srv: socket.socket) -> bool:
 def test_loopback_listener_unreachable(spec: SandboxSpec, listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     r = run(
-        spec, f"{sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\""
+        spec, f"{SANDBOX_PY} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\""
     )
     assert r.exit_code != 0 and not _accepted(listener)
 
@@ -173,7 +177,7 @@ def test_host_unix_socket_refused(spec: SandboxSpec, tmp_path: Path) -> None:
     try:
         probe = f"import os, socket; print(os.path.exists({path!r})); "
         probe += f"socket.socket(socket.AF_UNIX).connect({path!r})"
-        r = run(spec, f'{sys.executable} -c "{probe}"')
+        r = run(spec, f'{SANDBOX_PY} -c "{probe}"')
         assert r.stdout.strip() == "True"  # the socket is visible...
         assert r.exit_code != 0 and "Operation not permitted" in r.stderr  # ...and refused
         assert not _accepted(srv)
@@ -191,7 +195,7 @@ def test_unix_socket_in_workspace_refused(spec: SandboxSpec, workspace: Path) ->
     try:
         r = run(
             spec,
-            f"{sys.executable} -c \"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{path}')\"",
+            f"{SANDBOX_PY} -c \"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{path}')\"",
         )
         assert r.exit_code != 0 and not _accepted(srv)
     finally:

@@ -626,7 +626,9 @@ def self_test(workspace: Path, settings: SandboxSettings | None = None) -> list[
     listener.listen(1)
     port = listener.getsockname()[1]
     try:
-        result = run_sandboxed([sys.executable, "-I", "-c", _PROBE, str(port)], spec)
+        # The real interpreter, not a venv link: a venv under /tmp is hidden by the private /tmp.
+        python = os.path.realpath(sys.executable)
+        result = run_sandboxed([python, "-I", "-c", _PROBE, str(port)], spec)
     except SandboxUnavailable as exc:
         return [Check("sandbox available", False, exc.reason)]
     finally:
