@@ -170,3 +170,14 @@ def test_text_changes_are_minimal_and_utf16_aware() -> None:
     assert (end.start_line, end.start_character, end.end_line, end.end_character) == (1, 0, 1, 3)
     [create] = text_changes("", "new\n")
     assert (create.start_line, create.end_line, create.text) == (0, 0, "new\n")
+
+
+async def test_a_failure_after_billed_turns_carries_their_usage(fake_provider: FakeProvider,  # noqa: F811
+                                                                make_client: MakeClient) -> None:  # noqa: F811
+    fake_provider.queue(Reply(tool_calls=[call("read_file", path="src/app.py")], input_tokens=1000, output_tokens=50),
+                        fault("truncate", after_events=2))
+    with pytest.raises(ProviderError) as err:
+        await run_agent(make_client("openai-chat"), prompt(), model_entry("openai-chat"),
+                        privacy=PrivacySettings(), read=FILES.get, limits=limits())
+    assert err.value.spent_usage is not None and err.value.spent_usage.input_tokens == 1000
+    assert err.value.spent_usd > 0

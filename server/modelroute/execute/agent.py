@@ -23,6 +23,7 @@ from modelroute.prompt.model import PromptRequest
 from modelroute.prompt.privacy import matches
 from modelroute.prompt.redact import redact
 from modelroute.providers.base import ModelClient
+from modelroute.providers.errors import ProviderError
 from modelroute.providers.types import (
     ModelRequest,
     OnText,
@@ -198,7 +199,12 @@ async def run_agent(
             result.notes.append(f"stopped before turn {turn + 1}: the reserved budget is spent")
             break
         request = request.model_copy(update={"max_output_tokens": cap})
-        reply: TurnResult = await client.turn(request, on_text=on_text, cancel=cancel)
+        try:
+            reply: TurnResult = await client.turn(request, on_text=on_text, cancel=cancel)
+        except ProviderError as exc:
+            if usages:  # earlier turns were billed: the ledger must not record this run as free
+                exc.spent_usage, exc.spent_usd = result.usage, result.cost_usd
+            raise
         usages.append(reply.usage)
         result.usage = sum_usage(*usages)
         result.cost_usd = actual_cost_usd(model, result.usage)

@@ -506,7 +506,8 @@ async def _supervised(
                                      on_text=ticker, cancel=cancel)
         except ProviderError as exc:
             outcome: FinalOutcome = "cancelled" if exc.kind == "cancelled" or cancel.is_set() else "error"
-            await asyncio.to_thread(ledger.abandon, reservation, outcome, str(exc), latency_ms=latency())
+            await asyncio.to_thread(ledger.abandon, reservation, outcome, str(exc), latency_ms=latency(),
+                                    usage=exc.spent_usage, actual_usd=exc.spent_usd)
             if outcome == "cancelled":
                 _say(ls, types.MessageType.Info, f"modelroute: run cancelled; nothing was changed ({model.id})")
                 return {**base, "outcome": "cancelled", "message": "cancelled; nothing was changed"}, None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from modelroute.cost.actual import Usage
 
 ErrorKind = Literal[
     "rate_limited", "server_error", "timeout", "truncated", "malformed", "auth", "bad_request", "cancelled"
@@ -34,6 +37,9 @@ class ProviderError(Exception):
         self.status = status
         self.retry_after_s = retry_after_s
         self.attempts = attempts
+        # Set by the agent loop when earlier turns of the same run were billed before this failure.
+        self.spent_usage: Usage | None = None
+        self.spent_usd: float = 0.0
 
     @property
     def transient(self) -> bool:
