@@ -91,10 +91,7 @@ local function attach(bufnr)
   end
 end
 
-function M.get_client(bufnr)
-  bufnr = bufnr or vim.api.nvim_get_current_buf()
-  local clients = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr, name = 'modelroute' })
-    or vim.lsp.buf_get_clients(bufnr)
+local function first_named(clients)
   for _, client in pairs(clients) do
     if client.name == 'modelroute' then
       return client
@@ -103,10 +100,23 @@ function M.get_client(bufnr)
   return nil
 end
 
+function M.get_client(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  return first_named(vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr, name = 'modelroute' })
+    or vim.lsp.buf_get_clients(bufnr))
+end
+
+-- Any running modelroute client: spend, status, objective and cancel are not about one buffer,
+-- and are often typed from a buffer the server is not attached to (the spend split, help).
+local function any_client()
+  return first_named(vim.lsp.get_clients and vim.lsp.get_clients({ name = 'modelroute' })
+    or vim.lsp.get_active_clients())
+end
+
 -- workspace/executeCommand with one JSON object argument; callback(err, result).
 function M.execute(command, args, callback, bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
-  local client = M.get_client(bufnr)
+  local client = M.get_client(bufnr) or (args.uri == nil and any_client() or nil)
   if not client then
     notify('no modelroute server is attached to this buffer', vim.log.levels.ERROR)
     return
@@ -152,13 +162,16 @@ function M.directive(text)
   return body ~= '' and body or nil
 end
 
+-- As the server prices code actions (lsp/format.py format_usd): `~$0.42`, `~$0.011`, `~$0.0042`.
 local function usd(x)
   if not x or x <= 0 then
     return '$0'
-  elseif x >= 0.01 then
+  elseif x >= 0.1 then
     return string.format('~$%.2f', x)
+  elseif x >= 1e-4 then
+    return string.format('~$%.2g', x)
   end
-  return string.format('~$%.2g', x)
+  return '<$0.0001'
 end
 
 -- Candidates for the picker: the routed model first, then runnable alternatives, then the rest.
