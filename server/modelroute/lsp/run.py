@@ -18,7 +18,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -35,6 +35,7 @@ from modelroute.lsp.commands import (
 from modelroute.lsp.format import format_usd
 from modelroute.lsp.progress import ProgressHandle, work_done
 from modelroute.lsp.server import ModelrouteServer, Target
+from modelroute.lsp.state import WorkspaceState
 
 if TYPE_CHECKING:
     from modelroute.execute.agent import Finding, RunCommand, RunResult
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from modelroute.ledger.model import FinalOutcome
     from modelroute.pipeline import Engine, Routed, RunPlan
     from modelroute.policy.schema import PrivacySettings
+    from modelroute.prompt.model import PromptRequest
     from modelroute.providers import ProviderError
     from modelroute.route.model import Candidate
 
@@ -202,7 +204,7 @@ class WorkspaceReader:
 
 
 # -- building the results ----------------------------------------------------------------------
-def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool, bool]:
+def edit_caps(ls: ModelrouteServer) -> tuple[bool, bool, bool]:
     """(documentChanges, CreateFile, change annotations) as the client advertises them."""
     ws = ls.client_capabilities.workspace
     we = ws.workspace_edit if ws else None
@@ -219,7 +221,7 @@ def build_workspace_edit(
     """One WorkspaceEdit for every change: versioned documentChanges (with CreateFile and change
     annotations where supported), else plain `changes`. Raises ValueError when the client cannot
     take a change (a new file without resourceOperations.create)."""
-    versioned, creates, annotated = _edit_caps(ls)
+    versioned, creates, annotated = edit_caps(ls)
     annotation = ANNOTATION_ID if annotated else None
     if not versioned:
         plain: dict[str, list[types.TextEdit]] = {}
@@ -316,6 +318,70 @@ def answer_markdown(plan: RunPlan, instruction: str, result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- what a run works on ------------------------------------------------------------------------
+class RunSubject(Protocol):
+    """The document-specific part of a run: where the model reads the action's document, how its
+    findings and edits go back to the editor. The flow (plan, budget, progress, agent, ledger,
+    faults, answers) is the same for every subject; notebooks bring their own (lsp/notebooks.py)."""
+
+    @property
+    def state(self) -> WorkspaceState: ...
+
+    @property
+    def rel(self) -> str: ...  # workspace-relative path of the action's document
+
+    @property
+    def uri(self) -> str: ...  # the URI the action named: its review is replaced, its answer keyed
+
+    def reader(self, ls: ModelrouteServer, root: Path, privacy: PrivacySettings, model_is_local: bool
+               ) -> WorkspaceReader: ...
+
+    def prompt(self, prompt: PromptRequest) -> PromptRequest: ...
+
+    def review(self, findings: list[Finding], reader: WorkspaceReader, model_id: str
+               ) -> dict[str, list[types.Diagnostic]]: ...
+
+    def edit(self, ls: ModelrouteServer, reader: WorkspaceReader, changes: list[FileChange], label: str,
+             description: str) -> types.WorkspaceEdit: ...  # ValueError: cannot be applied (the message says why)
+
+
+@dataclass(frozen=True)
+class FileSubject:
+    """A text document (open or on disk), at the version it had when the command arrived."""
+
+    target: Target
+    version: int | None
+
+    @property
+    def state(self) -> WorkspaceState:
+        return self.target.state
+
+    @property
+    def rel(self) -> str:
+        return self.target.rel
+
+    @property
+    def uri(self) -> str:
+        return self.target.doc.uri
+
+    def reader(self, ls: ModelrouteServer, root: Path, privacy: PrivacySettings, model_is_local: bool
+               ) -> WorkspaceReader:
+        reader = WorkspaceReader(ls, root, privacy, model_is_local)
+        reader.pin(self.rel, self.uri, self.version)
+        return reader
+
+    def prompt(self, prompt: PromptRequest) -> PromptRequest:
+        return prompt
+
+    def review(self, findings: list[Finding], reader: WorkspaceReader, model_id: str
+               ) -> dict[str, list[types.Diagnostic]]:
+        return review_diagnostics(findings, reader, model_id)
+
+    def edit(self, ls: ModelrouteServer, reader: WorkspaceReader, changes: list[FileChange], label: str,
+             description: str) -> types.WorkspaceEdit:
+        return build_workspace_edit(ls, reader, changes, label, description)
+
+
 # -- the run ----------------------------------------------------------------------------------
 @dataclass
 class Outcome:
@@ -400,23 +466,24 @@ def register(server: ModelrouteServer) -> None:
         except JsonRpcException as exc:  # no model fits (a budget, a privacy rule): say so, call nobody
             _say(ls, types.MessageType.Error, f"modelroute: cannot run: {exc.message}")
             raise
-        return await run_routed(ls, target, routed, args, version, args.model or routed.decision.model, set())
+        subject = FileSubject(target, version)
+        return await run_routed(ls, subject, routed, args, args.model or routed.decision.model, set())
 
 
 async def run_routed(
-    ls: ModelrouteServer, target: Target, routed: Routed, args: ActionArgs, version: int | None,
-    model_id: str, tried: set[str],
+    ls: ModelrouteServer, subject: RunSubject, routed: Routed, args: ActionArgs, model_id: str, tried: set[str],
 ) -> dict[str, Any]:
+    """Run `model_id` on a routed action; on a transient provider failure offer the next model."""
     from modelroute.pipeline import RunUnavailable
 
-    engine = await target.state.ready()
+    engine = await subject.state.ready()
     try:
         plan = await asyncio.to_thread(engine.prepare_run, routed, model_id)
     except RunUnavailable as exc:
         _say(ls, types.MessageType.Error, f"modelroute: {exc}")
         raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from exc
     tried.add(plan.model.id)
-    summary, error = await _execute(ls, target, engine, plan, args, version)
+    summary, error = await _execute(ls, subject, engine, plan, args)
     if error is None or not error.transient:
         return summary
     alternative = fallback_for(routed, tried)
@@ -426,13 +493,13 @@ async def run_routed(
     question = f"{plan.model.display_name} failed ({error.provider or plan.model.provider}: {error.kind}). {offer}?"
     if not await _ask(ls, types.MessageType.Warning, question, offer):
         return summary
-    retried = await run_routed(ls, target, routed, args, version, alternative.model, tried)
+    retried = await run_routed(ls, subject, routed, args, alternative.model, tried)
     retried["fallback_from"] = summary
     return retried
 
 
 async def _execute(
-    ls: ModelrouteServer, target: Target, engine: Engine, plan: RunPlan, args: ActionArgs, version: int | None
+    ls: ModelrouteServer, subject: RunSubject, engine: Engine, plan: RunPlan, args: ActionArgs
 ) -> tuple[dict[str, Any], ProviderError | None]:
     from modelroute.ledger import BudgetExceeded, RunStart, needs_confirmation
     from modelroute.providers import ProviderError, client_for
@@ -467,7 +534,7 @@ async def _execute(
     serial = s.serial
     cancel = s.active[serial] = asyncio.Event()
     try:
-        return await _supervised(ls, target, engine, plan, args, version, client, ledger, reservation,
+        return await _supervised(ls, subject, engine, plan, args, client, ledger, reservation,
                                  cancel, base, started)
     finally:
         s.active.pop(serial, None)
@@ -475,7 +542,7 @@ async def _execute(
 
 
 async def _supervised(
-    ls: ModelrouteServer, target: Target, engine: Engine, plan: RunPlan, args: ActionArgs, version: int | None,
+    ls: ModelrouteServer, subject: RunSubject, engine: Engine, plan: RunPlan, args: ActionArgs,
     client: Any, ledger: Ledger, reservation: Reservation, cancel: asyncio.Event, base: dict[str, Any],
     started: float,
 ) -> tuple[dict[str, Any], ProviderError | None]:
@@ -485,8 +552,7 @@ async def _supervised(
 
     model = plan.model
     settings = engine.settings
-    reader = WorkspaceReader(ls, engine.root, settings.privacy, model.local)
-    reader.pin(target.rel, target.doc.uri, version)
+    reader = subject.reader(ls, engine.root, settings.privacy, model.local)
     tier = model.price.tier_for(plan.estimate.tokens.input)
     limit = output_token_limit(reservation.reserved_usd, plan.estimate.input_usd, tier.output_mtok)
     max_out = min(model.max_output_tokens, max(limit if limit is not None else model.max_output_tokens,
@@ -501,7 +567,7 @@ async def _supervised(
         watcher = asyncio.ensure_future(_watch(bar, cancel))
         ticker = RunTicker(bar, plan)
         try:
-            result = await run_agent(client, plan.prompt, model, privacy=settings.privacy, read=reader,
+            result = await run_agent(client, subject.prompt(plan.prompt), model, privacy=settings.privacy, read=reader,
                                      limits=limits, run_command=_command_runner(ls, engine, model.display_name),
                                      on_text=ticker, cancel=cancel)
         except ProviderError as exc:
@@ -530,7 +596,7 @@ async def _supervised(
             _say(ls, types.MessageType.Info, f"modelroute: run cancelled; nothing was changed ({model.display_name})")
         else:
             bar.report(f"{format_usd(result.cost_usd)} · applying")
-            done = await _deliver(ls, target, plan, args, reader, result)
+            done = await _deliver(ls, subject, plan, args, reader, result)
     await asyncio.to_thread(ledger.settle, reservation, result.usage, result.cost_usd, done.outcome, latency())
     summary = {
         **base,
@@ -564,20 +630,21 @@ async def _watch(bar: ProgressHandle, cancel: asyncio.Event) -> None:
 
 
 async def _deliver(
-    ls: ModelrouteServer, target: Target, plan: RunPlan, args: ActionArgs, reader: WorkspaceReader, result: RunResult
+    ls: ModelrouteServer, subject: RunSubject, plan: RunPlan, args: ActionArgs, reader: WorkspaceReader,
+    result: RunResult,
 ) -> Outcome:
     notes = f" ({'; '.join(result.notes)})" if result.notes else ""
     if result.changes:
-        return await _apply(ls, plan, args, reader, result.changes, result, notes)
+        return await _apply(ls, subject, plan, args, reader, result.changes, result, notes)
     if result.findings or plan.category.value == "code_review":
-        diagnostics = review_diagnostics(result.findings, reader, plan.model.id)
-        publish_review(ls, diagnostics, target.doc.uri)
+        diagnostics = subject.review(result.findings, reader, plan.model.id)
+        publish_review(ls, diagnostics, subject.uri)
         count = len(result.findings)
-        _say(ls, types.MessageType.Info, f"modelroute: {plan.model.display_name} reviewed {target.rel}: "
+        _say(ls, types.MessageType.Info, f"modelroute: {plan.model.display_name} reviewed {subject.rel}: "
              f"{count} finding(s), {format_usd(result.cost_usd)}{notes}")
         return Outcome("reviewed", f"{count} finding(s)", findings=count)
     markdown = answer_markdown(plan, args.instruction, result)
-    uri = write_markdown(markdown, f"run|{target.doc.uri}|{args.instruction}|{plan.model.id}").as_uri()
+    uri = write_markdown(markdown, f"run|{subject.uri}|{args.instruction}|{plan.model.id}").as_uri()
     shown = False
     if _supports_show_document(ls):
         try:
@@ -591,8 +658,8 @@ async def _deliver(
 
 
 async def _apply(
-    ls: ModelrouteServer, plan: RunPlan, args: ActionArgs, reader: WorkspaceReader, changes: list[FileChange],
-    result: RunResult, notes: str,
+    ls: ModelrouteServer, subject: RunSubject, plan: RunPlan, args: ActionArgs, reader: WorkspaceReader,
+    changes: list[FileChange], result: RunResult, notes: str,
 ) -> Outcome:
     files = [c.path for c in changes]
     why = reader.stale(changes)
@@ -600,7 +667,7 @@ async def _apply(
         label = f"{plan.model.display_name}: {args.instruction or plan.category.words}"[:120]
         try:
             described = f"{len(changes)} file(s), {format_usd(result.cost_usd)}"
-            edit = build_workspace_edit(ls, reader, changes, label, described)
+            edit = subject.edit(ls, reader, changes, label, described)
         except ValueError as exc:
             why = str(exc)
         else:
@@ -632,15 +699,20 @@ def cancel_all(ls: ModelrouteServer) -> int:
 
 
 __all__: list[str] = [
+    "ANNOTATION_ID",
     "REVIEW_SOURCE",
     "STALE",
+    "FileSubject",
+    "RunSubject",
     "WorkspaceReader",
     "build_workspace_edit",
     "cancel_all",
     "clear_review",
+    "edit_caps",
     "open_ledger",
     "refresh_spend",
     "register",
     "review_diagnostics",
+    "run_routed",
     "session",
 ]
