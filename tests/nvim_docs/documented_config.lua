@@ -3,7 +3,8 @@
 -- --clean` skips what a normal start does, so this file does it first: the config folder on
 -- 'runtimepath' and filetype detection (the FileType autocommand is how setup() attaches).
 -- Environment: MR_INIT (the documented init.lua), MR_FILE (file to open), MR_LINE (1-based
--- directive line), MR_COMMANDS (JSON list of the documented :commands), MR_OUT (JSON result).
+-- directive line), MR_COMMANDS (JSON list of the documented :commands), MR_BLOCKS (JSON list of the
+-- doc's lua blocks), MR_STATUSLINE (the doc's statusline line), MR_OUT (JSON result).
 local out = os.getenv('MR_OUT')
 local line = tonumber(os.getenv('MR_LINE'))
 local result = {
@@ -82,6 +83,15 @@ check(modelroute.config.cmd[1] == 'modelroute', 'the documented init.lua did not
 for _, name in ipairs(vim.fn.json_decode(os.getenv('MR_COMMANDS'))) do
   if vim.fn.exists(':' .. name) ~= 2 then
     table.insert(result.missing_commands, name)
+  end
+end
+
+-- Every lua block of the doc at least compiles (the 0.8+ ones cannot run on 0.7).
+result.syntax_errors = {}
+for i, block in ipairs(vim.fn.json_decode(os.getenv('MR_BLOCKS'))) do
+  local _, err = loadstring(block, 'block ' .. i)
+  if err then
+    table.insert(result.syntax_errors, err)
   end
 end
 

@@ -145,6 +145,7 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
         MR_FILE=str(source),
         MR_LINE=str(DIRECTIVE_LINE),
         MR_COMMANDS=json.dumps(documented_commands(DOC.read_text())),
+        MR_BLOCKS=json.dumps(lua_blocks(DOC.read_text())),
         MR_STATUSLINE=documented_statusline(DOC.read_text()),
         MR_OUT=str(out),
     )
@@ -178,6 +179,7 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
         model_calls = len(fake.model_requests())
     assert proc.returncode == 0 and result["ok"], (result, proc.stderr[-2000:])
     assert result["missing_commands"] == [], result["missing_commands"]
+    assert result["syntax_errors"] == [], result["syntax_errors"]
 
     # (a) priced code actions, the routed model first.
     titles, models = result["titles"], result["action_models"]
