@@ -11,6 +11,10 @@ text. Two ways in:
 `register(server)` must run after `actions` and `commands`: it chains the code-action handler
 and the route/run/explainRoute commands so that notebook URIs are served here and every other
 URI still goes to the original handler.
+
+Runs (`modelroute.run` on a cell or a virtual document) go through lsp/run.py's flow with a
+`NotebookSubject`: the model reads and edits the notebook as its cells joined in order (the text
+the notebook context was built on), and its changes are mapped back to edits within cells.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +38,8 @@ from modelroute.context.gather import ActionRequest
 from modelroute.context.model import NotebookCell, Position, Range
 from modelroute.context.notebook import (
     CellLayout,
+    NotebookEditError,
+    cell_texts,
     cells_from_ipynb,
     join_cells,
     merge_virtual,
@@ -43,8 +50,9 @@ from modelroute.context.notebook import (
     split_edits,
     virtual_layout,
 )
+from modelroute.lsp import run
 from modelroute.lsp.actions import KIND_ANSWER, KIND_EDIT, KIND_WHY, SELECTION_ACTIONS, _key_data, _ordered
-from modelroute.lsp.commands import REQUEST_FAILED, RUN_UNAVAILABLE, ActionArgs, write_markdown
+from modelroute.lsp.commands import REQUEST_FAILED, ActionArgs, write_markdown
 from modelroute.lsp.documents import to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.server import ModelrouteServer
@@ -52,7 +60,11 @@ from modelroute.lsp.state import SETTINGS_FILE, WorkspaceState
 from modelroute.route.model import Unroutable
 
 if TYPE_CHECKING:  # the pipeline pulls in the SDKs: keep initialize fast
+    from modelroute.execute.agent import Finding
+    from modelroute.execute.edits import FileChange
     from modelroute.pipeline import Routed
+    from modelroute.policy.schema import PrivacySettings
+    from modelroute.prompt.model import PromptRequest
 
 log = logging.getLogger(__name__)
 
@@ -579,14 +591,15 @@ async def _route_command(ls: ModelrouteServer, target: NotebookTarget, args: Act
 
 
 async def _run_command(ls: ModelrouteServer, target: NotebookTarget, args: ActionArgs) -> dict[str, Any]:
-    routed = await _routed_args(ls, target, args)
-    model = args.model or routed.decision.model
-    message = (
-        f"{RUN_UNAVAILABLE}: it would run {model!r} ({routed.decision.category.value}) on notebook "
-        f"{target.rel}. Use 'Why this model?' or modelroute.route to see the decision."
-    )
-    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
-    raise JsonRpcException(message=message, code=REQUEST_FAILED)
+    """lsp/run.py's run (budget, progress, agent, ledger, faults, answers) on the notebook."""
+    try:
+        routed = await _routed_args(ls, target, args)
+    except JsonRpcException as exc:  # no model fits: say so, call nobody
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=f"modelroute: cannot run: {exc.message}")
+        )
+        raise
+    return await run.run_routed(ls, NotebookSubject(target), routed, args, args.model or routed.decision.model, set())
 
 
 async def _explain_command(ls: ModelrouteServer, target: NotebookTarget, args: ActionArgs) -> dict[str, Any]:
@@ -605,28 +618,37 @@ async def _explain_command(ls: ModelrouteServer, target: NotebookTarget, args: A
 
 # -- edits ----------------------------------------------------------------------------------
 def workspace_edit(
-    target: NotebookTarget, edits: Sequence[tuple[Range, str]], *, versioned: bool = True
+    target: NotebookTarget,
+    edits: Sequence[tuple[Range, str]],
+    *,
+    versioned: bool = True,
+    annotation: str | None = None,
 ) -> types.WorkspaceEdit:
     """Edits in joined-text coordinates as a WorkspaceEdit the client can apply.
 
     Notebook sync: one TextDocumentEdit per touched cell, on that cell's URI, in cell-local
     client units (versioned when `versioned`, else `changes`). Virtual document: the same edits
     on the virtual document, which JupyterLab maps back into its cells. Either way an edit must
-    lie within one cell (NotebookEditError otherwise).
+    lie within one cell (NotebookEditError otherwise). `annotation` (versioned only) names a
+    change annotation the caller declares on the WorkspaceEdit.
     """
     by_cell = split_edits(target.layout, edits)
-    per_uri: dict[str, list[types.TextEdit]] = {}
+    per_uri: dict[str, list[types.TextEdit | types.AnnotatedTextEdit]] = {}
     for cell in sorted(by_cell):
         for rng, new_text in by_cell[cell]:
             start = target.layout.to_joined(cell, rng.start)
             end = target.layout.to_joined(cell, rng.end)
             uri, client_start = target.to_client(start)
             _, client_end = target.to_client(end)
+            client_range = types.Range(start=client_start, end=client_end)
             per_uri.setdefault(uri, []).append(
-                types.TextEdit(range=types.Range(start=client_start, end=client_end), new_text=new_text)
+                types.AnnotatedTextEdit(range=client_range, new_text=new_text, annotation_id=annotation)
+                if versioned and annotation is not None
+                else types.TextEdit(range=client_range, new_text=new_text)
             )
     if not versioned:
-        return types.WorkspaceEdit(changes=per_uri)
+        plain = {uri: [types.TextEdit(range=e.range, new_text=e.new_text) for e in es] for uri, es in per_uri.items()}
+        return types.WorkspaceEdit(changes=plain)
     changes: list[types.TextDocumentEdit] = []
     for uri, text_edits in per_uri.items():
         version = target.ls.workspace.get_text_document(uri).version
@@ -639,13 +661,213 @@ def workspace_edit(
     return types.WorkspaceEdit(document_changes=changes)
 
 
+def cell_edits(layout: CellLayout, new: str) -> list[tuple[Range, str]]:
+    """The model's new joined text as at most one edit per changed cell (joined coordinates, code
+    points), each trimmed to what changed. The lines between cells must stay as they are: a change
+    that touches them (merging, adding or removing cells) raises NotebookEditError, nothing guessed.
+    """
+    old_lines = layout.text.split("\n")
+    if layout.text.endswith("\n") and not new.endswith("\n"):
+        new += "\n"  # the joined text's final newline is layout, not cell text
+    new_lines = new.split("\n")
+    cells: list[list[str]] = [[] for _ in layout.starts]
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for i in range(i1, i2):
+                cell = layout.cell_at_line(i)
+                if cell is not None:  # separator lines are rebuilt by the layout, not kept in a cell
+                    cells[cell].append(old_lines[i])
+            continue
+        cell = _owner(layout, i1, i2)
+        if cell is None:
+            raise NotebookEditError(_spanning(layout, i1, i2))
+        cells[cell].extend(new_lines[j1:j2])
+    edits = []
+    for index, (old, lines) in enumerate(zip(cell_texts(layout), cells, strict=True)):
+        text = "\n".join(lines)
+        if text != old:
+            edits.append(_trimmed(layout, index, old, text))
+    return edits
+
+
+def _owner(layout: CellLayout, i1: int, i2: int) -> int | None:
+    """The one cell that joined lines [i1, i2) belong to; an insertion (i1 == i2) goes to the cell
+    holding line i1, else to the cell ending just above it. None: separators or several cells."""
+    if i1 == i2:
+        found = layout.cell_at_line(i1)
+        return found if found is not None or i1 == 0 else layout.cell_at_line(i1 - 1)
+    owners = {layout.cell_at_line(i) for i in range(i1, i2)}
+    return owners.pop() if len(owners) == 1 else None
+
+
+def _spanning(layout: CellLayout, i1: int, i2: int) -> str:
+    touched = sorted({layout.nearest_cell(i) + 1 for i in range(max(i1 - 1, 0), max(i2, i1 + 1))})
+    cells = " and ".join(str(c) for c in touched)
+    return (
+        f"the model's change at lines {i1 + 1}-{max(i2, i1 + 1)} of the notebook crosses the boundary "
+        f"between cells ({cells}): an edit must stay within one cell"
+    )
+
+
+def _trimmed(layout: CellLayout, cell: int, old: str, new: str) -> tuple[Range, str]:
+    """One replacement from the first to the last character that differ (cell-local -> joined)."""
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    start = layout.to_joined(cell, _offset_position(old, prefix))
+    end = layout.to_joined(cell, _offset_position(old, len(old) - suffix))
+    return Range(start=start, end=end), new[prefix : len(new) - suffix]
+
+
+def _offset_position(text: str, offset: int) -> Position:
+    line = text.count("\n", 0, offset)
+    return Position(line=line, character=offset - (text.rfind("\n", 0, offset) + 1))
+
+
+# -- runs -----------------------------------------------------------------------------------
+def run_brief(target: NotebookTarget) -> str:
+    """What the model needs to edit the notebook: the joined text it reads, and where cells start."""
+    starts = ", ".join(f"cell {i + 1} at line {s + 1}" for i, s in enumerate(target.layout.starts))
+    kind = (
+        "its cells"
+        if target.cell_uris is not None
+        else f"its {target.kernel_language} cells (a markdown cell is one empty line)"
+    )
+    return (
+        f"Reading and editing the notebook: `{target.rel}` reads (read_file) and edits (propose_edit) as "
+        f"{kind} joined in order, separated by two blank lines; {starts}. Copy old_text from one cell. "
+        "An edit must stay within one cell: it cannot add, remove or merge cells."
+    )
+
+
+class NotebookReader(run.WorkspaceReader):
+    """The agent's `read` for a notebook run: the notebook's path reads as the joined cells the
+    request was built on; other files as usual. Stale when the notebook's text moved on."""
+
+    def __init__(
+        self, ls: ModelrouteServer, target: NotebookTarget, root: Path, privacy: PrivacySettings, local: bool
+    ) -> None:
+        super().__init__(ls, root, privacy, local)
+        self.target = target
+        self.pin(target.rel, target.uri, None)
+
+    def __call__(self, rel: str) -> str | None:
+        if rel != self.target.rel:
+            return super().__call__(rel)
+        self.resolve(rel)  # privacy.exclude / local_only still apply to the notebook
+        return self.target.layout.text
+
+    def stale(self, changes: list[FileChange]) -> str | None:
+        others = [c for c in changes if c.path != self.target.rel]
+        if len(others) < len(changes) and self.moved():
+            return f"{self.target.rel}: {run.STALE}"
+        return super().stale(others)
+
+    def moved(self) -> bool:
+        """The notebook's cells are not the ones the model read (text, cells added or removed)."""
+        now = resolve(self.ls, self.target.uri)
+        return now is None or now.layout.text != self.target.layout.text or now.cell_uris != self.target.cell_uris
+
+
+@dataclass(frozen=True)
+class NotebookSubject:
+    """lsp/run.py's RunSubject for a notebook: read as joined cells, edits and findings per cell."""
+
+    target: NotebookTarget
+
+    @property
+    def state(self) -> WorkspaceState:
+        return self.target.state
+
+    @property
+    def rel(self) -> str:
+        return self.target.rel
+
+    @property
+    def uri(self) -> str:
+        return self.target.uri
+
+    def reader(
+        self, ls: ModelrouteServer, root: Path, privacy: PrivacySettings, model_is_local: bool
+    ) -> run.WorkspaceReader:
+        return NotebookReader(ls, self.target, root, privacy, model_is_local)
+
+    def prompt(self, prompt: PromptRequest) -> PromptRequest:
+        if not prompt.messages or prompt.messages[0].role != "user":
+            return prompt
+        first = prompt.messages[0]
+        brief = first.model_copy(update={"content": f"{first.content}\n\n{run_brief(self.target)}"})
+        return prompt.model_copy(update={"messages": (brief, *prompt.messages[1:])})
+
+    def review(
+        self, findings: list[Finding], reader: run.WorkspaceReader, model_id: str
+    ) -> dict[str, list[types.Diagnostic]]:
+        by_uri = run.review_diagnostics(findings, reader, model_id)
+        if self.target.cell_uris is None:  # the virtual document takes joined lines
+            return by_uri
+        for diagnostic in by_uri.pop(self.target.uri, []):
+            uri, local = self._in_cell(diagnostic)
+            by_uri.setdefault(uri, []).append(local)
+        return by_uri
+
+    def _in_cell(self, diagnostic: types.Diagnostic) -> tuple[str, types.Diagnostic]:
+        """A finding on joined lines, moved to the cell it starts in (clipped to that cell)."""
+        assert self.target.cell_uris is not None
+        layout = self.target.layout
+        cell = layout.nearest_cell(diagnostic.range.start.line)
+        first, count = layout.starts[cell], layout.lengths[cell]
+        start = min(max(diagnostic.range.start.line - first, 0), count - 1)
+        end = min(max(diagnostic.range.end.line - first, start), count - 1)
+        lines = self.target.cell_lines[cell]
+        last = lines[end].rstrip("\r\n") if end < len(lines) else ""
+        width = len(last.encode("utf-16-le")) // 2
+        rng = types.Range(start=types.Position(line=start, character=0), end=types.Position(line=end, character=width))
+        return self.target.cell_uris[cell], types.Diagnostic(
+            range=rng,
+            message=diagnostic.message,
+            severity=diagnostic.severity,
+            source=diagnostic.source,
+            code=diagnostic.code,
+        )
+
+    def edit(
+        self, ls: ModelrouteServer, reader: run.WorkspaceReader, changes: list[FileChange], label: str, description: str
+    ) -> types.WorkspaceEdit:
+        """The notebook's change as edits within its cells, other files as lsp/run.py builds them,
+        in one WorkspaceEdit. NotebookEditError (a ValueError) when a change crosses cells."""
+        mine = [c for c in changes if c.path == self.target.rel]
+        others = [c for c in changes if c.path != self.target.rel]
+        edit = run.build_workspace_edit(ls, reader, others, label, description)
+        if not mine:
+            return edit
+        versioned, _, annotated = run.edit_caps(ls)
+        cells = workspace_edit(
+            self.target,
+            cell_edits(self.target.layout, mine[0].new),
+            versioned=versioned,
+            annotation=run.ANNOTATION_ID if annotated else None,
+        )
+        if not versioned:
+            return types.WorkspaceEdit(changes={**(cells.changes or {}), **(edit.changes or {})})
+        ops = [*(cells.document_changes or []), *(edit.document_changes or [])]
+        return types.WorkspaceEdit(document_changes=ops, change_annotations=edit.change_annotations)
+
+
 __all__ = [
     "SYNC_OPTIONS",
+    "NotebookReader",
+    "NotebookSubject",
     "NotebookTarget",
+    "cell_edits",
     "directive_at",
     "notebook_request",
     "register",
     "resolve",
+    "run_brief",
     "state_for",
     "virtual_notebook_path",
     "workspace_edit",
