@@ -43,7 +43,8 @@ _TOPICS = frozenset({
     "scheduling", "containers", "build_tools", "target", "ci", "pipeline", "servers", "permissions",
     "system_paths", "infra", "ports", "backups_logs", "env", "visual", "ui_elements", "frontend_tech",
     "from_scratch", "bug_word", "flaky", "versions", "improve", "diff_words", "security_review", "migrate",
-    "callers", "shell_words", "local_scope", "plot", "concept", "edit_lead", "deploy_topic", "regressed", "puzzled",
+    "callers", "shell_words", "shell_file",
+    "local_scope", "plot", "concept", "edit_lead", "deploy_topic", "regressed", "puzzled",
 })
 
 
@@ -143,14 +144,16 @@ CUES: tuple[Cue, ...] = (
     _cue("report_sections", r"\b(?:expected (?:behaviou?r|result|output|outcome)|actual (?:behaviou?r|result"
          r"|output|outcome)|steps to reproduce|to reproduce|repro(?:duction)? steps|minimal reproduc\w*"
          r"|describe the bug|bug report|current behaviou?r|observed behaviou?r|error log|stack ?trace"
-         r"|error message)\b",
+         r"|^\W*error messages?\W*$)\b",
          {D: 3.0}, "reads like a bug report ('{m}')", "body"),
     _cue("fix_request", r"\b(?:fix|fixes|fixing|repair|resolve|patch)\b(?!\s+(?:the\s+|a\s+|this\s+|any\s+)?"
          r"(?:typos?|spelling|indentation|formatting|format|lint|import order|imports|naming|wording"
-         r"|(?:merge )?conflicts))",
+         r"|(?:merge )?conflicts|import paths?|imports?|callers|call sites|references|paths"
+         r"|scripts? (?:in|that|which)\b))",
          {D: 2.5}, "asks to fix something ('{m}')"),
     _cue("debug_verbs", r"\b(?:debug(?!\s+(?:level|logs?|logging|messages?|mode|output|flag|build|print\w*))"
-         r"(?<!to debug)|debugging|diagnose|troubleshoot|investigate|root cause|figure out why"
+         r"(?<!to debug)|debugging(?!\s+(?:statements?|prints?|output|code|logs?|helpers?|calls?))"
+         r"|diagnose|troubleshoot|investigate|root cause|figure out why"
          r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
          r"|what(?:'s| is) causing|track (?:it |this |that )?down|find the (?:leak|bug|culprit|problem)"
          r"|what broke|what(?:'s| is| was) broken|where (?:is|are) [^?.!\n]{0,30}leaking"
@@ -179,7 +182,7 @@ CUES: tuple[Cue, ...] = (
          r"|wording)\b",
          {Q: 3.0, D: -2.0}, "a cosmetic fix ('{m}')"),
     # --- shell automation: terminal, build, CI, containers, servers, scheduling
-    _cue("script_request", r"\b(?:write|create|make|give me|need|want|add|put together|generate)\b@G{0,40}"
+    _cue("script_request", r"\b(?:write|create|make|give me|need|want|add|put together|generate|have|provide)\b@G{0,40}"
          r"\b(?:script|one-liner|cron ?job|crontab entry|alias|systemd unit|service file|hook)\b",
          {S: 3.5}, "asks for a script or job ('{m}')"),
     _cue("shell_words", r"\b(?:bash|zsh|fish shell|shell|powershell|terminal|command[- ]line|one-liner"
@@ -252,7 +255,7 @@ CUES: tuple[Cue, ...] = (
          {S: 1.5}, "runs tools ('{m}')"),
     # --- ui greenfield: creating interfaces, visual design
     _cue("create_ui", r"\b" + _CREATE + r"\b(?:(?!\b(?:out of|into|in the|inside|from|follows?|within|of the"
-         r"|at the)\b)@G){0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
+         r"|at the|csv|tsv|json|jsonl|parquet|sqlite)\b)@G){0,60}?(?<![/.])\b" + _UI_NOUN + r"\b(?![/.]\w)"
          r"(?!\s+(?:size|sizes|number|count|limit|title|load|views|break|width|height|handlers?|logic|layers?"
          r"|code|data|validation|state|tests?|schema|service|adapters?|submissions?|fields? validation|wait|work|run"
          r"|start|use|read|load|handle|connect|stop|support|accept|crash\w*)\b)",
@@ -286,8 +289,10 @@ CUES: tuple[Cue, ...] = (
     _cue("review_verbs", r"\b(?:review|code review|audit|critique|critici[sz]e|assess|evaluate|vet"
          r"|sanity[- ]check|double[- ]check|proofread|grade|rate (?:this|my|the|our|these))\b",
          {R: 3.5}, "asks for a review ('{m}')"),
-    _cue("look_over", r"\b(?:look|go|read|glance) (?:over|through)\b|\btake a look at\b|\bhave a look\b"
-         r"|\bcheck (?:this|my|the|these|over)\b|\bcheck (?:if|whether) (?:this|my|the|our)\b",
+    _cue("look_over", r"(?<!to )(?<!it )(?<!which )(?<!that )\b(?:look|go|read|glance) (?:over|through)\b"
+         r"|\btake a look at\b|\bhave a look\b"
+         r"|\bcheck (?:this|my|the|these|over)\b|\bcheck (?:if|whether) (?:this|my|the|our|there)\b"
+         r"|\bcheck (?:it|them|this|that|these) for\b",
          {R: 2.5}, "asks to look the code over ('{m}')"),
     _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
          r"|lgtm|comments on|suggestions? for improvement|red flags?"
@@ -331,7 +336,8 @@ CUES: tuple[Cue, ...] = (
          r"|vulnerabilit(?:y|ies)"
          r"|sql injection|xss|csrf|owasp|secrets? (?:leak|exposed))\b",
          {R: 2.0}, "security assessment ('{m}')"),
-    _cue("no_edit", r"\b(?:don'?t|do not|no need to|without|never)\s+(?:\w+\s+)?(?:change|changing|modify"
+    _cue("no_edit", r"(?:(?:^|[.!?;:,(\n-]\s*|\b(?:please|and|but|just|so|you|u|then|yet|i|we)\s+)"
+         r"(?:don'?t|do not|no need to|never)|\bwithout)\s+(?:\w+\s+)?(?:change|changing|modify"
          r"|modifying|edit|editing|touch|touching|rewrite|rewriting|fix|fixing|apply|applying)\b"
          r"(?!\s+(?:the\s+|its\s+|any\s+)?(?:behaviou?r|functionality|semantics|public api|api|output|logic"
          r"|results?|interface))|\bno (?:code )?(?:edits|changes)\b|\bjust (?:list|tell|report|comment"
@@ -380,14 +386,19 @@ CUES: tuple[Cue, ...] = (
          {M: 1.5}, "touches callers ('{m}')"),
     _cue("keep_behaviour", r"\b(?:without changing (?:the |its |any )?(?:behaviou?r|functionality|semantics"
          r"|public api|api|output|logic)|behaviou?r[- ]preserving|no functional changes?|keep (?:the )?"
-         r"(?:behaviou?r|api) (?:the same|identical|unchanged))\b",
+         r"(?:behaviou?r|api) (?:the same|identical|unchanged)"
+         r"|(?:behaviou?r|output|api|results?|responses?|functionality|semantics|values?|props|rendered output)"
+         r" (?:should|must|will|need to|needs to|has to) (?:stay|remain|be|keep)(?: exactly)? (?:the same|unchanged"
+         r"|identical)|no (?:functional|behaviou?ral|logic|user-visible) changes?(?: intended)?"
+         r"|nothing (?:else )?should change|(?:it'?s )?(?:a )?pure rename|(?:it'?s )?just a rename"
+         r"|same (?:responses|queries|output|behaviou?r)|byte-for-byte|pass(?:ing)? unchanged)\b",
          {M: 2.5}, "keeps behaviour ('{m}')"),
     # --- quick edit: small local changes
     _cue("add_small", r"\b(?:add|write|generate|include|put|insert)\b@G{0,30}?\b(?:docstrings?"
          r"|doc ?comments?|jsdoc|javadoc|comments?|type hints?|type annotations?|annotations?|types|typing"
          r"|logging|log (?:line|statement|message)s?|a log|print statements?|default (?:value|argument)s?"
          r"|(?:optional |keyword |new |extra )?(?:parameter|param|argument|arg|field|property|attribute"
-         r"|flag|kwarg)s?|assertions?|guard clauses?|null checks?|(?:input )?validation|return types?"
+         r"|flag|kwarg|prop|option)s?|assertions?|guard clauses?|null checks?|(?:input )?validation|return types?"
          r"|constants?|enum (?:value|member)s?|test cases?|unit tests?|a test|tests for|error handling"
          r"|try[/ ]except|try/catch|retry|timeout|caching|memoi[sz]ation|a check|an? (?:if|else) branch)\b",
          {Q: 3.0}, "a small additive change ('{m}')"),
@@ -404,7 +415,7 @@ CUES: tuple[Cue, ...] = (
     _cue("tidy", r"\b(?:simplify|tidy(?: up)?|clean (?:this |it |that |the code |things )?up|cleanup|clean-up"
          r"|make (?:this|it) (?:cleaner|shorter|more readable|more pythonic|more idiomatic|idiomatic"
          r"|pythonic|concise|faster|clearer|simpler)|reformat|prettify|sort (?:the )?imports|remove unused"
-         r"|dead code|unused imports?|unused variables?|inline|shorten|polish)\b",
+         r"|dead code|unused imports?|unused variables?|inline (?:the|this|it|that)|shorten|polish)\b",
          {Q: 2.5}, "a tidy-up ('{m}')"),
     _cue("local_scope", r"\b(?:this|the|that|these) (?:function|method|loop|line|lines|block|snippet"
          r"|expression|condition|selection|selected code|variable|constructor|regex|query|statement"
@@ -427,7 +438,7 @@ CUES: tuple[Cue, ...] = (
          r"|sort|filter|trim|strip|escape|encode|decode|extract|inline|swap|reverse|normalize)\b",
          {Q: 1.0}, "an edit request ('{m}')", "lead"),
     # --- explain: questions and requests for words
-    _cue("explain_verbs", r"\b(?:explain(?!\s+(?:shows|output|analy[sz]e|plan|says))|explanation"
+    _cue("explain_verbs", r"\b(?:explain(?!\s+(?:shows|output|analy[sz]e|plan|says))|(?<!the )explanation"
                           r"|walk me through|help me understand|eli5"
          r"|break (?:it|this)"
          r" down|what does [^?.!\n]{0,60}?(?:do|mean|return|accept|reject)|how does [^?.!\n]{0,60}?"
@@ -494,12 +505,13 @@ CUES: tuple[Cue, ...] = (
          r"|on (?:every )?pull request)\b",
          {S: 3.0}, "release or build automation ('{m}')"),
     _cue("feature_request", r"\b(?:feature request|\[feature\]|\[feat\]|^feat(?:ure)?:|it would be (?:nice|great"
-         r"|useful|helpful|cool)|would be nice|please add|add support for|support for|allow (?:users? to|passing"
+         r"|useful|helpful|cool)|would be nice|please add|add support for|support for|allow (?:users? to|\w+ing|passing"
          r"|setting|specifying))\b",
-         {Q: 1.5, E: -1.0, D: -1.0}, "a feature request ('{m}')"),
+         {Q: 2.0, E: -1.0, D: -1.0}, "a feature request ('{m}')"),
     _cue("edit_existing_ui", r"^(?:change|update|rename|move|sort|hide|show|disable|enable|increase|decrease"
          r"|align|center|centre|resize|swap|replace|remove|delete|add|make(?= (?:the|this|that|our|my|it)\b)"
-         r"|set)\b@G{0,60}?\b(?:the|this|that|our|my|its) (?:\w+ )?(?:button|dropdown|select|label|title"
+         r"|set)\b@G{0,60}?\b(?:the|this|that|our|my|its) (?:\w+ |'[^'\n]{1,30}' )?"
+         r"(?:button|dropdown|select|label|title"
          r"|heading|header|footer|navbar|card|modal|tooltip|placeholder|link|icon|logo|input|checkbox|column"
          r"|sidebar|menu|text|font|colou?r|padding|margin|border|spacing|search box|toast)s?\b",
          {Q: 2.5}, "a small change to an existing UI element ('{m}')", "lead"),
@@ -519,10 +531,74 @@ CUES: tuple[Cue, ...] = (
          {Q: 2.5}, "rewords text in place ('{m}')"),
     _cue("pull_out", r"\b(?:pull|take|lift|hoist|get|move)\b@G{0,50}?\bout of\b@G{0,60}?\binto\b"
          r"|\b(?:duplicated|copy-?pasted|repeated)\b@G{0,20}?\b(?:code|logic|helpers?|functions?|validation"
-         r"|classes)\b",
+         r"|classes|methods|types|interfaces|models|constants)\b",
          {M: 3.0}, "pulls shared code out ('{m}')"),
     _cue("structure", r"\b(?:flatten|reorgani[sz]e|restructure|simplify|untangle)\b@G{0,40}?\b(?:package|folder"
          r"|directory|module|project|class|inheritance|type|import) (?:structure|hierarchy|layout|tree|graph)\b"
          r"|\bwith composition\b|\bcomposition over inheritance\b|\b(?:inheritance|class) hierarchy\b",
          {M: 3.0}, "restructures code organisation ('{m}')"),
+
+    # --- added for blind4 failure patterns (real issues, Terminal-Bench statements, PRs)
+    _cue("env_fix", r"\b(?:fix|repair|restore|recover|unbreak)\b@G{0,30}?\b(?:the |this |our |my |python |node )?"
+         r"(?:broken )?(?:build(?! of)|environment|env|installation|install|package manager|apt|dpkg|system"
+         r"|machine|server|container|workflow|pipeline|ci job|toolchain|python environment|permissions)\b"
+         r"|\bget (?:the |this )?(?:database|db|postgres|mysql|server|service|nginx|site|app) (?:running|up)\b",
+         {S: 3.0}, "repairs the system or build, not the code ('{m}')"),
+    _cue("code_is_fine", r"\b(?:the (?:script|code|program|app|application|sources?) (?:itself )?(?:is|are)"
+         r" (?:correct|fine)|(?:do not|don't|must not|without|never) (?:change|changing|modify|modifying|touch"
+         r"|touching|edit|editing) (?:the |any )?(?:c\+\+ |c |python |go |rust |java )?(?:sources?|source code"
+         r"|code|script|application code)|(?:the )?code (?:has not|hasn't|did not|didn't) change\w*"
+         r"|only the (?:machine|system|server|host) configuration|(?:survive|survives|persist across) (?:the next"
+         r" |a )?reboots?|you (?:may|can) install)\b",
+         {S: 3.0, D: -1.5}, "the code is fine; the environment needs work ('{m}')"),
+    _cue("task_statement", r"^(?:you are|you're) (?:working|given|in|inside|logged|on)\b|\byour (?:task|job|goal)"
+         r" is\b|\b(?:in|inside|on) (?:this|the) (?:container|environment|machine|host|vm)\b"
+         r"|\bthe tests will (?:check|run|verify)\b",
+         {S: 2.5}, "a task statement about a machine ('{m}')"),
+    _cue("code_bug_fix", r"\bfix (?:the |a |this )?(?:bug|logic|comparison|calculation|off-by-one|parsing"
+         r"|parser|regex|tokeni[sz]er)\b|\bfix (?:zz|\w+\(\))|\bfind the (?:cause|bug) in\b"
+         r"|\bfix\b@G{0,40}?\bin (?:zz|[\w/]+\.(?:py|go|rs|js|ts|java|c|cpp|rb|kt|swift))\b",
+         {D: 3.5}, "fixes a bug in named code ('{m}')"),
+    _cue("ask_reasoning", r"\b(?:what is the reasoning|the reasoning behind|rationale behind|is (?:this|it|that)"
+         r" (?:intended|intentional|by design|documented|expected)|not sure if (?:this is |it'?s )?(?:a bug"
+         r"|intended|intentional)|not reporting a bug|not a bug report|just want(?:ed)? to understand"
+         r"|is this documented)\b",
+         {E: 3.0, D: -1.5}, "asks for the reasoning, not a fix ('{m}')"),
+    _cue("offer_pr", r"\b(?:i can|i could|i'?ll|i will|happy to|willing to|can|could) (?:send|open|submit|make"
+         r"|file|prepare|put up|contribute) (?:a |the )?(?:pr|pull request|patch)\b",
+         {R: -2.5}, "offers a pull request ('{m}')"),
+    _cue("message_edit", r"\btypos?\b|\bmisspel\w*|\b(?:improve|clarify|reword|rephrase|update|change)"
+         r" (?:the )?(?:error |warning |exception |log )?(?:message|wording|text)\b",
+         {Q: 3.0, D: -1.5}, "edits a message's text ('{m}')"),
+    _cue("make_behave", r"^(?:make|have|let|change) (?:zz|[\w.]+(?:\(\))?) (?:return|accept|raise|print|show"
+         r"|use|default to|ignore|skip|handle|take|support)\b",
+         {Q: 2.5, D: -1.5}, "asks for a behaviour change in one function ('{m}')", "lead"),
+    _cue("local_only", r"\b(?:(?:it'?s |it is )?only (?:this|the|one) (?:one )?(?:function|method|file|class"
+         r"|block)|just (?:this|the) (?:one )?(?:function|method)|(?:small |little )?private helper)\b",
+         {Q: 2.5, M: -2.0}, "the change stays in one place ('{m}')"),
+    _cue("count_scope", r"\b(?:~|about |around |over |some |roughly |all )?(?:\d+|a dozen|dozens of|several|many"
+         r"|multiple) (?:other |internal |remaining |\w+ )?(?:modules|places|call ?sites|callers|components"
+         r"|classes|repositories|services|packages|imports|viewmodels|endpoints|usages|occurrences"
+         r"|source files|python files)\b"
+         r"|\bacross (?:zz|`?[\w.]+/`?)(?:,? (?:and )?(?:zz|`?[\w.]+/`?))+",
+         {M: 3.0}, "touches many places ('{m}')"),
+    _cue("symptom_more", r"\b(?:loses? (?:precision|data|the \w+|its \w+)|drops? (?:the )?(?:index|header|column"
+         r"|rows?|data|precision|timezone|tz|values)|grows? (?:unbounded|without bound|indefinitely|forever)"
+         r"|unbounded|never goes down|(?:is|are|gets?) (?:silently )?ignored|ignored (?:on|when|by|for|if)"
+         r"|\btwice\b|(?:works|worked) (?:fine|correctly|as expected) (?:on|in|with|for|locally)"
+         r"|(?:gives?|returns?) (?:them |it )?correctly|misleading|silently|unbound variable|command not found"
+         r"|syntax error near)\b",
+         {D: 2.0}, "describes a symptom ('{m}')"),
+    _cue("refactor_ref", r"\b(?:related to|caused by|introduced (?:in|by)|since|after|from|in|during) (?:the |a"
+         r" |this |that |our |your )?(?:\w+ )?refactor(?:ing)?\b",
+         {M: -2.5, D: 1.0}, "names an earlier refactor as the cause ('{m}')"),
+    _cue("layers_list", r"\b(?:in|across|through) (?:the )?(?:\w+ )?"
+         r"(?:models?|serializers?|views?|api|schema|front-?end"
+         r"|back-?end|templates?|forms?|tests|docs|migrations?|controllers?|services?|types|handlers?|clients?)"
+         r"(?:,? (?:and )?(?:the )?(?:\w+ )?(?:models?|serializers?|views?|api|schema|front-?end|back-?end|templates?"
+         r"|forms?|tests|docs|migrations?|controllers?|services?|types|handlers?|clients?)){2,}\b",
+         {M: 3.0}, "touches several layers ('{m}')"),
+    _cue("reviewer", r"\breview(?:er|ers|ing)\b", {R: 2.5}, "mentions reviewing ('{m}')"),
+    _cue("shell_file", r"(?:\b[\w./-]+\.(?:sh|bash|ps1)\b|\.github/workflows\b|\bdocker-compose\.ya?ml\b)",
+         {S: 2.0}, "a shell or CI file ('{m}')"),
 )

@@ -59,6 +59,8 @@ _TEMPLATE = re.compile(
     r"|please describe\.?)[*:\s]*$",
     re.MULTILINE)
 _DQUOTED = re.compile(r"\"[^\"\n]{3,80}\"")
+# Inline code (`simplify()`, `session.query(...)`) and bare calls name things; their words are not intent.
+_INLINE_CODE = re.compile(r"`[^`\n]{1,120}`|\b[a-z_][\w.]*\(\)")
 
 
 def intent_view(text: str) -> str:
@@ -68,4 +70,14 @@ def intent_view(text: str) -> str:
     out = _LOG_LINE.sub(" ", out)
     out = _TEMPLATE.sub(" ", out)
     out = _DQUOTED.sub('"q"', out)
+    out = _INLINE_CODE.sub(_mask_code, out)
     return out.strip()
+
+
+def _mask_code(match: re.Match[str]) -> str:
+    """A quoted error message stays readable: it is the report, not a name."""
+    span = match.group(0)
+    return span if _ERRORISH.search(span) else "zz"
+
+
+_ERRORISH = re.compile(r"error|exception|fail|uncaught|denied|not found|cannot|can't|unable|invalid|panic")
