@@ -701,8 +701,11 @@ def _owner(layout: CellLayout, i1: int, i2: int) -> int | None:
 
 
 def _spanning(layout: CellLayout, i1: int, i2: int) -> str:
-    touched = sorted({layout.nearest_cell(i) + 1 for i in range(max(i1 - 1, 0), max(i2, i1 + 1))})
-    cells = " and ".join(str(c) for c in touched)
+    end = max(i2, i1 + 1)
+    touched = {layout.nearest_cell(i) for i in range(i1, end)}
+    if layout.cell_at_line(end - 1) is None:  # ends among separators: the next cell is involved too
+        touched.update(next(([c] for c, start in enumerate(layout.starts) if start >= end), []))
+    cells = " and ".join(str(c + 1) for c in sorted(touched))
     return (
         f"the model's change at lines {i1 + 1}-{max(i2, i1 + 1)} of the notebook crosses the boundary "
         f"between cells ({cells}): an edit must stay within one cell"
