@@ -128,7 +128,8 @@ CUES: tuple[Cue, ...] = (
          r"|can not|not|never|no longer|stopped|stops)\s+(?:\w+\s+)?(?:work|working|load|loading|render"
          r"|rendering|compile|compiling|start|starting|run|running|return|returning|save|saving|update"
          r"|updating|show|showing|display|displaying|connect|connecting|respond|responding|build|building"
-         r"|trigger|triggering|fire|firing|close|closing|open|opening|persist|found|recogni[sz]ed)\b",
+         r"|trigger|triggering|fire|firing|close|closing|open|opening|persist|found|recogni[sz]ed|log in|sign in"
+         r"|login|be set|set)\b",
          {D: 2.5}, "says something does not work ('{m}')"),
     _cue("wrong_result", r"\b(?:wrong|incorrect(?:ly)?|unexpected(?:ly)?|off by one|off-by-one"
          r"|not as expected|unstable|non-?deterministic|swap places|flicker\w*|jumps to|stale"
@@ -587,7 +588,7 @@ CUES: tuple[Cue, ...] = (
          r"|unbounded|never goes down|(?:is|are|gets?) (?:silently )?ignored|ignored (?:on|when|by|for|if)"
          r"|\btwice\b|(?:works|worked) (?:fine|correctly|as expected) (?:on|in|with|for|locally)"
          r"|(?:gives?|returns?) (?:them |it )?correctly|misleading|silently|unbound variable|command not found"
-         r"|syntax error near)\b",
+         r"|syntax error near|(?:chrome|firefox|safari|edge|linux|windows|macos|android|ios) works)\b",
          {D: 2.0}, "describes a symptom ('{m}')"),
     _cue("refactor_ref", r"\b(?:related to|caused by|introduced (?:in|by)|since|after|from|in|during) (?:the |a"
          r" |this |that |our |your )?(?:\w+ )?refactor(?:ing)?\b",
