@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +126,7 @@ def _edit(old: str, new: str) -> Reply:
     )
 
 
-def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subprocess.CompletedProcess[str], float]:
+def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     assert NVIM is not None
     source = _workspace(tmp_path / "ws")
     init, xdg = _user_home(tmp_path / "home")
@@ -149,7 +148,6 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
         MR_STATUSLINE=documented_statusline(DOC.read_text()),
         MR_OUT=str(out),
     )
-    started = time.monotonic()
     proc = subprocess.run(
         [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {DRIVER}"],
         env=env,
@@ -159,9 +157,8 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
         cwd=source.parent,
         stdin=subprocess.DEVNULL,
     )
-    elapsed = time.monotonic() - started
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stdout[-1500:]} {proc.stderr[-1500:]}"
-    return json.loads(out.read_text()), proc, elapsed
+    return json.loads(out.read_text()), proc
 
 
 @pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install -y neovim)")
@@ -175,7 +172,7 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
             _edit(lines[0], EDITED),
             Reply(text="Split it.", output_tokens=20),
         )
-        result, proc, elapsed = _run_nvim(tmp_path, fake)
+        result, proc = _run_nvim(tmp_path, fake)
         model_calls = len(fake.model_requests())
     assert proc.returncode == 0 and result["ok"], (result, proc.stderr[-2000:])
     assert result["missing_commands"] == [], result["missing_commands"]
@@ -219,4 +216,3 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
     # (c) the approval prompt reached the override and was answered.
     assert result["show_message_request_overridden"] is True
     assert len(result["questions"]) == 2 and all("per-request limit" in q for q in result["questions"])
-    assert elapsed < 20, f"headless run took {elapsed:.1f} s"
