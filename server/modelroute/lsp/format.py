@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelroute.categories import Category
+from modelroute.route.format import money as format_usd
 
 if TYPE_CHECKING:
     from modelroute.route.model import Candidate, Decision
-
-
-def format_usd(usd: float) -> str:
-    """`~$0.42`, `~$12.30`, `~$0.012`, `~$0.0042`: cents from a dime up, else two significant digits."""
-    if usd <= 0:
-        return "$0"
-    if usd >= 0.1:
-        return f"~${usd:.2f}"
-    return f"~${usd:.2g}" if usd >= 1e-4 else "<$0.0001"
 
 
 def category_label(category: Category) -> str:

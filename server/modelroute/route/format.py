@@ -4,17 +4,13 @@ from __future__ import annotations
 
 
 def money(usd: float) -> str:
-    """`~$0.42`, `~$0.0042`, `~$12`: two significant figures, never a misleading `$0.00`."""
+    """`~$0.42`, `~$12.30`, `~$0.012`, `~$0.0042`: cents from a dime up, else two significant digits,
+    never a misleading `$0.00`. Code action titles, inlay hints, tables and reasons all use this."""
     if usd <= 0:
         return "$0"
-    if usd >= 10:
-        return f"~${usd:,.0f}"
     if usd >= 0.1:
-        return f"~${usd:.2f}"
-    digits = 1
-    while usd * 10**digits < 10 and digits < 8:
-        digits += 1
-    return f"~${usd:.{digits}f}"
+        return f"~${usd:,.2f}"
+    return f"~${usd:.2g}" if usd >= 1e-4 else "<$0.0001"
 
 
 def tokens(n: int) -> str:
