@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from modelroute.categories import Category
-from modelroute.route.format import money as format_usd
+from modelroute.route.format import money as format_usd  # re-exported: the LSP modules import it from here
+
+__all__ = ["action_title", "candidate_title", "category_label", "format_usd", "hover_markdown", "inlay_label"]
 
 if TYPE_CHECKING:
     from modelroute.route.model import Candidate, Decision
