@@ -20,7 +20,7 @@ from tests.providers.conftest import APIS, KEY, MakeClient
 READ_FILE = ToolSpec(
     name="read_file",
     description="Read a workspace file.",
-    json_schema={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+    input_schema={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
 )
 
 
@@ -246,7 +246,7 @@ def test_request_from_prompt_module_shape() -> None:
     )
     request = ModelRequest.from_prompt(prompt, max_output_tokens=100)
     assert request.system == "sys" and request.messages == (UserMessage(text="hi"),)
-    assert request.tools[0].json_schema == {"type": "object"}
+    assert request.tools[0].input_schema == {"type": "object"}
     assert KEY not in request.model_dump_json()
 
 

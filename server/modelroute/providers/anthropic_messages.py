@@ -77,7 +77,7 @@ def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[
         params["system"] = request.system
     if request.tools:
         params["tools"] = [
-            {"name": t.name, "description": t.description, "input_schema": t.json_schema}
+            {"name": t.name, "description": t.description, "input_schema": t.input_schema}
             for t in request.tools
         ]
     thinking = _thinking(reasoning, request.max_output_tokens)

@@ -71,7 +71,7 @@ def build_params(api_model: str, request: ModelRequest) -> dict[str, Any]:
         params["tools"] = [
             {
                 "type": "function",
-                "function": {"name": t.name, "description": t.description, "parameters": t.json_schema},
+                "function": {"name": t.name, "description": t.description, "parameters": t.input_schema},
             }
             for t in request.tools
         ]

@@ -63,7 +63,7 @@ def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[
                 "type": "function",
                 "name": t.name,
                 "description": t.description,
-                "parameters": t.json_schema,
+                "parameters": t.input_schema,
                 "strict": False,
             }
             for t in request.tools

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # output includes reasoning). See modelroute.cost.actual.
 from modelroute.cost.actual import Usage as Usage
 
+# One tool description for the prompt (what --show-prompt prints) and the wire.
+from modelroute.prompt.model import ToolSpec as ToolSpec
+
 Api = Literal["anthropic-messages", "openai-responses", "openai-chat"]
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "refusal", "other"]
 
@@ -26,15 +29,6 @@ def sum_usage(*usages: Usage) -> Usage:
         cache_write_tokens=sum(u.cache_write_tokens for u in usages),
         reasoning_tokens=sum(u.reasoning_tokens for u in usages),
     )
-
-
-class ToolSpec(BaseModel):
-    """A tool the model may call. Accepts `input_schema` too (the prompt module's name for it)."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-    name: str
-    description: str
-    json_schema: dict[str, Any] = Field(alias="input_schema")
 
 
 class ToolCall(BaseModel):
@@ -129,7 +123,7 @@ class ModelRequest(BaseModel):
             for m in prompt.messages
         ]
         tools = tuple(
-            ToolSpec(name=t.name, description=t.description, json_schema=dict(t.input_schema))
+            ToolSpec(name=t.name, description=t.description, input_schema=dict(t.input_schema))
             for t in prompt.tools
         )
         return cls(
