@@ -2,6 +2,8 @@
 
 - A request whose params do not match its method's type gets InvalidParams (-32602): stock
   pygls 2.1 raises while deserializing it and never replies, leaving the client waiting.
+- A notification method sent with an id (a request) gets InvalidRequest (-32600): stock pygls
+  handles it as the notification and never replies.
 - A `Serialized` result (plain JSON, cached by the caller) is sent without another cattrs walk.
 """
 
@@ -10,12 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
 
 log = logging.getLogger(__name__)
 
+INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 
 
@@ -34,6 +38,15 @@ ANSWERED = _Answered()
 
 class ModelrouteProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if self._notification_with_id(data):
+            method = str(data["method"])[:100]
+            self._send_response(
+                data["id"],
+                error=types.ResponseError(
+                    code=INVALID_REQUEST, message=f"{method} is a notification: send it without an id"
+                ),
+            )
+            return ANSWERED
         try:
             return super().structure_message(data)
         except JsonRpcException:
@@ -46,6 +59,12 @@ class ModelrouteProtocol(LanguageServerProtocol):
                 error=types.ResponseError(code=INVALID_PARAMS, message=f"Invalid params for {method}"),
             )
             return ANSWERED
+
+    def _notification_with_id(self, data: Any) -> bool:
+        if not (isinstance(data, dict) and "jsonrpc" in data and "id" in data and "method" in data):
+            return False
+        kind = self.get_message_type(data["method"]) if isinstance(data["method"], str) else None
+        return kind is not None and attrs.has(kind) and "id" not in attrs.fields_dict(kind)
 
     def _serialize_message(self, data: Any) -> Any:
         result = getattr(data, "result", None)
