@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import sqlite3
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ STALE_AFTER = timedelta(minutes=10)  # Ledger's default stale_after
 
 
 @pytest.fixture
-def setup() -> Setup:
+def setup() -> Iterator[Setup]:
     made = Setup()
     yield made
     made.fake.stop()
