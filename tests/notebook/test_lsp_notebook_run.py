@@ -5,6 +5,7 @@ change across cells (refused, nothing applied) and a run on a jupyter-lsp virtua
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,39 @@ async def _restore(client: LanguageClient, workspace: Path) -> None:
     """Put the second cell back as the user would (the next test starts from the original)."""
     set_cell(client, cell_uri(workspace, 1), CELLS[1])
     await client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
+
+
+async def test_review_findings_land_in_the_cell_they_start_in(client: LanguageClient, workspace: Path) -> None:
+    args = await directive_run_args(client, workspace)
+    SETUP.fake.queue(
+        Reply(tool_calls=[call("report_finding", path="analysis.ipynb", line=8, severity="warning",
+                               message="monthly has no 'revenue' column")]),
+        Reply(text="One finding.", output_tokens=10),
+    )
+    result = await execute(client, args)
+    assert result["outcome"] == "reviewed" and result["findings"] == 1, result
+    [finding] = client.diagnostics[cell_uri(workspace, 1)]
+    # joined line 8 (1-based) is the second cell's third line: cell-local line 2, to its end
+    assert finding.range.start.line == 2 and finding.range.end == types.Position(line=2, character=len(FIX_OLD))
+    assert finding.source == "modelroute review"
+    assert not client.diagnostics.get(cell_uri(workspace, 0)) and not client.diagnostics.get(cell_uri(workspace, 2))
+
+
+async def test_a_cell_changed_while_the_model_worked_gets_no_edit(client: LanguageClient, workspace: Path) -> None:
+    args = await directive_run_args(client, workspace)
+    edits_before = len(client.edits)  # type: ignore[attr-defined]
+    SETUP.fake.queue(
+        Reply(tool_calls=[call("propose_edit", path="analysis.ipynb", old_text=FIX_OLD, new_text=FIX_NEW)],
+              event_delay_s=0.1),
+        Reply(text="done", output_tokens=10),
+    )
+    running = asyncio.ensure_future(execute(client, args))
+    await asyncio.sleep(0.2)
+    edited = CELLS[0].replace("sales.csv", "sales_2024.csv")
+    set_cell(client, cell_uri(workspace, 0), edited)  # the user keeps typing in the first cell
+    result = await running
+    assert result["outcome"] == "rejected" and "changed while the model was working" in result["message"], result
+    assert len(client.edits) == edits_before  # type: ignore[attr-defined]
+    assert cells_of(client)[cell_uri(workspace, 1)][1] == CELLS[1]
+    assert SETUP.rows()[-1]["outcome"] == "rejected"
+    set_cell(client, cell_uri(workspace, 0), CELLS[0])
