@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 INVALID_PARAMS = -32602
 REQUEST_FAILED = -32803
-RUN_UNAVAILABLE = "Running is not available yet in this build"  # notebooks still say so; files run (lsp/run.py)
 
 
 @attrs.define
