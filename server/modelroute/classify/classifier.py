@@ -39,6 +39,7 @@ from modelroute.classify.cues import (
     YES_NO_THIS,
     Cue,
 )
+from modelroute.classify.long_text import is_task_scaffold, position_factor, title_symptom
 from modelroute.classify.model import Classification
 from modelroute.classify.signals import Evidence
 from modelroute.classify.text import BODY_CHARS, HEAD_CHARS, first_sentence, intent_view, normalize
@@ -94,35 +95,53 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
     question = not framed and (bool(QUESTION_START.match(lead)) or lead.rstrip().endswith("?"))
     asks_edit = bool(EDIT_REQUEST.search(head[len(first_sentence(head)):]))
     hits = _cue_hits(lead, head, body)
+    spec = is_task_scaffold(head, body) and not any(cue.name == "code_bug_fix" for cue, _, _ in hits)
     intent: dict[Category, float] = {c: 0.0 for c in Category}
-    for cue, _ in hits:
+    for cue, _, factor in hits:
         if not cue.topic and cue.name != "no_edit":
             for cat, w in cue.weights.items():
-                intent[cat] = max(intent[cat], w)
+                intent[cat] = max(intent[cat], w * factor)
+    if spec:
+        intent[S] = max(intent[S], 2.5)
     constraint = _is_constraint(intent)
-    if not constraint and any(cue.name == "no_edit" for cue, _ in hits):
+    if not constraint and any(cue.name == "no_edit" for cue, _, _ in hits):
         intent[R] = max(intent[R], 2.5)
     fails = question and _question_evidence(lead, asks_edit, intent, ev)
-    for cue, snippet in hits:
+    for cue, snippet, factor in hits:
         if cue.name == "no_edit" and constraint:
             continue
-        weights = _topic_weights(cue, intent)
+        weights = {c: w * factor for c, w in _topic_weights(cue, intent).items()}
         if fails:  # "why does my docker build fail": docker is the subject, the failure is the request
             weights = {c: w * 0.5 if c in _DOING and w > 0 else w for c, w in weights.items()}
+        if spec and cue.window != "body":  # "exit 1 on a missing file", "write a CSV with a header": specs
+            weights = {c: w * 0.5 if c in (D, U) and w > 0 else w for c, w in weights.items()}
         ev.add(weights, cue.reason.format(m=snippet), "instruction")
+    _structure_evidence(head, len(body), question, spec, ev)
     vote = bayes.predict(head)
     best = max(vote, key=lambda c: vote[c])
     ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
-           f"wording resembles {best.title} requests", "model")
+           f"wording resembles {best.words} requests", "model")
 
 
-def _cue_hits(lead: str, head: str, body: str) -> list[tuple[Cue, str]]:
-    hits: list[tuple[Cue, str]] = []
+def _structure_evidence(head: str, raw_len: int, question: bool, spec: bool, ev: Evidence) -> None:
+    """What the shape of a long text says: an issue title stating a misbehaviour, a terminal task."""
+    title = None if question else title_symptom(head, raw_len)
+    if title:
+        ev.add({D: 3.0, E: -1.0}, f"issue title states a misbehaviour ('{_snip(title, 7)}')", "instruction")
+    if spec:
+        ev.add({S: 2.5}, "a terminal task statement: paths in the environment and requirements to meet",
+               "instruction")
+
+
+def _cue_hits(lead: str, head: str, body: str) -> list[tuple[Cue, str, float]]:
+    """Matching cues, each with a weight factor: intent found only late in a long text counts less."""
+    hits: list[tuple[Cue, str, float]] = []
     for cue in CUES:
         text = lead if cue.window == "lead" else body if cue.window == "body" else head
         found = cue.pattern.search(text)
         if found:
-            hits.append((cue, _snip(found.group(0).strip(), 6)))
+            factor = position_factor(len(head), found.start()) if cue.window == "head" else 1.0
+            hits.append((cue, _snip(found.group(0).strip(), 6), factor))
     return hits
 
 

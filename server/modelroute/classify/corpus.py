@@ -652,6 +652,88 @@ _THIRD: dict[Category, tuple[str, ...]] = {
 }
 
 
+# Long examples (issues, task statements, PR descriptions, specs), in this package's own words: the
+# vote must also recognise the shape of a 300-word text, not only a one-line request.
+_LONG: dict[Category, tuple[str, ...]] = {
+    _M: (
+        "refactor: split the storage module into a package. the helpers moved to their own modules, imports "
+        "were rewritten at every call site, the old names are re-exported with a deprecation warning, and no "
+        "function body changed. the test suite passes unchanged and the public api is identical",
+        "we want to rename the tenant concept to workspace across the backend, the database and the frontend. "
+        "keep the old urls working as aliases, add views with the old table names for a month, and keep every "
+        "user-visible string as it is. this must be a pure rename split into three pull requests",
+        "this pr moves the pricing classes out of the web project into a shared library, removes the request "
+        "context dependency by passing the region explicitly, and registers the services with one extension "
+        "method used by both the web app and the worker. prices and snapshots stay exactly the same",
+    ),
+    _S: (
+        "you are working in a container. build the tool from the tarball in the app folder, install it under "
+        "usr local bin, and write the output of ldd to a text file. do not use the package manager. the tests "
+        "run the binary with a few inputs and inspect the file you wrote",
+        "write a program in c that reads the log files in the data folder and prints a summary, compile it with "
+        "gcc using the exact flags given, and put the build command in a script. it must handle large files and "
+        "exit with status 1 on a missing file. the grader compiles it and compares the output",
+        "the nightly backup job on this server fails silently. find why the cron entry does not produce a dump, "
+        "fix the job so it keeps the last seven dumps, run it once by hand, and restore the dump into a new "
+        "database to verify the row counts match. do not change any role passwords",
+    ),
+    _U: (
+        "build a new landing page from scratch with a sticky header, a hero with a headline and two buttons, three "
+        "feature cards, a pricing table with a monthly and yearly toggle, an faq accordion and a footer. it must "
+        "be responsive, accessible with visible focus rings, and use a warm colour palette",
+        "we need the first version of a dashboard app: a sidebar with icons, a top bar with search and the user "
+        "menu, kpi tiles with sparklines, a line chart and a sortable table with pagination, skeleton loaders and "
+        "empty states, dark mode stored in local storage. nothing exists yet apart from the api",
+        "create a new settings screen with grouped sections, toggles, a theme selector, a text size slider with a "
+        "live preview and a delete account button with a confirmation dialog, following the platform design "
+        "conventions, with previews for light and dark themes",
+    ),
+    _R: (
+        "could you review this pull request before i merge it? the diff adds retry logic and an idempotency key to "
+        "the payment endpoint. i am worried about race conditions between concurrent retries and what happens if "
+        "the database write fails. please leave comments only, i will make the changes myself",
+        "here is the whole upload handler. please do a security review and rate each problem by severity: path "
+        "traversal, command injection, public access to other users' files. i only want the list of findings, "
+        "not a rewritten version",
+        "i wrote this class and would like to know what a senior engineer would flag in it before i open the pr: "
+        "thread safety, naming, design, tests. do not rewrite it, i want to learn by fixing it myself",
+    ),
+    _D: (
+        "the function returns an incorrect result after upgrading to the new release. minimal example below with "
+        "the expected and the actual output. it worked on the previous version, so this looks like a regression "
+        "from the recent change to the resolver. versions of python and the library are listed at the end",
+        "fitting on a frame with unused categories raises an index error deep in the binning code. steps to "
+        "reproduce, the full traceback and the versions are below. removing the unused categories avoids the "
+        "crash, so the model can handle the data; expected no error",
+        "the test times out on ci about once in five runs. the producer thread raises on a database timeout and "
+        "never puts the sentinel, so the writer waits forever. please confirm the root cause and fix it so the "
+        "failure propagates to the caller instead of hanging; do not just bump the timeout",
+    ),
+    _Q: (
+        "feature request: add an optional keyword argument with a default of none to the helper so callers can "
+        "truncate the result. the default behaviour stays the same. please update the docstring and add two "
+        "tests next to the existing ones; nothing else in the module needs to change",
+        "add type hints and a docstring in numpy style to this one function: document each parameter with its "
+        "units, the return value, the exception it raises and a short example that runs as a doctest. no "
+        "behaviour change, only annotations and documentation",
+        "change the default chunk size in this function from 512 bytes to 64 kilobytes, update the docstring, and "
+        "pass the old value explicitly in the one caller that needs small chunks. it is a two line change, the "
+        "measurements are in the description so the reasoning stays in the history",
+    ),
+    _E: (
+        "not a bug report: i want to understand how the event loop decides which task runs next. the code works "
+        "as expected. where is the queue of ready callbacks, is it fifo, how are timers stored, and how does this "
+        "relate to select and epoll when there is real io",
+        "can someone explain the difference between the isolation levels in postgres with an example of each "
+        "anomaly? we are choosing an approach for a booking system and i need to explain the trade-offs to the "
+        "team, not to get code written",
+        "i am new to this code base and trying to build a map of how a read system call reaches the disk. is my "
+        "outline roughly right, and where do the page cache, readahead and the block layer come in? pointers to "
+        "the key functions would be great",
+    ),
+}
+
+
 CORPUS: tuple[tuple[Category, str], ...] = tuple(
-    (label, text) for table in (_TEXT, _MORE, _THIRD) for label, texts in table.items() for text in texts
+    (label, text) for table in (_TEXT, _MORE, _THIRD, _LONG) for label, texts in table.items() for text in texts
 )

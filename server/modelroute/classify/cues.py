@@ -341,7 +341,9 @@ CUES: tuple[Cue, ...] = (
          r"(?:don'?t|do not|no need to|never)|\bwithout)\s+(?:\w+\s+)?(?:change|changing|modify"
          r"|modifying|edit|editing|touch|touching|rewrite|rewriting|fix|fixing|apply|applying)\b"
          r"(?!\s+(?:the\s+|its\s+|any\s+)?(?:behaviou?r|functionality|semantics|public api|api|output|logic"
-         r"|results?|interface))|\bno (?:code )?(?:edits|changes)\b|\bjust (?:list|tell|report|comment"
+         r"|results?|interface|what (?:it|they|the \w+) (?:does|do)|how (?:it|the \w+) (?:looks|works|behaves)))"
+         r"|\bno (?:code )?(?:edits|changes)\b(?! (?:inside|in|to) the (?:package|module|library|logic))"
+         r"|\bjust (?:list|tell|report|comment"
          r"|point|flag|explain|describe|answer)\b|\bonly (?:list|report|comment|flag|describe)\b",
          {R: 2.5, E: 1.5, Q: -1.5, M: -1.5, D: -1.5, U: -1.5, S: -1.0}, "asks for no changes ('{m}')"),
     # --- multi-file refactor: restructure across files, keep behaviour
