@@ -158,6 +158,8 @@ class Engine:
             calibration=self.calibration,
         )
         decision = decide(inp, self.catalog.models, settings, self.availability())
+        if ctx.notes:  # truncations and clamped positions belong in what the user reads
+            decision = decision.model_copy(update={"notes": (*ctx.notes, *decision.notes)})
         chosen = self.catalog.get(decision.model)
         if local_only and chosen is not None and chosen.local:
             prompt = build_request(ctx, category, decision.model, settings.privacy, model_is_local=True)
