@@ -3,6 +3,7 @@ points the real SDKs at it, and a client that applies edits like an editor and a
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class Setup:
 
 
 Answer = Callable[[types.ShowMessageRequestParams], str | None]
+NEVER = "<never answer>"
 
 
 def editor_client() -> LanguageClient:
@@ -72,9 +74,11 @@ def editor_client() -> LanguageClient:
     client.answer = lambda params: "Cancel"  # type: ignore[attr-defined]
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    async def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         client.questions.append(params)  # type: ignore[attr-defined]
         title = client.answer(params)  # type: ignore[attr-defined]
+        if title == NEVER:  # a client that shows nothing and never answers (Helix, a closed window)
+            await asyncio.sleep(3600)
         return types.MessageActionItem(title=title) if title else None
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)

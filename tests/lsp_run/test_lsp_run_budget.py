@@ -16,7 +16,7 @@ from pytest_lsp import LanguageClient, client_capabilities
 
 from tests.fakeprovider.script import Reply
 from tests.lsp.lsp_helpers import command, idle, range_json, rng
-from tests.lsp_run.run_helpers import Setup, open_doc
+from tests.lsp_run.run_helpers import NEVER, Setup, open_doc
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -132,3 +132,15 @@ async def test_above_per_request_asks_first(client: LanguageClient, base: Path):
     SETUP.fake.queue(Reply(text="It sums prices."))
     agreed = await run(client, root)
     assert agreed["outcome"] == "answered" and len(SETUP.fake.model_requests()) == 1
+
+
+async def test_an_unanswered_question_is_a_no_after_the_timeout(client: LanguageClient, base: Path):
+    root = folder(base, "silent", "[budget]\nper_request_usd = 0.0\n[approval]\ntimeout_s = 1.0\n")
+    await start_folder(client, root)
+    SETUP.fake.reset()
+    client.answer = lambda params: NEVER  # type: ignore[attr-defined]
+    try:
+        result = await asyncio.wait_for(run(client, root), 30)
+    finally:
+        client.answer = lambda params: "Cancel"  # type: ignore[attr-defined]
+    assert result["outcome"] == "declined" and SETUP.fake.model_requests() == []

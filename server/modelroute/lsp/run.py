@@ -417,16 +417,14 @@ class RunTicker:
         return f"{format_usd(running)} so far · {snippet}" if snippet else f"{format_usd(running)} so far"
 
 
-async def _ask(ls: ModelrouteServer, kind: types.MessageType, message: str, yes: str) -> bool:
-    try:
-        picked = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
-            type=kind, message=message,
-            actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title="Cancel")],
-        ))
-    except Exception as exc:  # the client could not ask: do not spend money on a guess
-        log.info("showMessageRequest failed: %s", exc)
-        return False
-    return picked is not None and picked.title == yes
+async def _ask(ls: ModelrouteServer, kind: types.MessageType, message: str, yes: str, timeout_s: float) -> bool:
+    from modelroute.lsp.asking import ask
+
+    picked = await ask(ls, types.ShowMessageRequestParams(
+        type=kind, message=message,
+        actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title="Cancel")],
+    ), timeout_s)
+    return picked == yes  # no answer, a failure or Cancel: do not spend money on a guess
 
 
 def _say(ls: ModelrouteServer, kind: types.MessageType, message: str) -> None:
@@ -491,7 +489,7 @@ async def run_routed(
         return summary
     offer = f"Try {alternative.display_name} ({format_usd(alternative.cost.usd)})"
     question = f"{plan.model.display_name} failed ({error.provider or plan.model.provider}: {error.kind}). {offer}?"
-    if not await _ask(ls, types.MessageType.Warning, question, offer):
+    if not await _ask(ls, types.MessageType.Warning, question, offer, engine.settings.approval.timeout_s):
         return summary
     retried = await run_routed(ls, subject, routed, args, alternative.model, tried)
     retried["fallback_from"] = summary
@@ -510,7 +508,8 @@ async def _execute(
                             "estimated_usd": round(plan.estimate.usd, 6)}
     question = needs_confirmation(plan.estimate, settings.budget)
     if question is not None and not await _ask(
-        ls, types.MessageType.Warning, f"{model.display_name}: {question}", f"Run ({format_usd(plan.estimate.usd)})"
+        ls, types.MessageType.Warning, f"{model.display_name}: {question}", f"Run ({format_usd(plan.estimate.usd)})",
+        settings.approval.timeout_s,
     ):
         return {**base, "outcome": "declined", "message": "not run: the user declined the estimate"}, None
     try:
