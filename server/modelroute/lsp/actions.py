@@ -9,8 +9,8 @@ Kinds: actions that edit code are `refactor.rewrite.modelroute`, answers (explai
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
@@ -20,9 +20,11 @@ from modelroute.lsp.documents import build_request, to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.protocol import Serialized
 from modelroute.lsp.server import ModelrouteServer, Target
+from modelroute.lsp.state import WorkspaceState
 
 if TYPE_CHECKING:
     from modelroute.context.directives import Directive
+    from modelroute.context.gather import ActionRequest
     from modelroute.pipeline import Routed
     from modelroute.route.model import Candidate
 
@@ -33,6 +35,7 @@ KIND_EDIT = "refactor.rewrite.modelroute"
 KIND_ANSWER = "modelroute.answer"
 KIND_WHY = "modelroute.why"
 MAX_ALTERNATIVES = 4  # the full table is one click away in "Why this model?"
+Request: TypeAlias = "ActionRequest | Callable[[], ActionRequest]"  # a request, or its maker (built on a cache miss)
 SELECTION_ACTIONS = (("Explain this code", Category.EXPLAIN), ("Review this code", Category.CODE_REVIEW))
 
 
@@ -63,8 +66,8 @@ def register(server: ModelrouteServer) -> None:
         cached = ls.action_cache.get(cache_key)
         if cached is None:
             cached = yield _compute, (ls, target, directive, end, params, cache_key), None
-        wanted = [a for a in cached if _wanted(a.get("kind"), params.context.only)]
-        return Serialized(wanted) if wanted else None
+        picked = [a for a in cached if wanted(a.get("kind"), params.context.only)]
+        return Serialized(picked) if picked else None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def resolve(ls: ModelrouteServer, action: types.CodeAction) -> types.CodeAction:
@@ -120,23 +123,32 @@ async def _directive_actions(
         directive=directive,
         diagnostics=diagnostics,
     )
-    routed = await _routed(ls, target, key, request)
+    routed = await routed_or_none(ls, target.state, target.rel, key, request)
     if routed is None:
         return []
     line_range = types.Range(
         start=types.Position(line=directive.line, character=0), end=target.doc.line_end(directive.line)
     )
     run_range = lsp_range if lsp_range.start.line != lsp_range.end.line else line_range
-    args = {"uri": target.doc.uri, "range": _range_json(run_range), "instruction": directive.instruction}
+    args = {"uri": target.doc.uri, "range": range_json(run_range), "instruction": directive.instruction}
+    ref = ls.remember((target.state, key))  # resolve finds the decision again by this short id
+    return candidate_actions(ls, routed, args, {"ref": ref})
+
+
+def candidate_actions(
+    ls: ModelrouteServer, routed: Routed, args: dict[str, Any], data: dict[str, Any]
+) -> list[types.CodeAction]:
+    """Priced `modelroute.run` actions (routed model first), then "Why this model?".
+
+    `args` (uri, range, instruction) go to the commands as the client should send them back;
+    `data` is how `codeAction/resolve` finds the decision again ({ref} or {root, key})."""
     decision = routed.decision
     kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
-    ordered = _ordered(routed)
     caps = _code_action_caps(ls)
-    ref = ls.remember((target.state, key))  # resolve finds the decision again by this short id
     supports_disabled = bool(caps and caps.disabled_support)
     supports_preferred = bool(caps and caps.is_preferred_support)
     actions: list[types.CodeAction] = []
-    for cand in ordered:
+    for cand in ordered(routed):
         action = types.CodeAction(
             title=candidate_title(decision, cand),
             kind=kind,
@@ -146,7 +158,7 @@ async def _directive_actions(
                 command="modelroute.run",
                 arguments=[{**args, "model": cand.model}],
             ),
-            data={"ref": ref, "model": cand.model},
+            data={**data, "model": cand.model},
         )
         if not cand.available and supports_disabled:
             action.disabled = types.CodeActionDisabled(reason=cand.setup_hint or "provider not configured")
@@ -166,9 +178,9 @@ async def _selection_actions(
 ) -> list[types.CodeAction]:
     start = target.doc.to_server(lsp_range.start)
     end = target.doc.to_server(lsp_range.end)
-    actions = []
-    for instruction, fallback in SELECTION_ACTIONS:
-        key, request = build_request(
+
+    def request_for(instruction: str) -> tuple[Hashable, Request]:
+        return build_request(
             target.doc,
             target.rel,
             start=start,
@@ -177,42 +189,65 @@ async def _selection_actions(
             directive=None,
             diagnostics=diagnostics,
         )
-        routed = await _routed(ls, target, key, request)
+
+    return await selection_actions(
+        ls,
+        target.state,
+        target.rel,
+        {"uri": target.doc.uri, "range": range_json(lsp_range)},
+        request_for,
+        lambda key: {"ref": ls.remember((target.state, key))},
+    )
+
+
+async def selection_actions(
+    ls: ModelrouteServer,
+    state: WorkspaceState,
+    rel: str,
+    args: dict[str, Any],
+    request_for: Callable[[str], tuple[Hashable, Request]],
+    data_for: Callable[[Hashable], dict[str, Any]],
+) -> list[types.CodeAction]:
+    """Explain/Review on a selection, each titled by the action and priced by its routed model.
+
+    `args` (uri, range) target the commands; `request_for(instruction)` builds the Engine request
+    and its cache key; `data_for(key)` is how `codeAction/resolve` finds the decision again."""
+    actions = []
+    for instruction, fallback in SELECTION_ACTIONS:
+        key, request = request_for(instruction)
+        routed = await routed_or_none(ls, state, rel, key, request)
         if routed is None:
             continue
         d = routed.decision
-        # The user asked for exactly this: title it by the action, priced by the routed model.
         title = action_title(fallback, d.display_name, d.cost.usd)
-        args = {
-            "uri": target.doc.uri,
-            "range": _range_json(lsp_range),
-            "instruction": instruction,
-            "model": d.model,
-        }
+        run_args = {**args, "instruction": instruction, "model": d.model}
         actions.append(
             types.CodeAction(
                 title=title,
                 kind=KIND_ANSWER,
-                command=types.Command(title=title, command="modelroute.run", arguments=[args]),
-                data={"ref": ls.remember((target.state, key)), "model": d.model},
+                command=types.Command(title=title, command="modelroute.run", arguments=[run_args]),
+                data={**data_for(key), "model": d.model},
             )
         )
     return actions
 
 
-async def _routed(ls: ModelrouteServer, target: Target, key: Any, request: Any) -> Routed | None:
+async def routed_or_none(
+    ls: ModelrouteServer, state: WorkspaceState, rel: str, key: Hashable, request: Request
+) -> Routed | None:
+    """The decision, or None (logged) when no model fits or the action cannot be routed."""
     from modelroute.route.model import Unroutable
 
     try:
-        return await target.state.routed(key, request)
+        return await state.routed(key, request)
     except Unroutable as exc:
         ls.log(f"modelroute: no model fits: {exc}", types.MessageType.Warning)
     except Exception as exc:  # ContextError and the like: no actions, never a crash
-        ls.log(f"modelroute: cannot route {target.rel}: {exc}", types.MessageType.Warning)
+        ls.log(f"modelroute: cannot route {rel}: {exc}", types.MessageType.Warning)
     return None
 
 
-def _ordered(routed: Routed) -> list[Candidate]:
+def ordered(routed: Routed) -> list[Candidate]:
     """Routed model first, then the best eligible alternatives; the ones missing a key go last."""
     d = routed.decision
     chosen = [c for c in d.candidates if c.model == d.model]
@@ -237,7 +272,7 @@ def breakdown(cand: Candidate) -> dict[str, Any]:
     }
 
 
-def _wanted(kind: str | None, only: Sequence[str] | None) -> bool:
+def wanted(kind: str | None, only: Sequence[str] | None) -> bool:
     if not only:
         return True
     return kind is not None and any(kind == o or kind.startswith(o + ".") for o in only)
@@ -252,17 +287,17 @@ def _range_key(r: types.Range) -> tuple[int, int, int, int]:
     return (r.start.line, r.start.character, r.end.line, r.end.character)
 
 
-def _range_json(r: types.Range) -> dict[str, Any]:
+def range_json(r: types.Range) -> dict[str, Any]:
     return {
         "start": {"line": r.start.line, "character": r.start.character},
         "end": {"line": r.end.line, "character": r.end.character},
     }
 
 
-def _key_data(key: Any) -> Any:
+def key_data(key: Any) -> Any:
     """A cache key as JSON (tuples become lists); the notebook feature puts these in `data`."""
     if isinstance(key, tuple):
-        return [_key_data(k) for k in key]
+        return [key_data(k) for k in key]
     return key
 
 

@@ -51,10 +51,16 @@ from modelroute.context.notebook import (
     virtual_layout,
 )
 from modelroute.lsp import run
-from modelroute.lsp.actions import KIND_ANSWER, KIND_EDIT, KIND_WHY, SELECTION_ACTIONS, _key_data, _ordered
+from modelroute.lsp.actions import (
+    candidate_actions,
+    key_data,
+    range_json,
+    routed_or_none,
+    selection_actions,
+    wanted,
+)
 from modelroute.lsp.commands import REQUEST_FAILED, ActionArgs, write_markdown
 from modelroute.lsp.documents import to_diagnostics
-from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.server import ModelrouteServer
 from modelroute.lsp.state import SETTINGS_FILE, WorkspaceState
 from modelroute.route.model import Unroutable
@@ -440,7 +446,7 @@ def notebook_request(
     key = (
         "notebook",
         target.uri,
-        _key_data(target.version),
+        key_data(target.version),
         (start.line, start.character),
         (end.line, end.character) if end is not None else None,
         instruction,
@@ -467,61 +473,39 @@ async def _code_action(
     directive = directive_at(target, start.line)
     actions: list[types.CodeAction] = []
     if directive is not None:
-        key, request = notebook_request(
-            target,
-            start=start,
-            end=end,
-            instruction=directive.instruction,
-            directive=directive,
-            diagnostics=params.context.diagnostics,
-        )
-        routed = await _safe_routed(ls, target, key, request)
-        if routed is not None:
-            actions = _directive_actions(target, directive, key, routed)
+        actions = await _directive_actions(ls, target, directive, start, end, params.context.diagnostics)
     elif (end.line, end.character) > (start.line, start.character):
         actions = await _selection_actions(ls, target, params, start, end)
-    only = params.context.only
-    wanted = [a for a in actions if not only or any(a.kind and a.kind.startswith(o) for o in only)]
-    return wanted or None
+    return [a for a in actions if wanted(a.kind, params.context.only)] or None
 
 
-def _directive_actions(
-    target: NotebookTarget, directive: Directive, key: Hashable, routed: Routed
+async def _directive_actions(
+    ls: ModelrouteServer,
+    target: NotebookTarget,
+    directive: Directive,
+    start: Position,
+    end: Position,
+    diagnostics: Sequence[types.Diagnostic],
 ) -> list[types.CodeAction]:
-    uri, start = target.to_client(Position(line=directive.line, character=0))
-    line_text = target.layout.text.split("\n")[directive.line]
-    _, end = target.to_client(Position(line=directive.line, character=len(line_text.rstrip("\r"))))
-    args = {"uri": uri, "range": _range_json(types.Range(start=start, end=end)), "instruction": directive.instruction}
-    decision = routed.decision
-    kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
-    actions = [
-        types.CodeAction(
-            title=candidate_title(decision, cand),
-            kind=kind,
-            is_preferred=(cand.model == decision.model) or None,
-            command=types.Command(
-                title="Run with modelroute", command="modelroute.run", arguments=[{**args, "model": cand.model}]
-            ),
-            data={"root": str(target.state.root), "key": _key_data(key), "model": cand.model},
-        )
-        for cand in _ordered(routed)
-    ]
-    actions.append(
-        types.CodeAction(
-            title="Why this model?",
-            kind=KIND_WHY,
-            command=types.Command(title="Why this model?", command="modelroute.explainRoute", arguments=[args]),
-        )
+    key, request = notebook_request(
+        target, start=start, end=end, instruction=directive.instruction, directive=directive, diagnostics=diagnostics
     )
-    return actions
+    routed = await routed_or_none(ls, target.state, target.rel, key, request)
+    if routed is None:
+        return []
+    uri, line_start = target.to_client(Position(line=directive.line, character=0))
+    line_text = target.layout.text.split("\n")[directive.line]
+    _, line_end = target.to_client(Position(line=directive.line, character=len(line_text.rstrip("\r"))))
+    line_range = range_json(types.Range(start=line_start, end=line_end))
+    args = {"uri": uri, "range": line_range, "instruction": directive.instruction}
+    return candidate_actions(ls, routed, args, _data(target, key))
 
 
 async def _selection_actions(
     ls: ModelrouteServer, target: NotebookTarget, params: types.CodeActionParams, start: Position, end: Position
 ) -> list[types.CodeAction]:
-    actions = []
-    for instruction, fallback in SELECTION_ACTIONS:
-        key, request = notebook_request(
+    def request_for(instruction: str) -> tuple[Hashable, ActionRequest]:
+        return notebook_request(
             target,
             start=start,
             end=end,
@@ -529,40 +513,20 @@ async def _selection_actions(
             directive=None,
             diagnostics=params.context.diagnostics,
         )
-        routed = await _safe_routed(ls, target, key, request)
-        if routed is None:
-            continue
-        d = routed.decision
-        title = action_title(fallback, d.display_name, d.cost.usd)
-        args = {"uri": target.uri, "range": _range_json(params.range), "instruction": instruction, "model": d.model}
-        actions.append(
-            types.CodeAction(
-                title=title,
-                kind=KIND_ANSWER,
-                command=types.Command(title=title, command="modelroute.run", arguments=[args]),
-                data={"root": str(target.state.root), "key": _key_data(key), "model": d.model},
-            )
-        )
-    return actions
+
+    return await selection_actions(
+        ls,
+        target.state,
+        target.rel,
+        {"uri": target.uri, "range": range_json(params.range)},
+        request_for,
+        lambda key: _data(target, key),
+    )
 
 
-async def _safe_routed(
-    ls: ModelrouteServer, target: NotebookTarget, key: Hashable, request: ActionRequest
-) -> Routed | None:
-    try:
-        return await routed_for(target, key, request)
-    except Unroutable as exc:
-        ls.log(f"modelroute: no model fits: {exc}", types.MessageType.Warning)
-    except Exception as exc:  # a missing workspace and the like: no actions, never a crash
-        ls.log(f"modelroute: cannot route {target.rel}: {exc}", types.MessageType.Warning)
-    return None
-
-
-def _range_json(r: types.Range) -> dict[str, Any]:
-    return {
-        "start": {"line": r.start.line, "character": r.start.character},
-        "end": {"line": r.end.line, "character": r.end.character},
-    }
+def _data(target: NotebookTarget, key: Hashable) -> dict[str, Any]:
+    """`codeAction/resolve` finds the decision by workspace root and cache key."""
+    return {"root": str(target.state.root), "key": key_data(key)}
 
 
 # -- commands -------------------------------------------------------------------------------
