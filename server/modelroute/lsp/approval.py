@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from modelroute.execute.sandbox import (
     run_unsandboxed,
 )
 from modelroute.execute.shellparse import ParsedCommand, parse_command
+from modelroute.lsp.asking import ask
 from modelroute.lsp.server import ModelrouteServer
 from modelroute.policy.schema import SandboxSettings, Settings
 
@@ -236,29 +236,24 @@ class _Runner:
             message=prompt.message,
             actions=[types.MessageActionItem(title=a) for a in prompt.actions],
         )
-        msg_id = f"modelroute-approval-{uuid.uuid4()}"
-        future = self.ls.protocol.send_request_async(types.WINDOW_SHOW_MESSAGE_REQUEST, params, msg_id=msg_id)
-        try:
-            # shield: a late reply must find its future alive (pygls would fail setting a cancelled one)
-            reply = await asyncio.wait_for(asyncio.shield(future), book.timeout_s)
-        except TimeoutError:
-            self.ls.protocol.notify("$/cancelRequest", types.CancelParams(id=msg_id))
-            future.add_done_callback(lambda f: self._late(f, book, token))
-            return None
-        except Exception as exc:  # the client refused or failed the request: no approval
-            self.ls.log(f"modelroute: approval prompt failed: {exc}", types.MessageType.Warning)
-            return None
-        return reply.title if isinstance(reply, types.MessageActionItem) else None
+        return await ask(
+            self.ls,
+            params,
+            book.timeout_s,
+            msg_id_prefix="modelroute-approval-",
+            on_late=lambda title: self._late(title, book, token),
+            on_error=lambda exc: self.ls.log(
+                f"modelroute: approval prompt failed: {exc}", types.MessageType.Warning
+            ),
+        )
 
-    def _late(self, future: asyncio.Future[Any], book: rules.ApprovalBook, token: str) -> None:
-        reply = None if future.cancelled() or future.exception() else future.result()
-        if isinstance(reply, types.MessageActionItem):
-            ignored = book.answer(token, reply.title).outcome == "ignored"
-            self.ls.log(
-                f"modelroute: ignored a late answer {reply.title!r} to an approval prompt that had "
-                f"already timed out{'' if ignored else ' (unexpectedly accepted)'}",
-                types.MessageType.Warning,
-            )
+    def _late(self, title: str, book: rules.ApprovalBook, token: str) -> None:
+        ignored = book.answer(token, title).outcome == "ignored"
+        self.ls.log(
+            f"modelroute: ignored a late answer {title!r} to an approval prompt that had "
+            f"already timed out{'' if ignored else ' (unexpectedly accepted)'}",
+            types.MessageType.Warning,
+        )
 
     async def _execute(
         self,
