@@ -24,6 +24,19 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
+from modelroute.execute.outcome import (
+    Outcome,
+    answer_markdown,
+    failure_outcome,
+    fallback_for,
+    fallback_offer,
+    fallback_question,
+    notes_suffix,
+    output_cap,
+    progress_text,
+    run_summary,
+    running_usd,
+)
 from modelroute.lsp.commands import (
     REQUEST_FAILED,
     ActionArgs,
@@ -41,12 +54,10 @@ if TYPE_CHECKING:
     from modelroute.execute.agent import Finding, RunCommand, RunResult
     from modelroute.execute.edits import FileChange, TextChange
     from modelroute.ledger import Ledger, Reservation
-    from modelroute.ledger.model import FinalOutcome
     from modelroute.pipeline import Engine, Routed, RunPlan
     from modelroute.policy.schema import PrivacySettings
     from modelroute.prompt.model import PromptRequest
     from modelroute.providers import ProviderError
-    from modelroute.route.model import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +66,6 @@ STALE = "the file changed while the model was working; nothing was applied"
 PROGRESS_EVERY_S = 0.25  # at most four $/progress reports a second
 CANCEL_POLL_S = 0.05
 MAX_READ_BYTES = 2_000_000
-MIN_OUTPUT_TOKENS = 1024
 ANNOTATION_ID = "modelroute"
 SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -307,17 +317,6 @@ def clear_review(ls: ModelrouteServer, uri: str) -> int:
     return cleared
 
 
-def answer_markdown(plan: RunPlan, instruction: str, result: RunResult) -> str:
-    lines = [f"# {plan.category.verb} with {plan.model.display_name}", ""]
-    if instruction:
-        lines += [f"> {instruction}", ""]
-    lines += [result.text.strip() or "(the model gave no text)", "", "---",
-              f"Cost {format_usd(result.cost_usd)} (estimated {format_usd(plan.estimate.usd)}), "
-              f"{result.usage.input_tokens} input and {result.usage.output_tokens} output tokens."]
-    lines += [f"- {note}" for note in result.notes]
-    return "\n".join(lines) + "\n"
-
-
 # -- what a run works on ------------------------------------------------------------------------
 class RunSubject(Protocol):
     """The document-specific part of a run: where the model reads the action's document, how its
@@ -383,15 +382,6 @@ class FileSubject:
 
 
 # -- the run ----------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    outcome: FinalOutcome
-    message: str
-    files: list[str] = field(default_factory=list)
-    findings: int = 0
-    shown_document: str | None = None
-
-
 class RunTicker:
     """Streams text deltas and the running cost into $/progress, throttled."""
 
@@ -412,9 +402,7 @@ class RunTicker:
 
     def message(self) -> str:
         tier = self.plan.model.price.tier_for(self.plan.estimate.tokens.input)
-        running = self.plan.estimate.input_usd + self.chars / 4 * tier.output_mtok / 1_000_000
-        snippet = " ".join(self.tail.split())
-        return f"{format_usd(running)} so far · {snippet}" if snippet else f"{format_usd(running)} so far"
+        return progress_text(running_usd(self.plan.estimate.input_usd, tier.output_mtok, self.chars), self.tail)
 
 
 async def _ask(ls: ModelrouteServer, kind: types.MessageType, message: str, yes: str, timeout_s: float) -> bool:
@@ -429,14 +417,6 @@ async def _ask(ls: ModelrouteServer, kind: types.MessageType, message: str, yes:
 
 def _say(ls: ModelrouteServer, kind: types.MessageType, message: str) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-
-def fallback_for(routed: Routed, tried: set[str]) -> Candidate | None:
-    """The best-scored eligible, runnable model not tried yet."""
-    for candidate in routed.decision.candidates:
-        if candidate.model not in tried and candidate.eligible and candidate.available:
-            return candidate
-    return None
 
 
 def _command_runner(ls: ModelrouteServer, engine: Engine, display: str) -> RunCommand | None:
@@ -484,11 +464,11 @@ async def run_routed(
     summary, error = await _execute(ls, subject, engine, plan, args)
     if error is None or not error.transient:
         return summary
-    alternative = fallback_for(routed, tried)
+    alternative = fallback_for(routed.decision.candidates, tried)
     if alternative is None:
         return summary
-    offer = f"Try {alternative.display_name} ({format_usd(alternative.cost.usd)})"
-    question = f"{plan.model.display_name} failed ({error.provider or plan.model.provider}: {error.kind}). {offer}?"
+    offer = fallback_offer(alternative)
+    question = fallback_question(plan.model.display_name, error.provider or plan.model.provider, error.kind, offer)
     if not await _ask(ls, types.MessageType.Warning, question, offer, engine.settings.approval.timeout_s):
         return summary
     retried = await run_routed(ls, subject, routed, args, alternative.model, tried)
@@ -554,9 +534,8 @@ async def _supervised(
     reader = subject.reader(ls, engine.root, settings.privacy, model.local)
     tier = model.price.tier_for(plan.estimate.tokens.input)
     limit = output_token_limit(reservation.reserved_usd, plan.estimate.input_usd, tier.output_mtok)
-    max_out = min(model.max_output_tokens, max(limit if limit is not None else model.max_output_tokens,
-                                                MIN_OUTPUT_TOKENS))
-    limits = RunLimits(max_turns=settings.run.max_turns, budget_usd=reservation.reserved_usd, max_output_tokens=max_out)
+    limits = RunLimits(max_turns=settings.run.max_turns, budget_usd=reservation.reserved_usd,
+                       max_output_tokens=output_cap(model.max_output_tokens, limit))
 
     def latency() -> int:
         return int((time.monotonic() - started) * 1000)
@@ -570,7 +549,7 @@ async def _supervised(
                                      limits=limits, run_command=_command_runner(ls, engine, model.display_name),
                                      on_text=ticker, cancel=cancel)
         except ProviderError as exc:
-            outcome: FinalOutcome = "cancelled" if exc.kind == "cancelled" or cancel.is_set() else "error"
+            outcome = failure_outcome(exc.kind, cancel.is_set())
             await asyncio.to_thread(ledger.abandon, reservation, outcome, str(exc), latency_ms=latency(),
                                     usage=exc.spent_usage, actual_usd=exc.spent_usd)
             if outcome == "cancelled":
@@ -597,26 +576,7 @@ async def _supervised(
             bar.report(f"{format_usd(result.cost_usd)} · applying")
             done = await _deliver(ls, subject, plan, args, reader, result)
     await asyncio.to_thread(ledger.settle, reservation, result.usage, result.cost_usd, done.outcome, latency())
-    summary = {
-        **base,
-        "outcome": done.outcome,
-        "message": done.message,
-        "actual_usd": round(result.cost_usd, 6),
-        "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens,
-                  "cache_read_tokens": result.usage.cache_read_tokens,
-                  "reasoning_tokens": result.usage.reasoning_tokens},
-        "latency_ms": latency(),
-        "turns": result.turns,
-        "stop": result.stop,
-        "files": done.files,
-        "findings": done.findings,
-        "commands": [c.summary for c in result.commands],
-        "notes": result.notes,
-        "text": result.text,
-    }
-    if done.shown_document is not None:
-        summary["document"] = done.shown_document
-    return summary, None
+    return run_summary(base, done, result, latency()), None
 
 
 async def _watch(bar: ProgressHandle, cancel: asyncio.Event) -> None:
@@ -632,7 +592,7 @@ async def _deliver(
     ls: ModelrouteServer, subject: RunSubject, plan: RunPlan, args: ActionArgs, reader: WorkspaceReader,
     result: RunResult,
 ) -> Outcome:
-    notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+    notes = notes_suffix(result.notes)
     if result.changes:
         return await _apply(ls, subject, plan, args, reader, result.changes, result, notes)
     if result.findings or plan.category.value == "code_review":
