@@ -41,6 +41,7 @@ from modelroute.classify.cues import (
 )
 from modelroute.classify.long_text import is_task_scaffold, position_factor, title_symptom
 from modelroute.classify.model import Classification
+from modelroute.classify.prefilter import Probe, may_match
 from modelroute.classify.signals import Evidence
 from modelroute.classify.text import BODY_CHARS, HEAD_CHARS, first_sentence, intent_view, normalize
 from modelroute.context.model import ActionContext
@@ -136,9 +137,13 @@ def _structure_evidence(head: str, raw_len: int, question: bool, spec: bool, ev:
 def _cue_hits(lead: str, head: str, body: str) -> list[tuple[Cue, str, float]]:
     """Matching cues, each with a weight factor: intent found only late in a long text counts less."""
     hits: list[tuple[Cue, str, float]] = []
+    probes = {"head": Probe(head), "body": Probe(body, hashed=False)}
     for cue in CUES:
-        text = lead if cue.window == "lead" else body if cue.window == "body" else head
-        found = cue.pattern.search(text)
+        if cue.window == "lead":  # one short clause: the regex is cheaper than any prefilter
+            found = cue.pattern.search(lead)
+        else:
+            probe = probes[cue.window]
+            found = cue.pattern.search(probe.text) if may_match(cue.prefilter, probe) else None
         if found:
             factor = position_factor(len(head), found.start()) if cue.window == "head" else 1.0
             hits.append((cue, _snip(found.group(0).strip(), 6), factor))

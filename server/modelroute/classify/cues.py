@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelroute.categories import Category
+from modelroute.classify.corpus import CORPUS
+from modelroute.classify.prefilter import Prefilter, gram_counts, prefilter_for
 
 M = Category.MULTI_FILE_REFACTOR
 S = Category.SHELL_AUTOMATION
@@ -28,6 +30,8 @@ Window = Literal["lead", "head", "body"]
 # name such as utils.ts) does not end the sentence.
 _GAP = r"(?:[^.?!\n]|[.](?=\w))"
 
+_ALWAYS = Prefilter()  # no known literal: always search
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -37,7 +41,12 @@ class Cue:
     reason: str
     window: Window = "head"
     topic: bool = False  # names a subject, not an intent: halved when another label has a clear intent
+    prefilter: Prefilter = _ALWAYS  # literals every match contains (prefilter.py)
 
+
+# How common each 4-character gram is in ordinary requests (the learned vote's corpus): the cue
+# prefilter indexes each literal by its rarest gram.
+_GRAM_COUNTS = gram_counts(text.lower() for _label, text in CORPUS)
 
 _TOPICS = frozenset({
     "scheduling", "containers", "build_tools", "target", "ci", "pipeline", "servers", "permissions",
@@ -51,7 +60,7 @@ _TOPICS = frozenset({
 def _cue(name: str, pattern: str, weights: dict[Category, float], reason: str,
          window: Window = "head") -> Cue:
     compiled = re.compile(pattern.replace("@G", _GAP), re.MULTILINE)
-    return Cue(name, compiled, weights, reason, window, name in _TOPICS)
+    return Cue(name, compiled, weights, reason, window, name in _TOPICS, prefilter_for(compiled, _GRAM_COUNTS))
 
 
 # Request framings stripped before reading the lead verb ("could you please review ...").

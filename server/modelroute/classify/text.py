@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 HEAD_CHARS = 3000  # intent lives at the start; long bug reports are read in full only for structure
 BODY_CHARS = 20000  # cap for structure scans (tracebacks, report sections) so huge inputs stay fast
@@ -20,6 +21,7 @@ def normalize(text: str, limit: int) -> str:
     return _CONTROL.sub(" ", cut.translate(_QUOTES)).lower()
 
 
+@lru_cache(maxsize=8192)  # the same words recur in every text; the suffix loop is the cost
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to merge 'crashes', 'crashed' and 'crashing'."""
     word = word.strip("'")
