@@ -32,7 +32,7 @@ def test_late_intent_in_a_long_text_counts_less() -> None:
 
 
 def _blind6(prefix: str) -> str:
-    return next(r["text"] for r in load_set("blind6") if r["text"].startswith(prefix))
+    return str(next(r["text"] for r in load_set("blind6") if r["text"].startswith(prefix)))
 
 
 def test_hedged_issue_with_symptom_title_stays_debugging() -> None:

@@ -96,7 +96,7 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
     question = not framed and (bool(QUESTION_START.match(lead)) or lead.rstrip().endswith("?"))
     asks_edit = bool(EDIT_REQUEST.search(head[len(first_sentence(head)):]))
     hits = _cue_hits(lead, head, body)
-    spec = is_task_scaffold(head, body) and not any(cue.name == "code_bug_fix" for cue, _, _ in hits)
+    spec = is_task_scaffold(head, body) and not any(cue.name in _NOT_ENV_TASK for cue, _, _ in hits)
     intent: dict[Category, float] = {c: 0.0 for c in Category}
     for cue, _, factor in hits:
         if not cue.topic and cue.name != "no_edit":
@@ -108,12 +108,15 @@ def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
     if not constraint and any(cue.name == "no_edit" for cue, _, _ in hits):
         intent[R] = max(intent[R], 2.5)
     fails = question and _question_evidence(lead, asks_edit, intent, ev)
+    subject = _failure_is_subject(hits, ev)
     for cue, snippet, factor in hits:
         if cue.name == "no_edit" and constraint:
             continue
         weights = {c: w * factor for c, w in _topic_weights(cue, intent).items()}
         if fails:  # "why does my docker build fail": docker is the subject, the failure is the request
             weights = {c: w * 0.5 if c in _DOING and w > 0 else w for c, w in weights.items()}
+        if subject and cue.name not in _SUBJECT_CUES:  # the pasted failure is what the request is about
+            weights = {c: w * 0.5 if c in subject and w > 0 else w for c, w in weights.items()}
         if spec and cue.window != "body":  # "exit 1 on a missing file", "write a CSV with a header": specs
             weights = {c: w * 0.5 if c in (D, U) and w > 0 else w for c, w in weights.items()}
         ev.add(weights, cue.reason.format(m=snippet), "instruction")
@@ -169,6 +172,34 @@ def _question_evidence(lead: str, asks_edit: bool, intent: dict[Category, float]
                "instruction")
         intent[E] = max(intent[E], 2.5)
     return False
+
+
+_NOT_ENV_TASK = frozenset({"code_bug_fix", "code_task"})  # a terminal task whose deliverable is code
+_SUBJECT_CUES = frozenset({"env_error", "env_ask", "understand_ask", "understand_strong", "error_wording",
+                           "ask_reasoning", "code_is_fine", "env_fix"})
+_ENV_CONTEXT = frozenset({"containers", "ci", "pipeline", "packages", "infra", "servers", "shell_file", "env_fix",
+                          "env_ask", "code_is_fine", "build_tools", "containerize", "task_statement"})
+_ENV_ASK = frozenset({"env_ask", "env_fix", "code_is_fine"})
+_CODE_FIX = frozenset({"fix_code", "code_bug_fix"})
+_FIX_ASK = _CODE_FIX | _ENV_ASK | {"debug_verbs", "env_ask"}
+
+
+def _failure_is_subject(hits: list[tuple[Cue, str, float]], ev: Evidence) -> frozenset[Category]:
+    """Labels whose evidence is halved because a pasted failure is the subject, not the request:
+    an environment failure whose fix is in the set-up (Compose networking, a CI runner, a missing
+    system package), a question asked to understand an error, or a request to change how an error is
+    reported. Adds the evidence for what is asked instead."""
+    names = {cue.name for cue, _, _ in hits}
+    if "understand_strong" in names or ("understand_ask" in names and not names & _FIX_ASK):
+        return frozenset({D, *_DOING})
+    if "error_wording" in names:
+        return frozenset({D})
+    env_named = names & _ENV_ASK or len(names & _ENV_CONTEXT) >= 2
+    if "env_error" in names and env_named and not names & _CODE_FIX:
+        ev.add({S: 3.0}, "an environment failure with the set-up named: the fix is in the environment",
+               "instruction")
+        return frozenset({D})
+    return frozenset()
 
 
 def _is_constraint(intent: dict[Category, float]) -> bool:

@@ -138,7 +138,7 @@ CUES: tuple[Cue, ...] = (
          r"|rendering|compile|compiling|start|starting|run|running|return|returning|save|saving|update"
          r"|updating|show|showing|display|displaying|connect|connecting|respond|responding|build|building"
          r"|trigger|triggering|fire|firing|close|closing|open|opening|persist|found|recogni[sz]ed|log in|sign in"
-         r"|login|be set|set)\b",
+         r"|login|be set|set|select|click|scroll|type|tap|submit)\b",
          {D: 2.5}, "says something does not work ('{m}')"),
     _cue("wrong_result", r"\b(?:wrong|incorrect(?:ly)?|unexpected(?:ly)?|off by one|off-by-one"
          r"|not as expected|unstable|non-?deterministic|swap places|flicker\w*|jumps to|stale"
@@ -164,7 +164,8 @@ CUES: tuple[Cue, ...] = (
     _cue("debug_verbs", r"\b(?:debug(?!\s+(?:level|logs?|logging|messages?|mode|output|flag|build|print\w*))"
          r"(?<!to debug)|debugging(?!\s+(?:statements?|prints?|output|code|logs?|helpers?|calls?))"
          r"|diagnose|troubleshoot|investigate|root cause|figure out why"
-         r"|find out why|find the cause|track down|work out why|why is (?:it|this) (?:failing|crashing|slow)"
+         r"|find out why|find (?:why|where|what) |find the cause|track down|work out why"
+         r"|why is (?:it|this) (?:failing|crashing|slow)"
          r"|what(?:'s| is) causing|track (?:it |this |that )?down|find the (?:leak|bug|culprit|problem)"
          r"|what broke|what(?:'s| is| was) broken|where (?:is|are) [^?.!\n]{0,30}leaking"
          r"|get (?:this|it) to (?:compile|work|run|build|pass))\b",
@@ -304,7 +305,8 @@ CUES: tuple[Cue, ...] = (
          r"|\bcheck (?:this|my|the|these|over)\b|\bcheck (?:if|whether) (?:this|my|the|our|there)\b"
          r"|\bcheck (?:it|them|this|that|these) for\b",
          {R: 2.5}, "asks to look the code over ('{m}')"),
-    _cue("feedback", r"\b(?:feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
+    _cue("feedback", r"\b(?:(?:your|some|any|quick|honest|early|initial|general) feedback|feedback (?:on|about"
+         r"|please|welcome|appreciated)|^feedback|thoughts on|your opinion|second pair of eyes|second opinion|nitpicks?"
          r"|lgtm|comments on|suggestions? for improvement|red flags?"
          r"|what do you think (?:of|about)|(?:would you|you'?d) do differently"
          r"|anything (?:off|wasteful|risky|suspicious|wrong)|anything i(?:'ve)? missed"
@@ -442,6 +444,7 @@ CUES: tuple[Cue, ...] = (
          r"|group by|dataframe|data frame|pandas|matplotlib|seaborn|column|columns)\b",
          {Q: 1.5}, "a data-analysis step ('{m}')"),
     _cue("rename_local", r"\brename (?:this |the )?(?:variable|var|local|parameter|argument|field)\b"
+         r"|\brename (?:this |the )?(?:zz |\w+ )(?:variable|var|local|param|parameter|argument|kwarg)\b"
          r"|\brename\b@G{0,40}?\bin (?:this|the) (?:function|method|file|block|loop|class|snippet)\b",
          {Q: 2.5, M: -1.5}, "a local rename ('{m}')"),
     _cue("edit_lead", r"^(?:add|change|update|make|set|use|replace|remove|delete|rename|convert|turn|wrap"
@@ -454,7 +457,8 @@ CUES: tuple[Cue, ...] = (
                           r"|walk me through|help me understand|eli5"
          r"|break (?:it|this)"
          r" down|what does [^?.!\n]{0,60}?(?:do|mean|return|accept|reject)|how does [^?.!\n]{0,60}?"
-         r"(?:work|get|happen|handle|decide|differ|compare)|how (?:do|does|is|are) [^?.!\n]{0,60}?\b(?:differ|compare)"
+         r"(?:work|get|happen|handle|decide|differ|compare)"
+         r"|how (?:do|does|is|are) [^?.!\n]{0,60}?\b(?:differ(?:ent)?|compare)"
          r"|what(?:'s| is) the (?:difference|point|purpose|meaning|role|use"
          r"|best way)|differences? between|what happens (?:if|when)|what are the (?:pros|cons|tradeoffs"
          r"|trade-offs|differences|benefits)|pros and cons|trade-?offs|in (?:plain|simple) (?:english|terms"
@@ -485,7 +489,8 @@ CUES: tuple[Cue, ...] = (
          r"|doubled|only (?:prints?|printing|shows?|showing|returns?|returning|gets?|getting|works?|working"
          r"|renders?|rendering|saves?|saving)|returns? -1|puts \S+ before|blocked by|permission denied"
          r"|access denied|connection refused|econnrefused|denied to|never (?:finishes|returns|completes|ends)"
-         r"|goes back to|resets? itself|disappears?|vanish\w*|is ignored|are ignored|ignores?)\b",
+         r"|goes back to|resets? itself|disappears?|vanish\w*|is ignored|are ignored|ignores?"
+         r"|(?:renders?|appears?|shows? up|is hidden|are hidden|ends? up) (?:behind|underneath|under|on top of))\b",
          {D: 2.0}, "describes a symptom ('{m}')"),
     _cue("instead_of", r"\b(?:returns?|shows?|prints?|gives?|displays?|puts|sends?|renders?|produces?|outputs?"
          r"|goes|is parsed|are parsed|comes? back|ends? up|becomes?|is|are|get|gets)\b@G{0,40}?\binstead of\b"
@@ -556,7 +561,7 @@ CUES: tuple[Cue, ...] = (
          r"|machine|server|container|workflow|pipeline|ci job|toolchain|python environment|permissions)\b"
          r"|\bget (?:the |this )?(?:database|db|postgres|mysql|server|service|nginx|site|app) (?:running|up)\b",
          {S: 3.0}, "repairs the system or build, not the code ('{m}')"),
-    _cue("code_is_fine", r"\b(?:the (?:script|code|program|app|application|sources?) (?:itself )?(?:is|are)"
+    _cue("code_is_fine", r"\b(?:the (?:\w+ )?(?:script|code|program|app|application|sources?) (?:itself )?(?:is|are)"
          r" (?:correct|fine)|(?:do not|don't|must not|without|never) (?:change|changing|modify|modifying|touch"
          r"|touching|edit|editing) (?:the |any )?(?:c\+\+ |c |python |go |rust |java )?(?:sources?|source code"
          r"|code|script|application code)|(?:the )?code (?:has not|hasn't|did not|didn't) change\w*"
@@ -586,7 +591,8 @@ CUES: tuple[Cue, ...] = (
          r"|use|default to|ignore|skip|handle|take|support)\b",
          {Q: 2.5, D: -1.5}, "asks for a behaviour change in one function ('{m}')", "lead"),
     _cue("local_only", r"\b(?:(?:it'?s |it is )?only (?:this|the|one) (?:one )?(?:function|method|file|class"
-         r"|block)|just (?:this|the) (?:one )?(?:function|method)|(?:small |little )?private helper)\b",
+         r"|block)|just (?:this|the) (?:one )?(?:function|method)|(?:small |little )?private helper"
+         r"|only used (?:in|by) (?:this|one|the same) (?:file|module|function|class))\b",
          {Q: 2.5, M: -2.0}, "the change stays in one place ('{m}')"),
     _cue("count_scope", r"\b(?:~|about |around |over |some |roughly |all )?(?:\d+|a dozen|dozens of|several|many"
          r"|multiple) (?:other |internal |remaining |\w+ )?(?:modules|places|call ?sites|callers|components"
@@ -613,4 +619,77 @@ CUES: tuple[Cue, ...] = (
     _cue("reviewer", r"\breview(?:er|ers|ing)\b", {R: 2.5}, "mentions reviewing ('{m}')"),
     _cue("shell_file", r"(?:\b[\w./-]+\.(?:sh|bash|ps1)\b|\.github/workflows\b|\bdocker-compose\.ya?ml\b)",
          {S: 2.0}, "a shell or CI file ('{m}')"),
+
+    # --- added for blind8 failure families: the pasted failure is the subject, not the request
+    _cue("env_error", r"\b(?:connection refused|econnrefused|could not connect to server|name or service not known"
+         r"|temporary failure (?:in name resolution|resolving)|could not resolve host|getaddrinfo (?:eai_again"
+         r"|enotfound)|nameresolutionerror|no such host|cannot open shared object file|error while loading shared"
+         r" libraries|no library called|cannot find -l\w+|fatal error: [\w/.-]+\.h: no such file|pg_config"
+         r" executable not found|command '[\w.+-]*(?:gcc|cc|clang)' failed|unable to locate package|has no"
+         r" installation candidate|unsupported locale setting|no space left on device|requested access to the"
+         r" resource is denied|imagepullbackoff|errimagepull|x509: certificate|certificate_verify_failed"
+         r"|certificate verify failed|port is already allocated|engine \"node\" is incompatible|unsupported engine"
+         r"|externally-managed-environment|ensurepip is not available|sdk \"[^\"\n]+\" cannot be located"
+         r"|authentication token seems to be invalid|failed to authorize)",
+         {S: 1.0}, "an environment error ('{m}')", "body"),
+    _cue("fix_code", r"\b(?:fix|change|correct|repair) (?:the |our |my )?(?:\w+ )?(?:code|logic|function|program"
+         r"|implementation|client|worker|handler|script's logic|application code)\b(?! (?:is|are) fine)"
+         r"|\b(?:problem|bug|issue|cause|leak) is in (?:our|my|the) (?:\w+ )?code\b|\bin our (?:\w+ )?code\b",
+         {D: 2.5}, "asks to fix the program's code ('{m}')"),
+    _cue("understand_strong", r"\b(?:for my own (?:learning|understanding)|just curious|mental model|(?:not|n't)"
+         r" (?:asking|looking) (?:you |anyone |for (?:a |the |any )?)?(?:to )?(?:fix|a fix|the fix|one-liners?"
+         r"|a one-liner|the flag|a workaround|code changes|changes|a faster version)|not (?:trying|asking) to fix"
+         r"|(?:don'?t|do not) want any (?:code )?changes|rather than (?:just )?(?:silenc|memori[sz])\w*)",
+         {E: 3.5, D: -1.5}, "wants to understand, not a fix ('{m}')"),
+    _cue("understand_ask", r"\b(?:(?:i )?(?:want|would like|'d like|need|am trying|'m trying|trying) to (?:actually"
+         r" |really |properly |fully )?understand(?! why)|i'?m (?:just )?(?:curious|learning|new to)|no code changes"
+         r"|how to read (?:this|these|it)|(?:before|until) i (?:understand|decide|touch)|what (?:does|do)"
+         r" (?:this|that|it|these) (?:error |message |line |log )?(?:actually )?mean)",
+         {E: 3.0, D: -1.0}, "wants to understand ('{m}')"),
+    _cue("error_wording", r"\b(?:improve|clarify|better|clearer|friendlier|more helpful|more useful|more"
+         r" descriptive)\b@G{0,25}?\b(?:error|exception|warning)s?(?: messages?)?\b"
+         r"|\b(?:raise|throw)s? (?:an? |our |the )?(?:new |proper |custom |clear(?:er)? |specific |dedicated"
+         r" |single )?(?:[\w.]*error|[\w.]*exception|zz)\b@G{0,30}?\b(?:instead|with (?:a |the )?message|that says"
+         r"|saying|like)\b|\b(?:make|have) (?:the |it |this )?(?:error|warning|message|exception)s? (?:say|include"
+         r"|show|mention|list|name)\b|\b(?:say|show|include|name|list)s? which (?:\w+ )?(?:failed|is missing"
+         r"|was missing|are missing)\b|\breturn a json body\b|\bwith a message like\b"
+         r"|\bso (?:that )?the (?:error|exception|message) (?:includes"
+         r"|says|shows|mentions|names|contains)\b|\bre-?raise (?:it )?as\b|\bvalidate\b@G{0,40}?\band raise\b",
+         {Q: 3.0, D: -1.0}, "changes how an error is reported ('{m}')"),
+    _cue("env_ask", r"\b(?:fix|update|change|adjust|repair|rewrite) (?:the |our |my )?(?:compose (?:file|setup)"
+         r"|docker-?file|workflow|runner|image|ci (?:config|job|step)|build (?:box|machine|agents?)"
+         r"|agents?|cluster|manifests?|helm chart|crontab(?: entry)?|pipeline config|container setup)\b"
+         r"|\b(?:whatever|what) the (?:image|runner|box|container|cluster|build) needs\b"
+         r"|\bset up (?:whatever|what) the \w+ needs\b|\bbump the runner\b|\b(?:make|have|let) the (?:compose file"
+         r"|compose setup|workflow|dockerfile|image|runner|ci job)\b",
+         {S: 3.0}, "asks to change the environment or pipeline ('{m}')"),
+    _cue("casual_review", r"\b(?:eyeball\w*|give (?:this|it|my \w+|them) an? (?:look|once-over|glance|read|peek)"
+         r"|once-over|poke holes|be brutal|any thoughts|anything i'?m missing"
+         r"|am i missing (?:something|anything)|what would you (?:flag|change|watch out for)|take a peek"
+         r"|mind (?:taking a (?:look|peek)|looking|checking)|is this a good idea|does this look (?:ok|okay|right"
+         r"|good|sane|reasonable|correct)|tell me what(?:'s| is| looks) (?:wrong|risky|off)"
+         r"|(?:opinions?|comments|feedback) (?:only|please)|not (?:asking for|looking for) (?:a )?(?:rewrite|code)"
+         r"|i'?ll (?:make|do|push|handle) (?:the )?(?:changes|edits|fixes) myself|i'?ll fix (?:it|them) myself"
+         r"|fix it myself)\b|\b(?:any )?thoughts\?|\bwhat do you think\?",
+         {R: 3.5}, "asks for an opinion on the code ('{m}')"),
+    _cue("ui_small", r"\b(?:tweak\w*|small (?:fix|fixes|change|changes|thing|tweaks?|polish)|minor (?:fix|change"
+         r"|tweak)\w*|polish|everything else (?:stays|should stay|remains) (?:the same|as is)|no (?:other|layout)"
+         r" changes|no visual changes|nothing else (?:changes|should change)|just css|only css|swap the order"
+         r"|highlight on hover)\b",
+         {Q: 3.0, U: -2.5}, "a small change to an existing interface ('{m}')"),
+    _cue("own_units", r"\binto (?:its|their) own (?:\w+ )?(?:modules?|files?|packages?|classes|collaborators"
+         r"|services|components|crates?)\b|\b(?:pull|split|break|factor|carve) (?:\w+ ){0,3}out into\b"
+         r"|\b(?:across|in|over) (?:~|about |around |some |roughly )?\d+ (?:\w+ )?(?:files|modules|packages)\b"
+         r"|\b\d+ (?:\w+ )?(?:log calls|call sites|functions|test modules|classes)\b"
+         r"|\b(?:every|each) (?:function|method|class|handler|service|module|caller) (?:that|which) (?:needs|uses|reads"
+         r"|calls)\b",
+         {M: 3.0}, "spreads over many units ('{m}')"),
+    _cue("code_task", r"\b(?:implement|complete|finish|fill in|write|add)\b@G{0,40}?\b(?:functions?|methods?"
+         r"|stubs?|(?:sub-?)?commands?|options?|flags?)\b@G{0,60}?\bin (?:zz|[\w/.-]+\.(?:py|go|rs|js|ts|java|c|cpp"
+         r"|rb))\b",
+         {Q: 3.5, S: -1.5}, "a code change in one named file ('{m}')"),
+    _cue("tool_behaviour", r"\bwhy (?:can't|cannot|doesn't|does|is|won't|would) (?:the )?(?:compiler|language"
+         r"|borrow checker|type checker|runtime|interpreter|kernel|planner|optimizer|database|browser|os|garbage"
+         r" collector|event loop)\b|\bwhat is \w+ and (?:how|why)\b",
+         {E: 3.0, D: -1.0}, "asks how the tool itself behaves ('{m}')"),
 )
