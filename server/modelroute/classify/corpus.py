@@ -733,7 +733,52 @@ _LONG: dict[Category, tuple[str, ...]] = {
     ),
 }
 
+# Fourth batch, written for the blind8 families: an environment failure pasted as a report whose fix is
+# in the set-up, refactors described without refactor words, questions asked to understand an error,
+# small changes to how an error is reported, casual review requests, small UI changes.
+_FOURTH: dict[Category, tuple[str, ...]] = {
+    _S: (
+        "the job cannot resolve the package mirror from inside the build container, the runner needs dns fixed",
+        "the image is missing the system library the wheel links against, add it to the dockerfile",
+        "the service containers start in the wrong order, make compose wait for the database health check",
+        "the ci machine ran out of disk before the emulator started, free space in the workflow first",
+        "our code did not change, the new runner image broke the build; pin the toolchain in the workflow",
+    ),
+    _M: (
+        "give every repository method an explicit tenant argument and pass it down from the handlers",
+        "swap the hand written url concatenation in all the clients for one shared helper",
+        "turn the dict config passed around the app into a typed settings object used by each module",
+        "move the shared validation into one module and point the three callers at it",
+        "carry the request id from the middleware through the services into the data layer",
+    ),
+    _Q: (
+        "make the loader raise a clear error that names the missing file instead of a bare key error",
+        "improve the message the cli prints when the token is rejected and exit with a distinct status",
+        "validate the width at the top of the function and raise a value error with the bad value",
+        "small tweak: the cards need a larger gap on tablets, nothing else on the page changes",
+        "fill in the stub function in the solution file so the hidden tests pass",
+    ),
+    _E: (
+        "i already fixed it, but what does this error actually mean and why does the compiler insist on it",
+        "just curious what the kernel log line means, nobody needs to change anything",
+        "i want the mental model behind this warning rather than a way to silence it",
+        "what is this lock the deadlock message talks about and how do two transactions end up waiting",
+    ),
+    _R: (
+        "give this a once-over before i merge, mostly worried about the rounding",
+        "thoughts on this approach? a module level dict as the cache",
+        "be honest, what is risky in this backup script, i will make the changes myself",
+        "mind eyeballing the migration plan, list the concerns by severity",
+    ),
+    _D: (
+        "the dropdown shows up behind the modal on safari so nothing can be selected",
+        "the form forgets what was typed when you switch tabs, find why and fix it",
+        "the page runs one query per project and takes seconds to load, please fix it",
+    ),
+}
+
 
 CORPUS: tuple[tuple[Category, str], ...] = tuple(
-    (label, text) for table in (_TEXT, _MORE, _THIRD, _LONG) for label, texts in table.items() for text in texts
+    (label, text)
+    for table in (_TEXT, _MORE, _THIRD, _LONG, _FOURTH) for label, texts in table.items() for text in texts
 )
