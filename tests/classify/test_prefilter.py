@@ -42,3 +42,12 @@ def test_prefilter_rejects_unrelated_text() -> None:
     pf = prefilter_for(re.compile(r"\b(?:segfault|core dumped)\b"), {})
     assert not may_match(pf, Probe("please add a docstring to this function"))
     assert may_match(pf, Probe("the binary segfaults on start"))
+
+
+def test_each_top_level_alternative_keeps_its_own_conjunction() -> None:
+    from modelroute.classify.prefilter import required_alternatives
+    alts = required_alternatives(re.compile(r"\b(?:is this\b.{0,20}?\b(?:safe|correct)|segfault)\b"))
+    assert {frozenset(map(frozenset, alt)) for alt in alts} == {
+        frozenset({frozenset({"segfault"})}),
+        frozenset({frozenset({"is this"}), frozenset({"safe", "correct"})}),
+    }

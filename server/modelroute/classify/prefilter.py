@@ -26,7 +26,6 @@ _MAX_CLASS = 6  # a small character class ([.?!]) still gives single-character l
 _MAX_LITERALS = 64  # cap for joining adjacent sets (a product grows fast)
 _MAX_REQUIRED = 256  # a set with more alternatives costs about as much to test as the regex itself
 _GRAM = 4  # literal presence is first looked up by its leading 4 characters in a hashed set
-_CONFIRM = 32  # sets up to this size are confirmed by substring search after the gram test
 _GRAM_TEXT = 4000  # longer texts (the body window) are probed by plain substring search
 _MAX_SETS = 3  # the most selective few sets reject nearly everything the rest would
 # Short words found in nearly every text: a literal made only of one is a weak filter.
@@ -40,37 +39,81 @@ Exact = frozenset[str] | None  # every string an item can match, when that set i
 
 def required_literals(pattern: re.Pattern[str]) -> Requirement:
     """Literal sets such that every match of `pattern` contains a literal from each set."""
+    alternatives = required_alternatives(pattern)
+    return alternatives[0] if len(alternatives) == 1 else ()
+
+
+def required_alternatives(pattern: re.Pattern[str]) -> tuple[Requirement, ...]:
+    """Per top-level alternative of `pattern` (`a|b`, or `\\b(?:a|b)\\b`), its required literal sets:
+    every match satisfies all the sets of at least one alternative. () when nothing is required."""
     if pattern.flags & re.IGNORECASE:
         return ()
     try:
         tree = sre_parse.parse(pattern.pattern, pattern.flags)
     except Exception:  # pragma: no cover - a compiled pattern always parses
         return ()
-    sets = [_prune(found) for found in _analyse(list(tree))[1] if len(found) <= _MAX_REQUIRED]
-    sets.sort(key=_selectivity, reverse=True)
-    return tuple(sets[:_MAX_SETS])
+    out: list[Requirement] = []
+    single: set[str] = set()  # alternatives that need one literal set merge into one union set
+    for branch in _top_branches(list(tree)):
+        sets = [_prune(found) for found in _analyse(branch)[1] if len(found) <= _MAX_REQUIRED]
+        if not sets:
+            return ()  # one alternative can match anything: always search
+        sets.sort(key=_selectivity, reverse=True)
+        if len(sets) == 1:
+            single |= sets[0]
+        else:
+            out.append(tuple(sets[:_MAX_SETS]))
+    if single:
+        out.insert(0, (_prune(frozenset(single)),))
+    return tuple(out)
+
+
+def _top_branches(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
+    """The alternatives of a pattern that is one alternation (zero-width assertions around it are
+    dropped: they consume nothing), else the whole pattern as the only alternative."""
+    core = [(op, arg) for op, arg in items if op not in (_C.AT, _C.ASSERT, _C.ASSERT_NOT)]
+    if len(core) == 1:
+        op, arg = core[0]
+        if op is _C.SUBPATTERN and len(arg[-1]) == 1:
+            op, arg = next(iter(arg[-1]))
+        if op is _C.BRANCH:
+            return [list(branch) for branch in arg[1]]
+    return [items]
+
+
+@dataclass(frozen=True)
+class SetTest:
+    """One required literal set, stored for a cheap test: the rarest 4-character gram of each long
+    literal (one set-disjointness test against the text's grams) and the short literals."""
+
+    literals: Literals
+    grams: frozenset[str]
+    short: tuple[str, ...]
+    by_gram: Mapping[str, tuple[str, ...]]  # the long literals indexed under each gram
 
 
 @dataclass(frozen=True)
 class Prefilter:
-    """A pattern's required literal sets, stored for one cheap test per set: the leading 4-character
-    grams of its long literals (one set-disjointness test against the text's grams) and its short
-    literals (substring search)."""
+    """A pattern's alternatives, each a conjunction of literal-set tests; () means always search."""
 
-    sets: Requirement = ()
-    grams: tuple[frozenset[str], ...] = ()
-    short: tuple[tuple[str, ...], ...] = ()
+    alternatives: tuple[tuple[SetTest, ...], ...] = ()
 
 
 def prefilter_for(pattern: re.Pattern[str], gram_counts: Mapping[str, int]) -> Prefilter:
     """The prefilter of one pattern. Each long literal is indexed by its rarest 4-character gram
     (fewest texts in `gram_counts`, e.g. the learned vote's corpus): any gram of a literal that occurs
     occurs too, and a rare one rejects more texts than "the "."""
-    sets = required_literals(pattern)
-    grams = tuple(frozenset(_rarest_gram(lit, gram_counts) for lit in lits if len(lit) >= _GRAM)
-                  for lits in sets)
-    short = tuple(tuple(lit for lit in lits if len(lit) < _GRAM) for lits in sets)
-    return Prefilter(sets, grams, short)
+    return Prefilter(tuple(tuple(_set_test(lits, gram_counts) for lits in sets)
+                           for sets in required_alternatives(pattern)))
+
+
+def _set_test(lits: Literals, gram_counts: Mapping[str, int]) -> SetTest:
+    by_gram: dict[str, list[str]] = {}
+    for lit in sorted(lits):
+        if len(lit) >= _GRAM:
+            by_gram.setdefault(_rarest_gram(lit, gram_counts), []).append(lit)
+    return SetTest(lits, frozenset(by_gram), tuple(lit for lit in sorted(lits) if len(lit) < _GRAM),
+                   {gram: tuple(found) for gram, found in by_gram.items()})
 
 
 def gram_counts(texts: Iterable[str]) -> Counter[str]:
@@ -99,15 +142,22 @@ class Probe:
 
 def may_match(pf: Prefilter, probe: Probe) -> bool:
     """False only when the regex behind `pf` certainly has no match in the probe's text (a literal
-    that occurs has its leading gram among the text's grams)."""
+    that occurs has its rarest gram among the text's grams)."""
+    return not pf.alternatives or any(_all_hit(tests, probe) for tests in pf.alternatives)
+
+
+def _all_hit(tests: tuple[SetTest, ...], probe: Probe) -> bool:
     text, grams = probe.text, probe.grams
-    if grams is None:
-        return all(any(lit in text for lit in lits) for lits in pf.sets)
-    for lits, lit_grams, short in zip(pf.sets, pf.grams, pf.short, strict=True):
-        if lit_grams.isdisjoint(grams) and not any(lit in text for lit in short):
+    for test in tests:
+        if grams is None:
+            if not any(lit in text for lit in test.literals):
+                return False
+            continue
+        if any(lit in text for lit in test.short):
+            continue
+        shared = test.grams & grams  # usually empty; else confirm only the literals behind those grams
+        if not any(lit in text for gram in shared for lit in test.by_gram[gram]):
             return False
-        if len(lits) <= _CONFIRM and not any(lit in text for lit in lits):
-            return False  # a shared gram is not the literal: confirm small sets exactly
     return True
 
 
