@@ -66,3 +66,10 @@ def test_blind8_weak_families_accuracy_at_least_093() -> None:
     records = load_set("blind8")
     accuracy, _pairs, misses = score(records)
     assert accuracy >= 0.93, [(r["label"], got, r["text"][:60]) for r, got in misses]
+
+
+def test_blind9_is_scored_and_above_floor() -> None:
+    # blind9 was scored once (0.841) after the blind8 work and not tuned on; a floor, not a target.
+    records = load_set("blind9")
+    accuracy, _pairs, _misses = score(records)
+    assert accuracy >= 0.80
