@@ -14,25 +14,15 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
+
 from tests.fakeprovider.script import Reply, ScriptedToolCall
 from tests.lsp_run.run_helpers import Setup, edit_text, open_doc, text_of, version_of
+from tests.notebook.three_cells import CELLS, ERROR_OUTPUT, cell_uri, did_open
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SETUP = Setup()
-CELLS = [
-    "import pandas as pd\nsales = pd.read_csv('sales.csv')\nsales['revenue'].sum()",
-    "monthly = sales.groupby('month').sum()\n# fix the KeyError from the cell above AI!\nmonthly.plot()",
-    "## Notes\nRevenue is in euros.",
-]
 INSTRUCTION = "fix the KeyError from the cell above"
-ERROR_OUTPUT = {
-    "output_type": "error",
-    "ename": "KeyError",
-    "evalue": "'revenue'",
-    "traceback": ["\x1b[0;31mKeyError\x1b[0m  Traceback (most recent call last)",
-                  "----> 3 sales['revenue'].sum()", "\x1b[0;31mKeyError\x1b[0m: 'revenue'"],
-}
 FIX_OLD = "monthly.plot()"
 FIX_NEW = "monthly['amount'].plot(kind='bar')"
 
@@ -106,10 +96,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def cell_uri(root: Path, i: int) -> str:
-    return f"vscode-notebook-cell:{(root / 'analysis.ipynb').as_posix()}#cell{i}"
-
-
 @pytest_lsp.fixture(config=CONFIG, scope="module")
 async def client(lsp_client: LanguageClient, workspace: Path):
     caps = client_capabilities("visual-studio-code")
@@ -123,24 +109,7 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
     lsp_client.notebook_uri = (workspace / "analysis.ipynb").as_uri()  # type: ignore[attr-defined]
     lsp_client.cells = {cell_uri(workspace, i): (1, t) for i, t in enumerate(CELLS)}  # type: ignore[attr-defined]
-    lsp_client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
-        notebook_document=types.NotebookDocument(
-            uri=lsp_client.notebook_uri, notebook_type="jupyter-notebook", version=1,  # type: ignore[attr-defined]
-            metadata={"metadata": {"kernelspec": {"language": "python", "name": "python3"}}},
-            cells=[
-                types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell_uri(workspace, 0),
-                                   metadata={"outputs": [ERROR_OUTPUT]},
-                                   execution_summary=types.ExecutionSummary(execution_order=1, success=False)),
-                types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell_uri(workspace, 1)),
-                types.NotebookCell(kind=types.NotebookCellKind.Markup, document=cell_uri(workspace, 2)),
-            ],
-        ),
-        cell_text_documents=[
-            types.TextDocumentItem(uri=cell_uri(workspace, i), language_id="markdown" if i == 2 else "python",
-                                   version=1, text=text)
-            for i, text in enumerate(CELLS)
-        ],
-    ))
+    lsp_client.notebook_document_did_open(did_open(workspace))
     yield
     await lsp_client.shutdown_session()
 

@@ -16,6 +16,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
+from tests.notebook.three_cells import cell_uri, did_open
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 HERE = Path(__file__).parent
@@ -26,16 +28,6 @@ ENV = {k: v for k, v in os.environ.items() if k not in KEYS} | {
     "XDG_DATA_HOME": str(HOME / "data"), "XDG_STATE_HOME": str(HOME / "state"),
 }
 
-CELLS = [
-    "import pandas as pd\nsales = pd.read_csv('sales.csv')\nsales['revenue'].sum()",
-    "monthly = sales.groupby('month').sum()\n# fix the KeyError from the cell above AI!\nmonthly.plot()",
-    "## Notes\nRevenue is in euros.",
-]
-ERROR_OUTPUT = {
-    "output_type": "error", "ename": "KeyError", "evalue": "'revenue'",
-    "traceback": ["\x1b[0;31mKeyError\x1b[0m  Traceback (most recent call last)",
-                  "----> 3 sales['revenue'].sum()", "\x1b[0;31mKeyError\x1b[0m: 'revenue'"],
-}
 
 
 def make_client() -> LanguageClient:
@@ -58,10 +50,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def cell_uri(root: Path, i: int) -> str:
-    return f"vscode-notebook-cell:{(root / 'analysis.ipynb').as_posix()}#cell{i}"
-
-
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[sys.executable, str(HERE / "nb_server.py")],
                               client_factory=make_client, server_env=ENV),
@@ -78,24 +66,7 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     ))
     lsp_client.server_caps = result.capabilities  # type: ignore[attr-defined]
     await lsp_client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
-    lsp_client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
-        notebook_document=types.NotebookDocument(
-            uri=(workspace / "analysis.ipynb").as_uri(), notebook_type="jupyter-notebook", version=1,
-            metadata={"metadata": {"kernelspec": {"language": "python", "name": "python3"}}},
-            cells=[
-                types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell_uri(workspace, 0),
-                                   metadata={"outputs": [ERROR_OUTPUT]},
-                                   execution_summary=types.ExecutionSummary(execution_order=1, success=False)),
-                types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell_uri(workspace, 1)),
-                types.NotebookCell(kind=types.NotebookCellKind.Markup, document=cell_uri(workspace, 2)),
-            ],
-        ),
-        cell_text_documents=[
-            types.TextDocumentItem(uri=cell_uri(workspace, i), language_id="markdown" if i == 2 else "python",
-                                   version=1, text=text)
-            for i, text in enumerate(CELLS)
-        ],
-    ))
+    lsp_client.notebook_document_did_open(did_open(workspace))
     yield
     await lsp_client.shutdown_session()
 
