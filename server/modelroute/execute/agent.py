@@ -32,7 +32,6 @@ from modelroute.providers.types import (
     ToolResultsMessage,
     TurnResult,
     Usage,
-    UserMessage,
     sum_usage,
 )
 
@@ -247,7 +246,6 @@ __all__ = [
     "RunCommand",
     "RunLimits",
     "RunResult",
-    "UserMessage",
     "describe_call",
     "run_agent",
 ]
