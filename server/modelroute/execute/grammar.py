@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -209,6 +209,7 @@ class Scan:
     end: int = 0  # index after the last word scanned
     after_dashdash: set[int] = field(default_factory=set)  # operands that came after `--`
     stopped_at: int | None = None  # index after an option that ends option parsing (python -m MODULE)
+    unknown: bool = False  # an option could not be identified, so neither could what follows it
 
 
 Globbed = Mapping[int, bool]
@@ -240,7 +241,7 @@ def scan(
             after = True
             i += 1
             continue
-        if i in globbed:
+        if i in globbed and not _globbed_value_ok(g, word):
             out.problems.append(f"{word!r} is a pattern where {_short(g)} expects an option")
             i += 1
             continue
@@ -259,6 +260,14 @@ def scan(
             out.stopped_at = i
     out.end = i
     return out
+
+
+def _globbed_value_ok(g: Grammar, word: str) -> bool:
+    """`--include=*.py` unquoted: every expansion is the same option with another value."""
+    name, eq, _ = word.partition("=")
+    spec = g.option(name)
+    return bool(eq) and name.startswith("--") and not any(c in name for c in "*?[") and spec is not None \
+        and (spec.arity == 1 or spec.optional)
 
 
 def _short(g: Grammar) -> str:
@@ -295,18 +304,29 @@ def _long(g: Grammar, name: str, value: str | None, words: Sequence[str], i: int
         return _known(g, f"{name}={value}" if value is not None else name, name, value, words, i, out, globbed)
     if g.long_single_dash:  # Go's flags have no abbreviations; unknown ones pass only when open
         if not g.open:
+            out.unknown = True
             out.problems.append(f"`{name}` is not an option modelroute knows for {_short(g)}")
         out.seen[name] = value
         return i + 1
     matches = [n for n in g.long_names() if n.startswith(name)] if len(name) > 2 else []
-    denied = [n for n in matches if n in g.deny]
-    if denied:
-        out.problems.append(f"`{name}` abbreviates `{denied[0]}`, which {g.deny[denied[0]][1]}")
-    elif matches and not g.open:
-        full = " or ".join(f"`{m}`" for m in matches)
-        out.problems.append(f"`{name}` abbreviates {full}: spell long options out in full to be approved by a rule")
+    if len(matches) == 1:  # GNU getopt takes a unique prefix: read it as the option it stands for
+        full = matches[0]
+        denied = g.denied(full)
+        if denied is None:
+            out.problems.append(f"`{name}` abbreviates `{full}`: spell long options out to be approved by a rule")
+        else:
+            out.problems.append(f"`{name}` abbreviates `{full}`, which {denied[1]}")
+        shown = f"{name}={value}" if value is not None else name
+        return _known(replace(g, deny={}), shown, full, value, words, i, out, globbed)
+    denied_matches = [n for n in matches if n in g.deny]
+    if denied_matches:
+        out.problems.append(f"`{name}` may abbreviate `{denied_matches[0]}`, which {g.deny[denied_matches[0]][1]}")
+    elif matches:
+        full_names = " or ".join(f"`{m}`" for m in matches)
+        out.problems.append(f"`{name}` is ambiguous ({full_names})")
     elif not g.open:
         out.problems.append(f"`{name}` is not an option modelroute knows for {_short(g)}")
+    out.unknown = out.unknown or not g.open or bool(matches)
     out.seen[name] = value
     return i + 1
 
@@ -323,6 +343,7 @@ def _cluster(g: Grammar, word: str, words: Sequence[str], i: int, out: Scan, glo
             spec = denied[0]
         if spec is None:
             if not g.open:
+                out.unknown = True
                 out.problems.append(f"`{name}` (in `{word}`) is not an option modelroute knows for {_short(g)}")
             out.seen[name] = None
             return i + 1  # the rest of the word may be its value: nothing more can be read from it
@@ -381,6 +402,8 @@ def _check_grammar(g: Grammar, words: Sequence[str], start: int, globbed: Globbe
     operands = s.operands
     if g.interpreter and operands:
         literal_through = operands[0]  # the file of code it runs
+        if words[operands[0]] == "-":
+            problems.append(f"{_short(g)} - reads a program from its input")
         operands = []
     elif g.interpreter and not s.seen.keys() & _NO_PROGRAM_NEEDED:
         problems.append(f"{_short(g)} with no file reads a program from its input")
@@ -503,6 +526,24 @@ def _repeated_values(words: Sequence[str], s: Scan, names: tuple[str, ...]) -> l
     return values
 
 
+def _check_tar(s: Scan) -> list[str]:
+    archive = s.seen.get("-f", s.seen.get("--file"))
+    if archive and ":" in archive and "--force-local" not in s.seen:
+        return [f"`{archive}` names a remote archive, which tar reaches by running a remote shell"]
+    return []
+
+
+def _check_cd(words: Sequence[str], s: Scan) -> list[str]:
+    """cd changes what the commands after it read and run: only into the workspace's own folders."""
+    if not s.operands:
+        return ["`cd` with no folder goes to the home folder"]
+    target = words[s.operands[0]]
+    parts = target.split("/")
+    if target.startswith("/") or target == "-" or ".." in parts:
+        return [f"`cd {target}` leaves the workspace (rules approve `cd` into its folders only)"]
+    return []
+
+
 CHECKERS: dict[str, Callable[[Grammar, Sequence[str], Scan], list[str]]] = {
     "test": _check_test,
     "make": _check_make,
@@ -512,7 +553,8 @@ CHECKERS: dict[str, Callable[[Grammar, Sequence[str], Scan], list[str]]] = {
     "git-reflog": _check_git_reflog,
     "sed": _check_sed,
     "find": lambda g, words, s: find_expression(words).problems,
-    "tar": lambda g, words, s: [],
+    "tar": lambda g, words, s: _check_tar(s),
+    "cd": lambda g, words, s: _check_cd(words, s),
 }
 
 
@@ -834,7 +876,7 @@ def _inner_start(g: Grammar, words: list[str], s: Scan) -> int | None:
 
 def _unwrap_exec(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
-    if s.problems and not g.open:
+    if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `{g.name}` runs: {s.problems[0]}")
     at = _inner_start(g, words, s)
     if at is None:
@@ -867,7 +909,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 def _unwrap_env(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
-    if s.problems:
+    if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `env` runs: {s.problems[0]}")
     split = next((v for k, v in s.seen.items() if k in ("-S", "--split-string")), None)
     i = s.operands[0] if s.operands else len(words)
@@ -878,18 +920,18 @@ def _unwrap_env(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | N
     if split is not None:
         parts = split_string(split)
         if isinstance(parts, str):
-            return Unwrapped([parts], opaque=f"`env -S`: {parts}")
+            return Unwrapped([*s.problems, parts], opaque=f"`env -S`: {parts}")
         while parts and _ENV_NAME.match(parts[0]):
             assignments.append(parts.pop(0))
-        return Unwrapped(inner=parts + words[i:], assignments=assignments)
+        return Unwrapped(s.problems, inner=parts + words[i:], assignments=assignments)
     if i >= len(words):
-        return None if not assignments else Unwrapped(assignments=assignments)
-    return Unwrapped(inner_at=i, assignments=assignments)
+        return None if not assignments and not s.problems else Unwrapped(s.problems, assignments=assignments)
+    return Unwrapped(s.problems, inner_at=i, assignments=assignments)
 
 
 def _unwrap_xargs(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
-    if s.problems and any("not an option" in p or "abbreviates" in p for p in s.problems):
+    if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `xargs` runs: {s.problems[0]}")
     if not s.operands:
         return Unwrapped(s.problems, inner=["echo"], stdin_args=True)

@@ -408,6 +408,8 @@ def parse_command(text: str) -> ParsedCommand:
         state.cap(f"command longer than {MAX_LENGTH} characters")
         return ParsedCommand(text, (), tuple(state.reasons), True, tuple(state.shape))
     _parse_into(text, state, depth=0, ctx=_Context())
+    if any(s.program == "cd" for s in state.subs) and any(s.literal_through is not None for s in state.subs):
+        state.block("a file run by a relative name after `cd` is not the file a rule names")
     return ParsedCommand(text, tuple(state.subs), tuple(state.reasons), state.over_caps, tuple(state.shape))
 
 
@@ -742,6 +744,13 @@ def _peel(inv: _Invocation, state: _State, depth: int, ctx: _Context) -> None:
     name = inv.argv[0].rsplit("/", 1)[-1]
     g = program.grammar
     _check_builtin(name, inv, state)
+    if "{}" in inv.argv[0] and any(layer.program == "find" for layer in ctx.layers):
+        state.add(_sub(inv, ctx, opaque_reason="runs a file find finds"))
+        return
+    if inv.stdin_args and not (g is not None and g.any_arguments and g.wrapper is None):
+        reason = f"xargs passes words from its input to `{name}`, which can run what they name"
+        state.add(_sub(inv, ctx, opaque_reason=reason))
+        return
     if g is not None and g.wrapper == "find":
         _find(inv, program, state, depth, ctx)
         return
@@ -822,8 +831,10 @@ def _shell_input(
     name: str,
 ) -> None:
     if unwrapped.script_file is not None:  # `bash script.sh`: the shell runs a file of code
-        state.add(_sub(inv, ctx, problems=(*inv.problems, *unwrapped.problems),
-                       literal_through=unwrapped.script_file))
+        problems = [*inv.problems, *unwrapped.problems]
+        if ctx.layers:
+            problems.append(f"`{name}` runs a file through `{ctx.layers[-1].program}`: asked every time")
+        state.add(_sub(inv, ctx, problems=tuple(problems), literal_through=unwrapped.script_file))
         return
     if inv.stdin_script is not None:
         state.block(f"`{name}` reads its commands from a here-document")
@@ -837,12 +848,8 @@ def _final(inv: _Invocation, program: grammar.Program, state: _State, ctx: _Cont
     """A program that runs no other: checked against its grammar."""
     checked = grammar.check(program, inv.argv, inv.globbed)
     problems = [*inv.problems, *checked.problems]
-    if ctx.layers and program.path:
-        problems.append(f"`{inv.argv[0]}` is a file run through `{ctx.layers[-1].program}`: asked every time")
-    if inv.stdin_args and not (program.grammar and program.grammar.any_arguments):
-        problems.append(
-            f"xargs appends words read from its input, and `{program.key}` is not approved with arbitrary arguments"
-        )
+    if ctx.layers and checked.literal_through is not None:
+        problems.append(f"`{inv.argv[0]}` runs a file through `{ctx.layers[-1].program}`: asked every time")
     if program.grammar is not None and program.grammar.module_only and inv.grammar_key is None:
         problems.append(f"`{inv.argv[0]}` is not a program modelroute knows the options of")
     state.add(_sub(inv, ctx, problems=tuple(dict.fromkeys(problems)), literal_through=checked.literal_through))
