@@ -49,6 +49,7 @@ class Grammar:
     source: str = ""
     options: Mapping[str, Option] = field(default_factory=dict)
     deny: Mapping[str, tuple[Option, str]] = field(default_factory=dict)
+    runs: frozenset[str] = frozenset()  # denied options that run a program or code: the command is opaque
     stops: frozenset[str] = frozenset()  # options after whose value everything is an operand (python -m)
     open: bool = False
     numeric: bool = False
@@ -119,16 +120,14 @@ def _grammar(name: str, spec: Mapping[str, Any], fragments: Mapping[str, Any]) -
     merged: dict[str, Any] = {}
     option_specs: list[str] = []
     deny: dict[str, str] = {}
-    for fragment in spec.get("include", []):
-        part = fragments[fragment]
+    runs: dict[str, str] = {}
+    for part in [*(fragments[f] for f in spec.get("include", [])), spec]:
         option_specs += part.get("options", [])
         deny.update(part.get("deny", {}))
+        runs.update(part.get("runs", {}))
         merged.update({k: part[k] for k in _FLAGS if k in part})
-    option_specs += spec.get("options", [])
-    deny.update(spec.get("deny", {}))
-    merged.update({k: spec[k] for k in _FLAGS if k in spec})
     options = {o.name: o for o in map(parse_spec, option_specs)}
-    denied = {o.name: (o, reason) for o, reason in ((parse_spec(k), v) for k, v in deny.items())}
+    denied = {o.name: (o, reason) for o, reason in ((parse_spec(k), v) for k, v in {**deny, **runs}.items())}
     subs: dict[str, Grammar] = {}
     for sub_name, sub_spec in spec.get("subcommands", {}).items():
         sub = _grammar(f"{name} {sub_name}", sub_spec, fragments)
@@ -141,6 +140,7 @@ def _grammar(name: str, spec: Mapping[str, Any], fragments: Mapping[str, Any]) -
         source=spec.get("source", ""),
         options=options,
         deny=denied,
+        runs=frozenset(parse_spec(k).name for k in runs),
         stops=stops,
         operands=spec.get("operands"),
         subcommands=subs,
@@ -210,6 +210,12 @@ class Scan:
     after_dashdash: set[int] = field(default_factory=set)  # operands that came after `--`
     stopped_at: int | None = None  # index after an option that ends option parsing (python -m MODULE)
     unknown: bool = False  # an option could not be identified, so neither could what follows it
+    runs: list[str] = field(default_factory=list)  # options that run programs the command line does not show
+
+    def deny(self, g: Grammar, name: str, text: str) -> None:
+        self.problems.append(text)
+        if name in g.runs:
+            self.runs.append(text)
 
 
 Globbed = Mapping[int, bool]
@@ -281,7 +287,7 @@ def _known(
     spec = denied[0] if denied else g.option(name)
     assert spec is not None
     if denied is not None:
-        out.problems.append(f"`{name}` {denied[1]}")
+        out.deny(g, name, f"`{name}` {denied[1]}")
     consumed = 1
     if value is None and spec.arity and not spec.optional:
         if i + spec.arity >= len(words):
@@ -315,12 +321,13 @@ def _long(g: Grammar, name: str, value: str | None, words: Sequence[str], i: int
         if denied is None:
             out.problems.append(f"`{name}` abbreviates `{full}`: spell long options out to be approved by a rule")
         else:
-            out.problems.append(f"`{name}` abbreviates `{full}`, which {denied[1]}")
+            out.deny(g, full, f"`{name}` abbreviates `{full}`, which {denied[1]}")
         shown = f"{name}={value}" if value is not None else name
         return _known(replace(g, deny={}), shown, full, value, words, i, out, globbed)
     denied_matches = [n for n in matches if n in g.deny]
     if denied_matches:
-        out.problems.append(f"`{name}` may abbreviate `{denied_matches[0]}`, which {g.deny[denied_matches[0]][1]}")
+        first = denied_matches[0]
+        out.deny(g, first, f"`{name}` may abbreviate `{first}`, which {g.deny[first][1]}")
     elif matches:
         full_names = " or ".join(f"`{m}`" for m in matches)
         out.problems.append(f"`{name}` is ambiguous ({full_names})")
@@ -339,7 +346,7 @@ def _cluster(g: Grammar, word: str, words: Sequence[str], i: int, out: Scan, glo
         spec = g.option(name)
         denied = g.denied(name)
         if denied is not None:
-            out.problems.append(f"`{name}` {denied[1]}" + (f" (in `{word}`)" if len(word) > 2 else ""))
+            out.deny(g, name, f"`{name}` {denied[1]}" + (f" (in `{word}`)" if len(word) > 2 else ""))
             spec = denied[0]
         if spec is None:
             if not g.open:
@@ -374,6 +381,7 @@ class Check:
     problems: list[str] = field(default_factory=list)
     literal_through: int | None = None  # a rule must spell words[:n + 1] literally (a script it runs)
     grammar: Grammar | None = None
+    runs: list[str] = field(default_factory=list)  # it runs programs the command line does not show
 
 
 def check(program: Program, words: Sequence[str], globbed: Globbed | None = None) -> Check:
@@ -408,9 +416,12 @@ def _check_grammar(g: Grammar, words: Sequence[str], start: int, globbed: Globbe
     elif g.interpreter and not s.seen.keys() & _NO_PROGRAM_NEEDED:
         problems.append(f"{_short(g)} with no file reads a program from its input")
     problems += _operand_problems(g, words, operands, s, globbed)
+    runs = list(s.runs)
     if g.checker in CHECKERS:
-        problems += CHECKERS[g.checker](g, words, s)
-    return Check(problems, literal_through)
+        found, found_runs = CHECKERS[g.checker](g, words, s)
+        problems += found
+        runs += found_runs
+    return Check(problems, literal_through, runs=runs)
 
 
 _NO_PROGRAM_NEEDED = frozenset({"-m", "--version", "-V", "--help", "-h", "-v", "--test", "-c", "--check"})
@@ -418,16 +429,16 @@ _NO_PROGRAM_NEEDED = frozenset({"-m", "--version", "-V", "--help", "-h", "-v", "
 
 def _check_subcommand(g: Grammar, words: Sequence[str], s: Scan, globbed: Globbed, problems: list[str]) -> Check:
     if not s.operands:
-        return Check(problems)  # `git --version`, `npm`: options only
+        return Check(problems, runs=s.runs)  # `git --version`, `npm`: options only
     at = s.operands[0]
     name = words[at]
     sub = g.subcommands.get(name)
     if sub is None or at in globbed:
         known = ", ".join(sorted(set(g.subcommands)))
         problems.append(f"`{g.name} {name}` is not a subcommand modelroute approves (known: {known})")
-        return Check(problems)
+        return Check(problems, runs=s.runs)
     inner = _check_grammar(sub, words, at + 1, globbed)
-    return Check(problems + inner.problems, inner.literal_through)
+    return Check(problems + inner.problems, inner.literal_through, runs=s.runs + inner.runs)
 
 
 def _operand_problems(
@@ -452,59 +463,72 @@ def _operand_problems(
 # ---------------------------------------------------------------- named checks the data refers to
 
 
-def _check_test(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+Found = tuple[list[str], list[str]]
+"""(problems, of which those that run programs the command line does not show)"""
+
+
+def _check_test(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     problems = []
     body = list(words[1:])
     if g.name == "[":
         if not body or body[-1] != "]":
             problems.append("`[` without a closing `]`")
         body = body[:-1]
-    for word in body:
-        if word in ("-v", "-R"):
-            problems.append(f"`{g.name} {word}` evaluates a variable name's array subscript, which can run commands")
-    return problems
+    runs = [f"`{g.name} {w}` evaluates a variable name's array subscript, which can run commands"
+            for w in body if w in ("-v", "-R")]
+    return problems + runs, runs
 
 
-def _check_make(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_make(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     overrides = [words[i] for i in s.operands if "=" in words[i]]
-    return [f"`{w}` overrides a make variable, which changes the commands make runs" for w in overrides]
+    return [f"`{w}` overrides a make variable, which changes the commands make runs" for w in overrides], []
 
 
-def _check_list_only(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_list_only(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     if s.operands and not s.seen.keys() & {"-l", "--list"}:
-        return [f"`{g.name}` with a name creates it (add --list to list)"]
-    return []
+        return [f"`{g.name}` with a name creates it (add --list to list)"], []
+    return [], []
 
 
-def _check_git_remote(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_git_remote(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     names = [words[i] for i in s.operands]
     if not names or (names[0] == "get-url" and len(names) == 2):
-        return []
-    return [f"`git remote {' '.join(names)}` changes or contacts remotes"]
+        return [], []
+    return [f"`git remote {' '.join(names)}` changes or contacts remotes"], []
 
 
-def _check_git_config(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_git_config(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     queries = {"--get", "--get-all", "--get-regexp", "--get-urlmatch", "-l", "--list"}
     if s.seen.keys() & queries or len(s.operands) <= 1:
-        return []
-    return ["`git config NAME VALUE` sets configuration"]
+        return [], []
+    return ["`git config NAME VALUE` sets configuration"], []
 
 
-def _check_git_reflog(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_git_reflog(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     if s.operands and words[s.operands[0]] in ("expire", "delete", "drop"):
-        return [f"`git reflog {words[s.operands[0]]}` rewrites the reflog"]
-    return []
+        return [f"`git reflog {words[s.operands[0]]}` rewrites the reflog"], []
+    return [], []
 
 
-def _check_sed(g: Grammar, words: Sequence[str], s: Scan) -> list[str]:
+def _check_sed(g: Grammar, words: Sequence[str], s: Scan) -> Found:
     scripts = [v for k, v in s.seen.items() if k in ("-e", "--expression") and v is not None]
     scripts += _repeated_values(words, s, ("-e", "--expression"))
     operands = list(s.operands)
     if not s.seen.keys() & {"-e", "--expression", "-f", "--file"}:
         if not operands:
-            return ["`sed` without a script"]
+            return ["`sed` without a script"], []
         scripts.append(words[operands[0]])
-    return [f"sed script {script!r}: {why}" for script in dict.fromkeys(scripts) for why in sed_problems(script)]
+    problems: list[str] = []
+    runs: list[str] = []
+    for script in dict.fromkeys(scripts):
+        reader = _SedReader(script)
+        try:
+            reader.read()
+        except _SedUnclear as exc:
+            runs.append(f"sed script {script!r} is not understood ({exc}), so what it runs cannot be checked")
+        problems += [f"sed script {script!r}: {why}" for why in reader.problems]
+        runs += [f"sed script {script!r}: {why}" for why in reader.runs]
+    return problems + runs, runs
 
 
 def _repeated_values(words: Sequence[str], s: Scan, names: tuple[str, ...]) -> list[str]:
@@ -544,7 +568,7 @@ def _check_cd(words: Sequence[str], s: Scan) -> list[str]:
     return []
 
 
-CHECKERS: dict[str, Callable[[Grammar, Sequence[str], Scan], list[str]]] = {
+CHECKERS: dict[str, Callable[[Grammar, Sequence[str], Scan], Found]] = {
     "test": _check_test,
     "make": _check_make,
     "git-list-only": _check_list_only,
@@ -552,9 +576,9 @@ CHECKERS: dict[str, Callable[[Grammar, Sequence[str], Scan], list[str]]] = {
     "git-config": _check_git_config,
     "git-reflog": _check_git_reflog,
     "sed": _check_sed,
-    "find": lambda g, words, s: find_expression(words).problems,
-    "tar": lambda g, words, s: _check_tar(s),
-    "cd": lambda g, words, s: _check_cd(words, s),
+    "find": lambda g, words, s: (find_expression(words).problems, []),
+    "tar": lambda g, words, s: (_check_tar(s), []),
+    "cd": lambda g, words, s: (_check_cd(words, s), []),
 }
 
 
@@ -566,10 +590,12 @@ _SED_LABEL = set("bTt")
 
 def sed_problems(script: str) -> list[str]:
     """Why a sed script is not plainly harmless: `e` and `s///e` run commands; `w`, `W`, `s///w` write."""
+    reader = _SedReader(script)
     try:
-        return _SedReader(script).read()
+        reader.read()
     except _SedUnclear as exc:
         return [f"not understood ({exc})"]
+    return reader.runs + reader.problems
 
 
 class _SedUnclear(Exception):
@@ -581,11 +607,12 @@ class _SedReader:
         self.s = script
         self.i = 0
         self.problems: list[str] = []
+        self.runs: list[str] = []
 
     def peek(self) -> str:
         return self.s[self.i] if self.i < len(self.s) else ""
 
-    def read(self) -> list[str]:
+    def read(self) -> None:
         while self.i < len(self.s):
             self._skip(" \t\n;")
             if self.i >= len(self.s):
@@ -599,7 +626,6 @@ class _SedReader:
                 self.i += 1
                 self._skip(" \t")
             self._command()
-        return self.problems
 
     def _skip(self, chars: str) -> None:
         while self.i < len(self.s) and self.s[self.i] in chars:
@@ -677,7 +703,7 @@ class _SedReader:
         elif c in "wW":
             self.problems.append(f"`{c}` writes to a file ({self._to_eol().strip()!r})")
         elif c == "e":
-            self.problems.append("`e` runs a shell command")
+            self.runs.append("`e` runs a shell command")
             self._to_eol()
         elif c == "v":
             self._label()
@@ -711,7 +737,7 @@ class _SedReader:
         while self.i < len(self.s) and self.s[self.i] not in ";\n}":
             flag = self.s[self.i]
             if flag == "e":
-                self.problems.append("the `e` flag of `s` runs the pattern space as a command")
+                self.runs.append("the `e` flag of `s` runs the pattern space as a command")
             elif flag == "w":
                 self.i += 1
                 self.problems.append(f"the `w` flag of `s` writes to a file ({self._to_eol().strip()!r})")
@@ -867,6 +893,12 @@ def unwrap(program: Program, words: Sequence[str], globbed: Globbed | None = Non
     return handler(g, list(words), globbed or {}) if handler else None
 
 
+def _runs(g: Grammar, s: Scan) -> Unwrapped | None:
+    if s.runs:
+        return Unwrapped(s.problems, opaque=s.runs[0])
+    return None
+
+
 def _inner_start(g: Grammar, words: list[str], s: Scan) -> int | None:
     operands = [i for i in s.operands]
     if len(operands) <= g.leading:
@@ -876,6 +908,8 @@ def _inner_start(g: Grammar, words: list[str], s: Scan) -> int | None:
 
 def _unwrap_exec(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `{g.name}` runs: {s.problems[0]}")
     at = _inner_start(g, words, s)
@@ -909,6 +943,8 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 def _unwrap_env(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `env` runs: {s.problems[0]}")
     split = next((v for k, v in s.seen.items() if k in ("-S", "--split-string")), None)
@@ -931,6 +967,8 @@ def _unwrap_env(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | N
 
 def _unwrap_xargs(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     if s.unknown:
         return Unwrapped(s.problems, opaque=f"cannot tell which program `xargs` runs: {s.problems[0]}")
     if not s.operands:
@@ -940,6 +978,8 @@ def _unwrap_xargs(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped |
 
 def _unwrap_npx(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     if not s.operands:
         return Unwrapped(s.problems, opaque="`npx` without a package runs what its options say")
     return Unwrapped(s.problems, inner_at=s.operands[0])
@@ -947,6 +987,8 @@ def _unwrap_npx(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | N
 
 def _unwrap_shell(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     has_c = any(k.lstrip("-+") == "c" or (k.startswith("-") and "c" in k[1:] and not k.startswith("--"))
                 for k in s.seen)
     if has_c:
@@ -961,6 +1003,8 @@ def _unwrap_shell(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped |
 
 def _unwrap_python(g: Grammar, words: list[str], globbed: Globbed) -> Unwrapped | None:
     s = scan(g, words, 1, globbed)
+    if s.runs:
+        return _runs(g, s)
     module = s.seen.get("-m")
     if module is None or s.stopped_at is None:
         return None  # a script file, code from -c, or nothing: checked as python's own invocation

@@ -848,6 +848,9 @@ def _final(inv: _Invocation, program: grammar.Program, state: _State, ctx: _Cont
     """A program that runs no other: checked against its grammar."""
     checked = grammar.check(program, inv.argv, inv.globbed)
     problems = [*inv.problems, *checked.problems]
+    if checked.runs:
+        state.add(_sub(inv, ctx, opaque_reason=checked.runs[0], problems=tuple(dict.fromkeys(problems))))
+        return
     if ctx.layers and checked.literal_through is not None:
         problems.append(f"`{inv.argv[0]}` runs a file through `{ctx.layers[-1].program}`: asked every time")
     if program.grammar is not None and program.grammar.module_only and inv.grammar_key is None:
