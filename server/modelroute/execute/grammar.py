@@ -417,6 +417,12 @@ def _check_grammar(g: Grammar, words: Sequence[str], start: int, globbed: Globbe
         problems.append(f"{_short(g)} with no file reads a program from its input")
     problems += _operand_problems(g, words, operands, s, globbed)
     runs = list(s.runs)
+    if g.runs or g.open:
+        runs += [
+            f"`{words[i]}` can expand to options of `{g.name}`, and some of its options run programs"
+            for i in operands
+            if i in globbed and not globbed[i] and i not in s.after_dashdash
+        ]
     if g.checker in CHECKERS:
         found, found_runs = CHECKERS[g.checker](g, words, s)
         problems += found

@@ -72,6 +72,8 @@ _KNOWN_NODES = frozenset(
     }
 )
 _ARITH_OPS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
+_RESERVED = frozenset({"{", "}", "!", "[[", "]]", "if", "then", "else", "elif", "fi", "do", "done", "case",
+                       "esac", "while", "until", "for", "in", "function", "select"})
 _PLAIN_JOINERS = frozenset({";", "&&", "||", "\n", "|", "|&"})
 
 
@@ -528,6 +530,7 @@ def _shape_redirect(node: tree_sitter.Node, state: _State) -> None:
 
 
 _NESTING = frozenset({"command_substitution", "process_substitution", "subshell"})
+_HEREDOC_PARTS = frozenset({"<<", "<<-", "heredoc_start", "heredoc_body", "heredoc_end", "file_descriptor"})
 
 
 def _walk(node: tree_sitter.Node, state: _State, depth: int, ctx: _Context) -> None:
@@ -551,8 +554,12 @@ def _walk(node: tree_sitter.Node, state: _State, depth: int, ctx: _Context) -> N
         _check_assignment(node, state)
     if kind in ("declaration_command", "unset_command"):
         _declaration(node, state, ctx)
-    if kind == "heredoc_redirect" and _heredoc_quoted(node):
-        return  # quoted delimiter: the body is literal text
+    if kind == "heredoc_redirect":
+        odd = [c for c in node.children if c.type not in _HEREDOC_PARTS]
+        if odd:
+            state.opaque(f"the parser could not read a here-document (near {_src(odd[0])[:40]!r})")
+        if _heredoc_quoted(node):
+            return  # quoted delimiter: the body is literal text
     child_depth = depth + 1 if kind in _NESTING else depth
     for child in node.children:
         _walk(child, state, child_depth, ctx)
@@ -705,6 +712,8 @@ def _command(
     if not name.literal or name.pattern:
         state.add(_sub(inv, ctx, opaque_reason="command name is not a literal word"))
         return
+    if name.source in _RESERVED:  # bash would read it as syntax: the tree does not match bash's parse
+        state.opaque(f"the parser read the reserved word `{name.source}` as a command name")
     _peel(inv, state, depth, ctx)
 
 
