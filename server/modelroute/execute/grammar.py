@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -281,12 +281,21 @@ def _short(g: Grammar) -> str:
 
 
 def _known(
-    g: Grammar, word: str, name: str, value: str | None, words: Sequence[str], i: int, out: Scan, globbed: Globbed
+    g: Grammar,
+    word: str,
+    name: str,
+    value: str | None,
+    words: Sequence[str],
+    i: int,
+    out: Scan,
+    globbed: Globbed,
+    *,
+    announce: bool = True,
 ) -> int:
     denied = g.denied(name)
     spec = denied[0] if denied else g.option(name)
     assert spec is not None
-    if denied is not None:
+    if denied is not None and announce:
         out.deny(g, name, f"`{name}` {denied[1]}")
     consumed = 1
     if value is None and spec.arity and not spec.optional:
@@ -323,7 +332,7 @@ def _long(g: Grammar, name: str, value: str | None, words: Sequence[str], i: int
         else:
             out.deny(g, full, f"`{name}` abbreviates `{full}`, which {denied[1]}")
         shown = f"{name}={value}" if value is not None else name
-        return _known(replace(g, deny={}), shown, full, value, words, i, out, globbed)
+        return _known(g, shown, full, value, words, i, out, globbed, announce=False)
     denied_matches = [n for n in matches if n in g.deny]
     if denied_matches:
         first = denied_matches[0]
