@@ -95,8 +95,8 @@ def test_an_abbreviated_denied_option_is_caught(program: str, option: str, reaso
     assert verdict.action != "allow", words
 
 
-FIND = [("-delete", "deletes"), ("-fprint out", "writes"), ("-fprint0 out", "writes"), ("-fprintf out %p", "writes"),
-        ("-fls out", "writes"), ("-exec ./script {} \\;", "runs a file through"), ("-newer a.txt -exec $X {} +", "non-literal")]
+FIND = [("-delete", "deletes"), ("-fprint out", "writes"), ("-fprint0 out", "writes"),
+        ("-fprintf out %p", "writes"), ("-fls out", "writes"), ("-exec ./script {} \\;", "runs a file through"), ("-newer a.txt -exec $X {} +", "non-literal")]
 
 
 @pytest.mark.parametrize(("primary", "why"), FIND)
