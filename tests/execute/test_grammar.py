@@ -96,7 +96,8 @@ def test_an_abbreviated_denied_option_is_caught(program: str, option: str, reaso
 
 
 FIND = [("-delete", "deletes"), ("-fprint out", "writes"), ("-fprint0 out", "writes"),
-        ("-fprintf out %p", "writes"), ("-fls out", "writes"), ("-exec ./script {} \\;", "runs a file through"), ("-newer a.txt -exec $X {} +", "non-literal")]
+        ("-fprintf out %p", "writes"), ("-fls out", "writes"), ("-exec ./script {} \\;", "runs a file through"),
+        ("-newer a.txt -exec $X {} +", "non-literal")]
 
 
 @pytest.mark.parametrize(("primary", "why"), FIND)
