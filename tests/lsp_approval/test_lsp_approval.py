@@ -439,3 +439,18 @@ async def test_control_and_bidi_characters_are_shown_escaped(client: LanguageCli
     for shown in ("\\x1b[2K", "\\u202e", "\\u200b", "Why: the test asks: tidy\\x1b[8m up", "2. touch hidden.txt"):
         assert shown in prompt.message
     assert not (root / "hidden.txt").exists()
+
+
+async def test_a_long_command_reaches_the_editor_whole(client: LanguageClient, tmp_path: Path) -> None:
+    """Issue 11 class 6: long commands used to be clipped "to the details", which never reached the editor."""
+    root = workspace(tmp_path)
+    await start(client, root, VSCODE, {"approval": {"allow": ["echo"]}})
+    answer_with(client, lambda p: DENY)
+    filler = " ".join(f"word{i}" for i in range(600))  # about 5,000 characters
+    command = f"echo {filler} \u200b; touch hidden-at-the-end.txt"
+    out = await propose(client, root, command)
+    [prompt] = prompts(client)
+    assert out["ran"] is False and not (root / "hidden-at-the-end.txt").exists()
+    assert "\u200b" not in prompt.message
+    assert f"Full command text: echo {filler} \\u200b; touch hidden-at-the-end.txt" in prompt.message.splitlines()
+    assert "2. touch hidden-at-the-end.txt" in prompt.message

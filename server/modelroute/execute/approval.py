@@ -348,17 +348,17 @@ def build_prompt(
     for i, sub in enumerate(subs, 1):
         shown = escape_exact(sub.normalized)
         via = f" (via {' → '.join(escape_exact(w) for w in sub.wrappers)})" if sub.wrappers else ""
-        flags = " [CANNOT BE CHECKED: " + escape_visible(sub.opaque_reason) + "]" if sub.opaque_reason else ""
+        flags = " [CANNOT BE CHECKED: " + escape_exact(sub.opaque_reason) + "]" if sub.opaque_reason else ""
         flags += " [SUDO]" if sub.sudo else ""
         full.append(f"{i}. {shown}{via}{flags}")
         lines.append(_clip(f"{i}. {shown}{via}{flags}", line_limit))
     for r in parsed.opaque_reasons:
-        lines.append(f"! {escape_visible(r)}")
+        lines.append(f"! {escape_exact(r)}")
     asked = [r for r in (verdict.reasons if verdict is not None else ())
              if r not in parsed.opaque_reasons and not r.startswith("policy '")]
     if verdict is not None and verdict.action != "allow" and asked:
         lines.append("Asked because:")
-        lines += [f"- {escape_visible(r)}" for r in asked[:MAX_SHOWN_REASONS]]
+        lines += [f"- {escape_exact(r)}" for r in asked[:MAX_SHOWN_REASONS]]
         if len(asked) > MAX_SHOWN_REASONS:
             lines.append(f"- … and {len(asked) - MAX_SHOWN_REASONS} more")
     source = escape_exact(parsed.text)
