@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 
@@ -139,7 +138,7 @@ def test_the_prompt_lists_each_program_and_what_it_runs_through() -> None:
 
 def test_categories_escaped_match_unicode_data() -> None:
     # every code point escaped in prose is a control, format, separator, surrogate, private or unassigned one
-    for code in list(range(0x0, 0x3000)) + [0xFEFF, 0xE0041, 0x10FFFF]:
+    for code in [*range(0x3000), 0xFEFF, 0xE0041, 0x10FFFF]:
         ch = chr(code)
         shown = escape_visible(ch)
         category = unicodedata.category(ch)
