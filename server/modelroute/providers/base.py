@@ -16,6 +16,7 @@ import httpx2
 
 from modelroute.catalog.model import ModelEntry
 from modelroute.providers.errors import ErrorKind, ProviderError, scrub
+from modelroute.providers.redaction import redact_request
 from modelroute.providers.types import Api, ModelRequest, OnText, OnUsage, TurnResult, Usage
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class ModelClient(ABC):
     """One model behind one provider. `await client.turn(request, on_text=...)` streams a turn."""
 
     api: Api
+    redact_secrets: bool = True
+    """Every request passes the secret redactor before it is sent; only the user's own settings
+    (privacy.redact_secrets = false, from the user file or the client) may turn this off."""
 
     def __init__(
         self,
@@ -101,6 +105,10 @@ class ModelClient(ABC):
         Setting `cancel` stops the HTTP stream and raises ProviderError(kind="cancelled");
         cancelling the calling task stops it too and propagates CancelledError as usual.
         """
+        if self.redact_secrets:  # the one choke point: nothing reaches an adapter unredacted
+            request, replaced = redact_request(request)
+            if replaced:
+                log.debug("%s: %d secret-looking value(s) replaced before sending", self.model.id, replaced)
         if cancel is None:
             return await self._guarded(request, Sink(on_text, on_usage))
         call = asyncio.ensure_future(self._guarded(request, Sink(on_text, on_usage)))
