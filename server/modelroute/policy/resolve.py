@@ -75,8 +75,11 @@ def resolve_settings(
             errors.extend(_sorted(layer_errors))
             invalid = True
             continue
-        data, layer_warnings = _narrow(kind, layer, settings)
-        warnings.extend(_sorted(layer_warnings))
+        data, narrowed_problems = _narrow(kind, layer, settings)
+        # Refused widenings: warnings, or errors where they would un-withhold something. Either way
+        # the entry is dropped and the rest of the layer (which only narrows) still applies.
+        warnings.extend(_sorted([p for p in narrowed_problems if p.severity == "warning"]))
+        errors.extend(_sorted([p for p in narrowed_problems if p.severity == "error"]))
         candidate = deep_merge(merged, data)
         narrowed, late_errors = check(layer, candidate)
         if narrowed is None:  # narrowing only removes keys or grows lists; kept as a guard
