@@ -52,13 +52,16 @@ def _rule(
 def _netrc_line(text: str, index: int) -> bool:
     """`machine HOST login USER password PASS` on one line, or `password PASS` under a `login` line."""
     line_start = text.rfind("\n", 0, index) + 1
-    line = text[line_start:index].lstrip()
+    line = _GUTTER.sub("", text[line_start:index].lstrip(), count=1).lstrip()
     if line.startswith(("machine ", "machine\t", "default")):
         return True
     if line:
         return False
     previous = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : max(line_start - 1, 0)].lstrip()
-    return previous.startswith(("login ", "login\t"))
+    return _GUTTER.sub("", previous, count=1).lstrip().startswith(("login ", "login\t"))
+
+
+_GUTTER = re.compile(r"\A(?:\d+\|[ \t]?)+")
 
 
 def _rules(kind: str, prefixes: tuple[str, ...], rest: str, group: int = 0, *, verify: bool = False) -> list[_Rule]:
@@ -116,8 +119,12 @@ _RULES: tuple[_Rule, ...] = (
     _rule("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     _rule("url-password", r"://[^\s:/@\"'`\[\]]*:([^\s@/\"'`]{3,})@", group=1, verify=True),
     _rule("netrc-password", r"password[ \t]+(\S+)", group=1, context=_netrc_line),
-    _rule("pgpass-password", r"(?m)^(?:[^:\s]+|\*):(?:\d{1,5}|\*):(?:[^:\s]+|\*):(?:[^:\s]+|\*):(\S+)$", group=1,
-          needs=r":(?:\d{1,5}|\*):"),
+    _rule(
+        "pgpass-password",
+        r"(?m)^(?:\d+\|[ \t]?)*(?:[^:\s|]+|\*):(?:\d{1,5}|\*):(?:[^:\s]+|\*):(?:[^:\s]+|\*):(\S+)$",
+        group=1,
+        needs=r":(?:\d{1,5}|\*):",
+    ),
     *_rules(
         "authorization",
         ("Bearer", "bearer", "BEARER", "Basic", "basic", "BASIC", "Token", "token", "TOKEN"),
@@ -137,7 +144,7 @@ _NAME_TAIL = re.compile(r"[A-Za-z0-9_.\-]*")
 _ANSI = r"(?:\x1b\[[0-9;]*[A-Za-z]|\\(?:e|033|x1[bB]|u001[bB])\[[0-9;]*[A-Za-z])"
 _VALUE = re.compile(
     r"[\"'`]?\]?[ \t]*(?P<op>:=|=>|==|=|%3[dD]|:|[ \t](?=[\"']))[ \t]*(?:" + _ANSI + r")*"
-    r"(?:\"([^\"\n]*)\"|'([^'\n]*)'|`([^`\n]*)`|([^\s\"'`,;()\[\]{}\x1b\\]+))"
+    r"(?:\"([^\"\n]*)\"|'([^'\n]*)'|`([^`\n]*)`|([^\s\"'`,;()\[\]{}\x1b\\&]+))"
 )
 # What may come right before a token yet still end the word before it: an escape sequence.
 _ESCAPE_BEFORE = re.compile(r"(?:\\[ntrfvb0]|%[0-9A-Fa-f]{2}|" + _ANSI + r")\Z")
@@ -335,7 +342,7 @@ def _name_start(text: str, index: int) -> int:
     return index
 
 
-_LINE_LEAD = re.compile(r"(?:^|\n|\\n|\\r|\r)[ \t]*(?:export[ \t]+|-[ \t]+)?\Z")
+_LINE_LEAD = re.compile(r"(?:^|\n|\\n|\\r|\r)[ \t]*(?:\d+\|[ \t]?)*[ \t]*(?:export[ \t]+|-[ \t]+)?\Z")
 
 
 def _line_start(text: str, index: int) -> bool:
@@ -346,7 +353,7 @@ def _line_start(text: str, index: int) -> bool:
 # ---------------------------------------------------------------- key material without its frame
 
 _B64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
-_NEXT_LINE_B64 = re.compile(r"[\"',]*[ \t]*(?:\\n|\r?\n)[ \t]*(?:\d+\|[ \t]?)?(?:[+\->][ \t]*)?[\"']?[A-Za-z0-9+/]{16}")
+_NEXT_LINE_B64 = re.compile(r"[\"',]*[ \t]*(?:\\n|\r?\n)[ \t]*(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"']?[A-Za-z0-9+/]{16}")
 
 
 def _key_pair(text: str) -> bool:
@@ -357,7 +364,7 @@ def _key_pair(text: str) -> bool:
 _SEGMENT_END = re.compile(r"\\n|\r?\n")
 # A line of a wrapped key: behind indentation, a read_file gutter (`12| `), a diff marker or a quote.
 _FRAMED = re.compile(
-    r"(?P<lead>[ \t]*(?:\d+\|[ \t]?)?(?:[+\->][ \t]*)?[\"']?)(?P<body>[A-Za-z0-9+/]{4,80}={0,2})"
+    r"(?P<lead>[ \t]*(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"']?)(?P<body>[A-Za-z0-9+/]{4,80}={0,2})"
     r"(?P<trail>[\"',]*[ \t]*\\?)$"
 )
 _FRAME_MARK = re.compile(r"(?:-----BEGIN|-----END|KEY-----|KEY BLOCK-----|PuTTY-User-Key)")
