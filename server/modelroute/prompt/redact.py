@@ -141,7 +141,8 @@ _KEYWORD = re.compile(r"[STPKACstpkac](?:ecret|ECRET|oken|OKEN|ass|ASS|wd|WD|ey|
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _NAME_TAIL = re.compile(r"[A-Za-z0-9_.\-]*")
 # After the name: its closing quote or bracket, an assignment operator, then a quoted or bare literal.
-_ANSI = r"(?:\x1b\[[0-9;]*[A-Za-z]|\\(?:e|033|x1[bB]|u001[bB])\[[0-9;]*[A-Za-z])"
+# A terminal colour code, raw or as programs print it (`\\e[`, `\\033[`, `\\x1b[`, `\\u001b[`, cat -v's `^[[`).
+_ANSI = r"(?:\x1b\[[0-9;]*[A-Za-z]|\\(?:e|033|x1[bB]|u001[bB])\[[0-9;]*[A-Za-z]|\^\[\[[0-9;]*[A-Za-z])"
 _VALUE = re.compile(
     r"[\"'`]?\]?[ \t]*(?P<op>:=|=>|==|=|%3[dD]|:|[ \t](?=[\"']))[ \t]*(?:" + _ANSI + r")*"
     r"(?:\"([^\"\n]*)\"|'([^'\n]*)'|`([^`\n]*)`|([^\s\"'`,;()\[\]{}\x1b\\&]+))"
@@ -342,7 +343,9 @@ def _name_start(text: str, index: int) -> int:
     return index
 
 
-_LINE_LEAD = re.compile(r"(?:^|\n|\\n|\\r|\r)[ \t]*(?:\d+\|[ \t]?)*[ \t]*(?:export[ \t]+|-[ \t]+)?\Z")
+_LINE_LEAD = re.compile(
+    r"(?:^|\n|\\n|\\r|\r)[ \t]*(?:\d+\|[ \t]?)*[ \t]*(?:[+\-][ \t]*)?(?:export[ \t]+|-[ \t]+)?\Z"
+)
 
 
 def _line_start(text: str, index: int) -> bool:
@@ -353,7 +356,10 @@ def _line_start(text: str, index: int) -> bool:
 # ---------------------------------------------------------------- key material without its frame
 
 _B64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
-_NEXT_LINE_B64 = re.compile(r"[\"',]*[ \t]*(?:\\n|\r?\n)[ \t]*(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"']?[A-Za-z0-9+/]{16}")
+_NEXT_LINE_B64 = re.compile(
+    r"[\"',\] \t]*(?:(?:\\n|\r?\n)[\"',\[\] \t]*){1,3}(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"',\[ \t]*"
+    r"[A-Za-z0-9+/]{16}"
+)
 
 
 def _key_pair(text: str) -> bool:
@@ -364,8 +370,8 @@ def _key_pair(text: str) -> bool:
 _SEGMENT_END = re.compile(r"\\n|\r?\n")
 # A line of a wrapped key: behind indentation, a read_file gutter (`12| `), a diff marker or a quote.
 _FRAMED = re.compile(
-    r"(?P<lead>[ \t]*(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"']?)(?P<body>[A-Za-z0-9+/]{4,80}={0,2})"
-    r"(?P<trail>[\"',]*[ \t]*\\?)$"
+    r"(?P<lead>[ \t]*(?:\d+\|[ \t]?)*(?:[+\->][ \t]*)?[\"',\[ \t]*)(?P<body>[A-Za-z0-9+/]{4,80}={0,2})"
+    r"(?P<trail>[\"',\] \t]*\\?)$"
 )
 _FRAME_MARK = re.compile(r"(?:-----BEGIN|-----END|KEY-----|KEY BLOCK-----|PuTTY-User-Key)")
 _PUBLIC_BEGIN = re.compile(r"-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY BLOCK|"
@@ -420,16 +426,20 @@ def _key_line(text: str, start: int, end: int) -> tuple[int, int] | None:
 Span = tuple[int, int]
 
 
+_GLUE = re.compile(r"[\"',\[\] \t]*")
+
+
 def _key_runs(text: str, segments: list[Span], bodies: list[Span | None]) -> list[Span]:
-    """Runs of key lines: two full lines (40+ characters) in a row, or one next to a key's frame."""
-    hits: list[tuple[int, int]] = []
+    """Runs of key lines: two full lines (40+ characters) in a row, or one next to a key's frame.
+    Segments of only quotes and commas between them (a notebook's `"...\\n",` lines) do not break a run."""
+    hits: list[Span] = []
     i = 0
     while i < len(bodies):
         if bodies[i] is None:
             i += 1
             continue
         j = i
-        while j < len(bodies) and bodies[j] is not None:
+        while j < len(bodies) and (bodies[j] is not None or _glue(text, segments, bodies, j)):
             j += 1
         run = [b for b in bodies[i:j] if b is not None]
         full = [b for b in run if b[1] - b[0] >= 40 and _mixed(text[b[0]:b[1]])]
@@ -462,6 +472,11 @@ def _edge(text: str, segments: list[tuple[int, int]], k: int, pattern: re.Patter
 
 
 _CAMEL_WORDS = re.compile(r"(?:[A-Z][a-z]+|[0-9]+|[A-Z]{1,3}(?=[A-Z][a-z]|[0-9]|$))+")
+
+
+def _glue(text: str, segments: list[Span], bodies: list[Span | None], j: int) -> bool:
+    """A segment of only quotes, commas and brackets between two key lines."""
+    return j + 1 < len(bodies) and bodies[j + 1] is not None and _GLUE.fullmatch(text, *segments[j]) is not None
 
 
 def _mixed(body: str) -> bool:
