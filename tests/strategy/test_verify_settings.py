@@ -25,9 +25,11 @@ def test_defaults_protect_tests_and_detect_the_command() -> None:
 
 
 def test_workspace_may_set_its_command_and_narrow(tmp_path: Path) -> None:
-    settings, warnings = _resolve(tmp_path, '[verify]\ncommand = "make check"\ntimeout_s = 60\nlint = "ruff check ."\n')
+    text = '[verify]\ncommand = "make check"\ntimeout_s = 60\nlint = "ruff check ."\n'
+    settings, warnings = _resolve(tmp_path, text)
     assert warnings == []
-    assert (settings.verify.command, settings.verify.timeout_s, settings.verify.lint) == ("make check", 60, "ruff check .")
+    verify = settings.verify
+    assert (verify.command, verify.timeout_s, verify.lint) == ("make check", 60, "ruff check .")
 
 
 def test_workspace_may_not_turn_the_tamper_guard_off(tmp_path: Path) -> None:
