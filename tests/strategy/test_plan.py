@@ -156,7 +156,7 @@ instructions = st.lists(text_line, min_size=1, max_size=6).map("\n".join).filter
     lambda s: s.strip() and s.split("\n")[0].strip() and s.split("\n")[-1].strip())
 titles = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=50).map(
     lambda s: " ".join(s.split())).filter(bool)
-paths = st.from_regex(r"[a-z][a-z0-9_/.\-]{0,20}", fullmatch=True)
+paths = st.from_regex(r"[a-z][a-z0-9_/.\-]{0,20}", fullmatch=True).filter(lambda p: ".." not in p.split("/"))
 steps = st.builds(PlanStep, title=titles, instruction=instructions, files=st.lists(paths, max_size=3).map(tuple),
                   kind=st.one_of(st.none(), st.sampled_from(list(Category))))
 plans = st.builds(Plan, task=instructions, steps=st.lists(steps, min_size=1, max_size=5).map(tuple))
@@ -166,3 +166,11 @@ plans = st.builds(Plan, task=instructions, steps=st.lists(steps, min_size=1, max
 @given(plans)
 def test_rendering_and_reading_back_never_loses_text(plan: Plan) -> None:
     assert parse_plan_document(render_plan(plan)) == plan
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../secrets.env", "src/../../x", "~/.ssh/id_rsa", "C:/Windows/x"])
+def test_a_plan_may_not_point_outside_the_workspace(path: str) -> None:
+    with pytest.raises(PlanError, match="not a path inside the workspace"):
+        parse_plan('{"steps": [{"title": "Read it", "files": ["' + path + '"]}]}', "task")
+    with pytest.raises(PlanError, match="not a path inside the workspace"):
+        parse_plan_document(f"## Read it\nfiles: `{path}`\n\nRead the file.\n")

@@ -306,3 +306,24 @@ def test_rewriting_code_that_is_not_a_test_is_never_flagged(
         return "".join(f"def {n}_{i}(x):\n    return x + {v}\n" for i, (n, v) in enumerate(rows))
 
     assert reasons(modified("shop/generated.py", code(before), code(after))) == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        ("sitecustomize.py", None, "import builtins\n"),
+        ("src/zz_patch.pth", None, "import patch_pytest\n"),
+        (".env", "DEBUG=1\n", "DEBUG=1\nPYTEST_ADDOPTS=-k nothing\n"),
+        ("pyproject.toml", '[project]\nname = "x"\n',
+         '[project]\nname = "x"\n\n[project.entry-points.pytest11]\nquiet = "x.plugin"\n'),
+        ("pkg/sub/conftest.py", "", "import pytest\n"),
+    ],
+)
+def test_ways_around_the_runner_that_a_hostile_change_could_take(path: str, before: str | None, after: str) -> None:
+    change = (Change(path=path, kind="created", new=after) if before is None
+              else Change(path=path, kind="modified", original=before, new=after))
+    assert path in reasons(change)
+
+
+def test_an_ordinary_env_change_is_not_flagged() -> None:
+    assert reasons(modified(".env", "DEBUG=1\n", "DEBUG=0\nLOG_LEVEL=info\n")) == {}

@@ -99,7 +99,16 @@ def _files(value: Any, where: str) -> tuple[str, ...]:
     items = value if isinstance(value, list) else re.split(r"[,\n]", str(value))
     if not all(isinstance(item, str) for item in items):
         raise PlanError(f"{where}: files must be a list of paths")
-    return tuple(item.strip().strip("`").strip() for item in items if item.strip().strip("`").strip())
+    return _relative(tuple(item.strip().strip("`").strip() for item in items if item.strip().strip("`").strip()), where)
+
+
+def _relative(paths: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """Workspace-relative paths only: a model-written plan must not point a step outside the workspace."""
+    for path in paths:
+        parts = path.replace("\\", "/").split("/")
+        if path.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", path) or ".." in parts:
+            raise PlanError(f"{where}: {path!r} is not a path inside the workspace")
+    return paths
 
 
 def _step(raw: Any, index: int) -> PlanStep:
@@ -220,7 +229,8 @@ def _document_step(title: str, body: list[str], index: int) -> PlanStep:
     title = " ".join(title.split())
     if not title and not instruction.strip():
         raise PlanError(f"{where}: has neither a title nor an instruction")
-    files = re.findall(r"`([^`]+)`", meta.get("files", "")) or _files(meta.get("files"), where)
+    quoted = tuple(re.findall(r"`([^`]+)`", meta.get("files", "")))
+    files = _relative(quoted, where) if quoted else _files(meta.get("files"), where)
     return PlanStep(
         title=title or _title_from(instruction), instruction=instruction if instruction.strip() else title,
         files=tuple(files), kind=_kind(meta.get("kind"), where),
