@@ -100,3 +100,15 @@ def test_the_real_catalog_offers_a_cascade_ending_in_the_routed_model_for_a_fix(
     assert cascade is not None and decision.model in [a.name for a in cascade.attempts]
     assert cascade.title().startswith("Cascade ") and ", at most $" in cascade.title()
     assert all(r for r in cascade.reasons)
+
+
+def test_no_cascade_through_a_routed_model_that_cannot_run() -> None:
+    # A pinned model whose provider is not set up is still the routed one; a cascade would need it.
+    cls = Classification(label=Category.DEBUGGING, confidence=0.9, reasons=("test",), scores={Category.DEBUGGING: 1.0})
+    settings = Settings.model_validate({"route": {"debugging": {"pin": "strong"}}})
+    decision = decide(RouteInput(classification=cls, input_tokens=20_000), MODELS, settings,
+                      {"a": "set ANTHROPIC_API_KEY", "b": None, "c": None})
+    assert decision.model == "strong" and not decision.candidates[0].available
+    choice = propose(decision, PassRates(), verify_command="pytest -q")
+    assert choice.offer("cascade") is None and any("cannot run here yet" in n for n in choice.notes)
+    assert choice.default.kind == "single"

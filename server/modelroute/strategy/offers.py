@@ -104,6 +104,9 @@ def _cascade(
         return None
     if len(options) < 2:
         return None
+    if all(o.name != reference.name for o in options):
+        notes.append(f"No cascade: {reference.label} (the routed model) cannot run here yet")
+        return None
     pick = choose_cascade(options, reference, rule)
     if pick is None:
         notes.append(
