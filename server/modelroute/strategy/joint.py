@@ -70,7 +70,7 @@ def ability(pass_rate: float, spread: float) -> float:
     """The ability whose pass rate over the population is `pass_rate` (bisection; monotone)."""
     rate = min(max(pass_rate, _RATE_BOUNDS[0]), _RATE_BOUNDS[1])
     low, high = -40.0, 40.0
-    for _ in range(60):
+    for _ in range(40):  # 80 / 2**40: far below what a pass rate can tell
         mid = (low + high) / 2.0
         if _mean([_sigmoid(mid - spread * d) for d in GRID]) < rate:
             low = mid
