@@ -175,3 +175,17 @@ def test_a_cascade_always_ends_within_its_models_and_offers_only_usable_results(
         assert (step.conclusion == "done") == reports[step.offer].acceptable
     else:
         assert not any(r.usable for r in reports)
+
+
+def test_best_of_n_reasons_say_why_a_candidate_is_offered() -> None:
+    reports = [report("strong", "pass"), report("mid", "pass"), report("cheap", "fail")]
+    failed_merge = finish(advance(BEST, [*reports, report("strong", "fail", role="synthesis")]))
+    assert failed_merge.reason == ("offering STRONG's result: the synthesiser's answer could not be used "
+                                   "(its merge failed its check)")
+    bogus = finish(advance(BEST, [*reports, report("strong", "pass", role="synthesis", picked=2)]))
+    assert "it picked a result that was not a candidate" in bogus.reason
+    rejected = [reports[0], reports[1].model_copy(update={"rejected": True}), reports[2],
+                report("strong", "pass", role="synthesis", picked=1)]
+    assert finish(advance(BEST, rejected)).reason == "you rejected the synthesiser's choice; offering STRONG's result"
+    no_synth = plan("best-of-n", STRONG, MID)
+    assert "no synthesiser" in finish(advance(no_synth, reports[:2])).reason

@@ -171,7 +171,8 @@ def _best_of_n(plan: StrategyPlan, reports: Sequence[AttemptReport]) -> Step:
     order = _preference(reports, candidates, synthesis)
     offer = next((i for i in order if reports[i].acceptable), None)
     if offer is not None:
-        return Finish(offer=offer, conclusion="done", reason=_best_reason(plan, reports, offer, synthesis))
+        return Finish(offer=offer, conclusion="done",
+                      reason=_best_reason(plan, reports, offer, synthesis, candidates))
     if candidates:  # every candidate was rejected
         return Finish(offer=None, conclusion="rejected", reason="every verified candidate was rejected")
     return _fallback(plan, reports, attempt_indices, "every attempt")
@@ -197,16 +198,25 @@ def _preference(reports: Sequence[AttemptReport], candidates: list[int], synthes
     return first + [i for i in candidates if i not in first]
 
 
-def _best_reason(plan: StrategyPlan, reports: Sequence[AttemptReport], offer: int, synthesis: int | None) -> str:
+def _best_reason(
+    plan: StrategyPlan, reports: Sequence[AttemptReport], offer: int, synthesis: int | None, candidates: list[int]
+) -> str:
     label = _label(plan, reports[offer].model)
     if synthesis is None:
-        return f"{label}'s result is the only candidate that passed"
+        if len(candidates) == 1:
+            return f"{label}'s result is the only candidate that passed"
+        return f"{label}'s result passed (no synthesiser; the first candidate in plan order)"
     synth = reports[synthesis]
     if offer == synthesis:
         return "the synthesiser merged the candidates and the merge passed its check"
     if synth.picked == offer:
         return f"the synthesiser picked {label}'s result"
-    return f"offering {label}'s result: the synthesiser's answer could not be used ({synth.why_not()})"
+    if synth.rejected or (synth.picked is not None and reports[synth.picked].rejected):
+        return f"you rejected the synthesiser's choice; offering {label}'s result"
+    why = "its merge failed its check" if synth.usable and synth.picked is None else synth.why_not()
+    if synth.usable and synth.picked is not None:
+        why = "it picked a result that was not a candidate"
+    return f"offering {label}'s result: the synthesiser's answer could not be used ({why})"
 
 
 def _plan(plan: StrategyPlan, reports: Sequence[AttemptReport]) -> Step:
