@@ -4,7 +4,8 @@ Options are the decision's eligible, available candidates, each with its pass ra
 (`PassRates`: the catalog's strength, corrected by the ledger) and its cost estimate. The single
 run uses the routed model. A cascade is offered when there is a check to escalate on; it is picked
 by `choose.choose_cascade` against the routed model, and becomes the default when it is expected to
-cost less than the routed model alone (it is at least as likely to be right by construction).
+cost less than the routed model alone (it is at least as likely to be right by construction). Under
+the `quality` objective the cascade must contain and beat the strongest model set up.
 Best-of-n runs the three strongest models and lets the strongest pick; plan has the strongest write
 the steps. Answers (explain, review) have nothing to check or merge: they are single runs only.
 """
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from modelroute.categories import Category
 from modelroute.cost.estimate import EXPECTED_TURNS
+from modelroute.policy.schema import Objective
 from modelroute.route.format import money
 from modelroute.route.model import Candidate, Decision
 from modelroute.strategy.calibration import PassRates
@@ -58,13 +60,15 @@ def propose(
     decision: Decision,
     rates: PassRates,
     *,
+    objective: Objective,
     verify_command: str | None,
     rule: CascadeRule = DEFAULT_RULE,
     names: Mapping[str, str] | None = None,
     judge_accuracy: float = JUDGE_ACCURACY,
 ) -> StrategyChoice:
     """The default strategy and the priced offers for a routed action. `verify_command` is the check
-    (configured or detected); None means there is nothing to escalate on."""
+    (configured or detected); None means there is nothing to escalate on. Under the `quality`
+    objective a cascade must beat the strongest model set up (not just the routed one), and include it."""
     names = names or {}
     chosen = decision.candidates[0]
     single_option = _option(chosen, decision.category, rates, names)
@@ -74,7 +78,10 @@ def propose(
     options = options_for(decision, rates, names)
     notes: list[str] = []
     offers = [single]
-    cascade = _cascade(options, single_option, rule, verify_command, notes)
+    reference = single_option
+    if objective == "quality" and options and strongest(options).pass_rate > single_option.pass_rate:
+        reference = strongest(options)
+    cascade = _cascade(options, reference, rule, verify_command, notes)
     if cascade is not None:
         offers.append(cascade)
     by_id = {c.model: c for c in decision.candidates}
