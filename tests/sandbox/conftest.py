@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.execute.sandbox import SandboxSpec
+from modelroute.sandbox import SandboxSpec
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -43,8 +43,10 @@ def workspace(tmp_path: Path) -> Path:
     nested = ws / "vendor" / "lib"
     nested.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(nested)], check=True)
-    (ws / "store").mkdir()
+    (ws / "store").mkdir()  # a worktree's gitdir under another name: HEAD + commondir, as git makes it
     (ws / "store" / "config").write_text("[core]\n")
+    (ws / "store" / "HEAD").write_text("ref: refs/heads/main\n")
+    (ws / "store" / "commondir").write_text("../.git\n")
     (ws / "wt").mkdir()
     (ws / "wt" / ".git").write_text("gitdir: ../store\n")
     (tmp_path / "outside").mkdir()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.execute.sandbox import SandboxSpec, run_sandboxed
+from modelroute.sandbox import SandboxSpec, run_sandboxed
 from tests.sandbox.conftest import needs_bwrap
 
 pytestmark = needs_bwrap
