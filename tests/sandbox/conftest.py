@@ -57,3 +57,27 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def spec(workspace: Path, home: Path) -> SandboxSpec:
     return SandboxSpec(workspace=workspace, home=home, timeout_s=10, max_processes=64)
+
+
+@pytest.fixture
+def fake_home(tmp_path: Path) -> Path:
+    """A home folder with a .bashrc that a redirected write would reach."""
+    home = tmp_path / "victim-home"
+    home.mkdir()
+    (home / ".bashrc").write_text("# bashrc\n")
+    return home
+
+
+def host_tree(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file under `root` with its mode and bytes (symlinks as their target): the host's truth."""
+    import os
+
+    out: dict[str, tuple[int, bytes]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*filenames, *[d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]]:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            data = os.readlink(path).encode() if os.path.islink(path) else open(path, "rb").read()  # noqa: SIM115
+            out[rel] = (st.st_mode, data)
+    return out
