@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+from tests.sandbox.conftest import needs_bwrap
+
+pytestmark = needs_bwrap
 
 SANDBOX_CHECKS = (
     "sandbox available",
