@@ -91,3 +91,11 @@ def host_tree(root: Path) -> dict[str, tuple[int, bytes]]:
             data = os.readlink(path).encode() if os.path.islink(path) else open(path, "rb").read()  # noqa: SIM115
             out[rel] = (st.st_mode, data)
     return out
+
+
+def process_alive(marker: str) -> bool:
+    """Whether any process on the host has `marker` in its command line."""
+    import subprocess
+
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    return bool(out.stdout.strip())

@@ -29,7 +29,7 @@ from modelroute.sandbox import (
     apply_change_set,
     run_sandboxed,
 )
-from tests.sandbox.conftest import host_tree, needs_bwrap
+from tests.sandbox.conftest import host_tree, needs_bwrap, process_alive
 
 pytestmark = needs_bwrap
 PY = os.path.realpath(sys.executable)
@@ -384,11 +384,6 @@ def test_many_files_in_the_overlay_are_bounded(spec: SandboxSpec, workspace: Pat
     assert any("MiB to the workspace" in v for v in result.violations)
 
 
-def _alive(marker: str) -> bool:
-    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
-    return bool(out.stdout.strip())
-
-
 @pytest.mark.parametrize(
     "command",
     [
@@ -399,13 +394,13 @@ def _alive(marker: str) -> bool:
 def test_no_process_outlives_its_command(spec: SandboxSpec, command: str) -> None:
     attempt(spec, command)
     time.sleep(0.3)
-    assert not _alive("sleep 2101") and not _alive("time.sleep(2102)")
+    assert not process_alive("sleep 2101") and not process_alive("time.sleep(2102)")
 
 
 def test_fork_bomb_in_an_overlay(spec: SandboxSpec) -> None:
     result, _, _ = attempt(spec, "bomb() { bomb | bomb & }; bomb", timeout_s=4, max_processes=40)
     time.sleep(0.3)
-    assert result.process_limit != "none" and not _alive("bomb")
+    assert result.process_limit != "none" and not process_alive("bomb")
 
 
 # ------------------------------------------------------------------ class 7: $HOME as the workspace

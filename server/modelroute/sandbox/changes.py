@@ -18,7 +18,8 @@ from pathlib import Path
 import pathspec
 
 from modelroute.changeset import Change, ChangeSet, Refusal
-from modelroute.sandbox.protected import MarkerCheck, layered_marker, path_error, protected_reason
+from modelroute.sandbox.apply import change_refusal
+from modelroute.sandbox.protected import MarkerCheck, layered_marker
 
 OPAQUE_XATTRS = ("user.overlay.opaque", "trusted.overlay.opaque")
 ALWAYS_LEFT_OUT = ("__pycache__/", "*.pyc", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", "node_modules/",
@@ -38,6 +39,15 @@ def is_opaque(path: str) -> bool:
         except OSError:
             continue
     return False
+
+
+def read_regular(path: str | Path) -> bytes:
+    """The bytes of a regular file, never through a symlink (a command may swap one in while we read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        return f.read()
 
 
 def lower_lstat(root: Path, rel: str) -> os.stat_result | None:
@@ -113,7 +123,7 @@ class _Collector:
 
     def visit(self, rel: str, path: str, st: os.stat_result) -> None:
         is_dir = stat.S_ISDIR(st.st_mode)
-        reason = path_error(rel) or protected_reason(rel, self.is_marker_dir)
+        reason = change_refusal(rel, self.is_marker_dir)
         if reason is not None:
             self.refuse(rel + ("/" if is_dir else ""), reason)
             return
@@ -155,11 +165,11 @@ class _Collector:
         if st.st_nlink > 1:
             self.refuse(rel, f"hard link ({st.st_nlink} names for one file): never applied")
             return
-        new = Path(path).read_bytes()
+        new = read_regular(path)
         new_exec = bool(st.st_mode & 0o111)
         if lower is not None and stat.S_ISREG(lower.st_mode):
             self.deleted.discard(rel)
-            old = (self.root / rel).read_bytes()
+            old = read_regular(self.root / rel)
             old_exec = bool(lower.st_mode & 0o111)
             if old == new and old_exec == new_exec:
                 return  # copied up (touch, chmod to the same bits): nothing changed
@@ -174,11 +184,11 @@ class _Collector:
         for rel in sorted(self.deleted - set(self.changes)):
             if self.ignored(rel, False):
                 continue  # build output the workspace had: left alone, neither deleted nor offered
-            reason = path_error(rel) or protected_reason(rel, self.is_marker_dir)
+            reason = change_refusal(rel, self.is_marker_dir)
             if reason is not None:
                 self.refuse(rel, reason)
             else:
-                old = (self.root / rel).read_bytes() if lower_lstat(self.root, rel) is not None else b""
+                old = read_regular(self.root / rel) if lower_lstat(self.root, rel) is not None else b""
                 self.changes[rel] = _change(rel, "deleted", old, None, None)
         return ChangeSet(
             changes=tuple(self.changes[k] for k in sorted(self.changes)),
@@ -223,7 +233,7 @@ def new_folders(root: Path, upper: Path) -> list[str]:
         keep = []
         for name in sorted(dirnames):
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if path_error(rel) or protected_reason(rel, is_marker) or ignored(rel, True):
+            if change_refusal(rel, is_marker) or ignored(rel, True):
                 continue
             keep.append(name)
             full = os.path.join(dirpath, name)

@@ -31,7 +31,14 @@ import platformdirs
 from modelroute.changeset import ChangeSet
 from modelroute.sandbox.apply import ApplyResult, apply_change_set, apply_folders, change_refusal, marker_check
 from modelroute.sandbox.bwrap import Layers
-from modelroute.sandbox.changes import collect_changes, is_opaque, is_whiteout, lower_lstat, new_folders
+from modelroute.sandbox.changes import (
+    collect_changes,
+    is_opaque,
+    is_whiteout,
+    lower_lstat,
+    new_folders,
+    read_regular,
+)
 from modelroute.sandbox.protected import path_error
 from modelroute.sandbox.runner import execute, normalise
 from modelroute.sandbox.spec import SandboxResult, SandboxSpec, SandboxUnavailable, inside
@@ -124,12 +131,12 @@ class Overlay:
         where = self._locate(rel)
         if where is None:
             raise FileNotFoundError(f"{rel}: not in the attempt's workspace")
-        st = os.lstat(where)
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(f"{rel}: not a regular file") if stat.S_ISDIR(st.st_mode) else OSError(
-                f"{rel}: a symlink or special file, not read"
-            )
-        return Path(where).read_bytes()
+        if os.path.isdir(where) and not os.path.islink(where):
+            raise IsADirectoryError(f"{rel}: is a folder")
+        try:
+            return read_regular(where)
+        except OSError as exc:
+            raise OSError(f"{rel}: a symlink or special file, not read") from exc
 
     def exists(self, rel: str) -> bool:
         return self._locate(rel) is not None
