@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 
-from modelroute.execute.outcome import (
+from modelroute.run.outcome import (
     Outcome,
     answer_markdown,
     failure_outcome,
