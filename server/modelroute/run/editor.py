@@ -81,6 +81,8 @@ class Offer:
     # The version of each file when the run read it (None: read from disk): an editor applies an edit
     # only to the version it was computed on.
     read_versions: Mapping[str, Hashable | None] = field(default_factory=dict)
+    # Commands the model proposed that approval refused: the change set may be incomplete.
+    denied_commands: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

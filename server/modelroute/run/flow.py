@@ -413,6 +413,7 @@ class Run:
                 changes=change_set, label=label,
                 description=f"{len(files)} file(s), {money(result.cost_usd)}",
                 read_versions=workspace.read_versions(),
+                denied_commands=tuple(attempt.commands.denials) if attempt.commands is not None else (),
             ))
             if offered.status == "applied":
                 self.editor.tell("info", f"modelroute: {plan.model.display_name} edited {', '.join(files)} "

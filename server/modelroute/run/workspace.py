@@ -98,7 +98,7 @@ class AttemptWorkspace(StagedFiles):
             raise EditRejected(f"{rel} is not a file")
         if path.stat().st_size > MAX_READ_BYTES:
             raise EditRejected(f"{rel} is larger than {MAX_READ_BYTES // 1_000_000} MB")
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_text(path)
 
     def _buffer(self, rel: str, resolved: Path | None = None) -> Buffer | None:
         """The editor's buffer of `rel`, by the path the model named or the one it resolves to."""
@@ -139,7 +139,7 @@ class AttemptWorkspace(StagedFiles):
         if seen != now:
             return True
         if buffer is None:
-            on_disk = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+            on_disk = read_text(path) if path.is_file() else None
             return on_disk != change.original
         return False
 
@@ -171,6 +171,12 @@ class AttemptWorkspace(StagedFiles):
             )
         spec = SandboxSpec.from_settings(self.root, sandbox)
         return await asyncio.to_thread(run_sandboxed, command, spec)
+
+
+def read_text(path: Path) -> str:
+    """A file's text as the model sees it: line ends kept as they are (a CRLF file stays CRLF)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        return fh.read()
 
 
 def _change(change: FileChange) -> Change:
