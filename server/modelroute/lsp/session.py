@@ -112,6 +112,11 @@ class Decisions:
     def documents(self) -> int:
         return len(self._docs)
 
+    def held_versions(self, uri: str) -> set[Hashable]:
+        """The document versions a document's cached decisions were made on (at most two)."""
+        doc = self._docs.get(uri)
+        return {e.version for e in doc.entries.values()} if doc is not None else set()
+
     # -- internals --------------------------------------------------------------------
     def _doc(self, query: DocumentQuery) -> _Doc:
         doc = self._docs.get(query.uri)
@@ -177,6 +182,8 @@ class Decisions:
         self._next_id += 1
         entry = Entry(id=format(self._next_id, "x"), state=query.state, generation=generation, version=query.version)
         try:
+            await query.state.ready()  # settings load first: the decision is made under these
+            entry.generation = generation = query.state.generation
             entry.routed = await query.state.decide(make)
         except Exception as exc:  # cached too: a request that cannot be routed is not retried per keystroke
             entry.error = exc
