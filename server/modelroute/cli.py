@@ -1,4 +1,4 @@
-"""Command line: route, serve, sandbox, doctor, report (DESIGN 2.2).
+"""Command line: route, run, serve, sandbox, doctor, report (DESIGN 2.2, 2.2b).
 
 Subcommands import their modules lazily so `modelroute route` starts fast.
 """
@@ -160,6 +160,10 @@ def _passthrough(name: str) -> int:
         from modelroute.lsp import serve_main
 
         return serve_main(argv)
+    if name == "run":
+        from modelroute.terminal import run_main
+
+        return run_main(argv)
     if name == "sandbox":
         return sandbox_main(argv, _sandbox_settings(argv))
     from modelroute.ledger import report_main
@@ -167,7 +171,7 @@ def _passthrough(name: str) -> int:
     return report_main(argv)
 
 
-PASSTHROUGH = ("serve", "sandbox", "report")
+PASSTHROUGH = ("serve", "run", "sandbox", "report")
 
 
 def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
@@ -242,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--workspace", type=Path, default=Path.cwd())
     doctor.add_argument("--json", action="store_true")
     sub.add_parser("serve", help="run the language server (stdio, or --tcp HOST:PORT)", add_help=False)
+    sub.add_parser("run", help="run one action headless with a model; nothing changes without --apply",
+                   add_help=False)
     sub.add_parser("sandbox", help="run one command in the sandbox", add_help=False)
     sub.add_parser("report", help="spend by day, model and category", add_help=False)
     return parser
