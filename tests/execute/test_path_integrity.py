@@ -26,7 +26,9 @@ def _planted(ws: Path) -> Path:
     return bin_dir
 
 
-def test_workspace_and_tmp_folders_are_left_off_the_sandbox_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workspace_and_tmp_folders_are_left_off_the_sandbox_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws = (tmp_path / "ws").resolve()
     bin_dir = _planted(ws)
     monkeypatch.setenv("PATH", f"{bin_dir}:/tmp/tools:/usr/bin:/bin")
