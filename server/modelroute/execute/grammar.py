@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -603,16 +603,6 @@ _SED_SIMPLE = set("=dDgGhHlnNpPxzF")
 _SED_LABEL = set("bTt")
 
 
-def sed_problems(script: str) -> list[str]:
-    """Why a sed script is not plainly harmless: `e` and `s///e` run commands; `w`, `W`, `s///w` write."""
-    reader = _SedReader(script)
-    try:
-        reader.read()
-    except _SedUnclear as exc:
-        return [f"not understood ({exc})"]
-    return reader.runs + reader.problems
-
-
 class _SedUnclear(Exception):
     pass
 
@@ -1144,9 +1134,3 @@ def split_string(text: str) -> list[str] | str:
     if in_word:
         words.append("".join(current))
     return words
-
-
-def describe(names: Iterable[str]) -> list[tuple[str, str, str]]:
-    """(name, about, source) of the named programs, for the docs."""
-    programs = table().programs
-    return [(n, programs[n].about, programs[n].source) for n in names if n in programs]

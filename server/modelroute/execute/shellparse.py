@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import tree_sitter
@@ -36,7 +36,6 @@ MAX_DEPTH = 8
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_bash.language())
 
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox-sh"})
 # Assignments that change which program a name runs, or run code themselves: the parse cannot account
 # for what runs after them.
 DANGEROUS_VARS = frozenset(
@@ -904,9 +903,6 @@ def _check_builtin(name: str, inv: _Invocation, state: _State) -> None:
         state.opaque("an integer declaration evaluates arithmetic, which can run commands")
 
 
-_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-
-
 def _static(node: tree_sitter.Node) -> str | None:
     """The literal value of a word node, or None when it depends on expansion."""
     word = read_word(_src(node))
@@ -917,9 +913,3 @@ def _src(node: tree_sitter.Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", "replace")
-
-
-def iter_programs(parsed: ParsedCommand) -> Iterator[str]:
-    for sub in parsed.subcommands:
-        if sub.program:
-            yield sub.program.rsplit("/", 1)[-1]
