@@ -58,6 +58,8 @@ CLASS_2 = [
     "env ./script",
     "find . -maxdepth 0 -exec ./script {} \\;",
     "find . -maxdepth 0 -execdir payload {} \\;",
+    "find . -maxdepth 1 -name script -exec {} \\;",
+    "find . -maxdepth 1 -name script -exec timeout 5 {} \\;",
     "timeout 5 ./script",
     "nice -n 5 ./script",
     "nohup ./script",
