@@ -11,6 +11,15 @@ export const SERVER_COMMANDS = {
   cancelRun: "modelroute.cancelRun",
 } as const;
 
+/**
+ * Documents the language client attaches the server to: files, and the cells of any notebook
+ * (`{scheme: "file"}` alone gave notebook cells no code actions in real VS Code).
+ */
+export const DOCUMENT_SELECTOR = [
+  { scheme: "file" },
+  { notebook: "*", language: "*" },
+] as const;
+
 export const OBJECTIVES = ["quality", "balanced", "cost"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
