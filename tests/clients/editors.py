@@ -69,5 +69,5 @@ def which(name: str, how: str) -> tuple[Path | None, pytest.MarkDecorator]:
     """An executable on PATH and the mark its tests take (none needed when it is there)."""
     found = shutil.which(name)
     if found:
-        return Path(found), pytest.mark.usefixtures()
+        return Path(found), pytest.mark.skipif(False, reason=f"{name} is installed")
     return None, unavailable(name, how)

@@ -1,68 +1,73 @@
-"""Emacs eglot (Debian's emacs-nox + elpa-eglot 1.9) runs the set-up from docs/clients/emacs.md
-headless against `modelroute serve`: priced code actions on a directive, and modelroute-route."""
+"""Emacs eglot (Debian's emacs-nox + elpa-eglot 1.9) runs the set-up of docs/clients/emacs.md
+headless: priced code actions on a directive, the routed one run through the fake provider (real
+SDKs over HTTP) editing the buffer, then `M-x modelroute-route` doing the same."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.clients.editors import which
+from tests.clients.headless import (
+    FIRST_EDIT,
+    SECOND_EDIT,
+    edit_replies,
+    environment,
+    ledger_outcomes,
+    workspace,
+)
+from tests.fakeprovider.server import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-STORE_PY = """\
-import json
+EMACS, NEEDS_EMACS = which("emacs", "apt-get install emacs-nox elpa-eglot")
+PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 
-def load(path):
-    # add type hints and a docstring AI!
-    with open(path) as f:
-        return json.load(f)
-"""
-KEY_VARS = re.compile(r"_API_KEY$|_BASE_URL$")
-
-pytestmark = pytest.mark.skipif(shutil.which("emacs") is None, reason="emacs-nox not installed (.ci/run installs it)")
-
-
-def documented_elisp() -> str:
+def documented_elisp(heading: str) -> str:
+    """The first elisp block under `heading` in docs/clients/emacs.md."""
     text = (ROOT / "docs" / "clients" / "emacs.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```elisp\n(.*?)```", text, flags=re.S)
-    assert blocks, "docs/clients/emacs.md has an elisp block"
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```elisp\n(.*?)```", section, flags=re.S)
+    assert blocks, f"docs/clients/emacs.md has an elisp block under {heading!r}"
     return str(blocks[0])
 
 
-def test_eglot_gets_priced_code_actions_and_routes(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    (ws / "app").mkdir(parents=True)
-    (ws / ".git").mkdir()  # a project root for eglot
-    source = ws / "app" / "store.py"
-    source.write_text(STORE_PY, encoding="utf-8")
-    init = tmp_path / "modelroute-init.el"
-    init.write_text(documented_elisp(), encoding="utf-8")
-    server = Path(sys.executable).with_name("modelroute")
-    env = {k: v for k, v in os.environ.items() if not KEY_VARS.search(k)}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        MODELROUTE_INIT=str(init),
-        MODELROUTE_CMD=str(server),
-        MODELROUTE_FILE=str(source),
-    )
-    done = subprocess.run(
-        ["emacs", "--batch", "--no-init-file", "-l", str(HERE / "test.el")],
-        env=env, cwd=ws, capture_output=True, text=True, timeout=90,
-    )
+def run_emacs(tmp_path: Path, script: Path, init: str) -> tuple[str, Path]:
+    """`emacs --batch` with the documented init and a driver; returns its output and the file."""
+    source = workspace(tmp_path / "ws")
+    init_file = tmp_path / "modelroute-init.el"
+    init_file.write_text(init, encoding="utf-8")
+    with FakeProvider() as fake:
+        rel = str(source.relative_to(tmp_path / "ws"))
+        fake.queue(*edit_replies(rel, *FIRST_EDIT), *edit_replies(rel, *SECOND_EDIT))
+        env = environment(tmp_path, fake)
+        env.update(MODELROUTE_INIT=str(init_file), MODELROUTE_FILE=str(source))
+        done = subprocess.run(
+            [str(EMACS), "--batch", "--no-init-file", "-l", str(script)],
+            env=env, cwd=source.parent, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        )
+        requests = fake.model_requests()
     out = done.stdout + done.stderr
-    assert done.returncode == 0 and "RESULT ok" in out, out
-    titles = [line[len("ACTION "):] for line in out.splitlines() if line.startswith("ACTION ")]
-    priced = [t for t in titles if re.search(r"\$\d|<\$0\.0001", t)]
-    assert len(priced) >= 2, titles
-    assert any(t == "Why this model?" for t in titles), titles
-    assert re.search(r"^CHOICES [1-9]", out, flags=re.M), out
-    assert re.search(r"^RUN \S+", out, flags=re.M), out
+    assert done.returncode == 0 and "RESULT ok" in out, out[-4000:]
+    assert len(requests) == 4, requests
+    return out, source
+
+
+def lines(out: str, tag: str) -> list[str]:
+    return [line[len(tag) + 1:] for line in out.splitlines() if line.startswith(tag + " ")]
+
+
+@NEEDS_EMACS
+def test_eglot_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
+    out, _ = run_emacs(tmp_path, HERE / "test.el", documented_elisp("## `init.el`"))
+    titles = lines(out, "ACTION")
+    priced = [t for t in titles if PRICED.match(t)]
+    assert len(priced) >= 2 and titles[0] == priced[0], titles
+    assert "Why this model?" in titles, titles
+    choices = lines(out, "CHOICE")
+    assert choices and "(routed)" in choices[0], choices
+    buffer = lines(out, "BUFFER")
+    assert FIRST_EDIT[1] in buffer and SECOND_EDIT[1] in buffer, buffer
+    assert ledger_outcomes(tmp_path) == ["applied", "applied"]
