@@ -1,6 +1,7 @@
-"""Emacs eglot (Debian's emacs-nox + elpa-eglot 1.9) runs the set-up of docs/clients/emacs.md
-headless: priced code actions on a directive, the routed one run through the fake provider (real
-SDKs over HTTP) editing the buffer, then `M-x modelroute-route` doing the same."""
+"""Emacs runs both set-ups of docs/clients/emacs.md headless, word for word: eglot (Debian's
+emacs-nox + elpa-eglot 1.9) and lsp-mode (elpa-lsp-mode 8.0). Each gets the priced code actions on
+a directive and runs the routed one through the fake provider (real SDKs over HTTP), which edits
+the buffer and leaves `applied` in the ledger; with eglot, `M-x modelroute-route` does the same."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.clients.editors import which
+import pytest
+from tests.clients.editors import unavailable, which
 from tests.clients.headless import (
     FIRST_EDIT,
     SECOND_EDIT,
@@ -21,7 +23,17 @@ from tests.fakeprovider.server import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-EMACS, NEEDS_EMACS = which("emacs", "apt-get install emacs-nox elpa-eglot")
+EMACS, NEEDS_EMACS = which("emacs", "apt-get install emacs-nox elpa-eglot elpa-lsp-mode")
+ELPA = Path("/usr/share/emacs/site-lisp/elpa")
+
+
+def elpa_package(name: str) -> pytest.MarkDecorator:
+    """Debian's elpa-NAME, where `emacs --no-init-file` finds it (not -Q, which hides it)."""
+    if any(ELPA.glob(f"{name}-[0-9]*")):
+        return pytest.mark.skipif(False, reason=f"elpa-{name} is installed")
+    return unavailable(f"elpa-{name}", f"apt-get install elpa-{name}")
+
+
 PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 
@@ -34,16 +46,16 @@ def documented_elisp(heading: str) -> str:
     return str(blocks[0])
 
 
-def run_emacs(tmp_path: Path, script: Path, init: str) -> tuple[str, Path]:
+def run_emacs(tmp_path: Path, script: Path, init: str, runs: int) -> tuple[str, Path]:
     """`emacs --batch` with the documented init and a driver; returns its output and the file."""
     source = workspace(tmp_path / "ws")
     init_file = tmp_path / "modelroute-init.el"
     init_file.write_text(init, encoding="utf-8")
     with FakeProvider() as fake:
         rel = str(source.relative_to(tmp_path / "ws"))
-        fake.queue(*edit_replies(rel, *FIRST_EDIT), *edit_replies(rel, *SECOND_EDIT))
+        fake.queue(*edit_replies(rel, *FIRST_EDIT), *edit_replies(rel, *SECOND_EDIT)[: 2 * runs])
         env = environment(tmp_path, fake)
-        env.update(MODELROUTE_INIT=str(init_file), MODELROUTE_FILE=str(source))
+        env.update(MODELROUTE_INIT=str(init_file), MODELROUTE_FILE=str(source), MODELROUTE_ROOT=str(source.parents[1]))
         done = subprocess.run(
             [str(EMACS), "--batch", "--no-init-file", "-l", str(script)],
             env=env, cwd=source.parent, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
@@ -51,7 +63,7 @@ def run_emacs(tmp_path: Path, script: Path, init: str) -> tuple[str, Path]:
         requests = fake.model_requests()
     out = done.stdout + done.stderr
     assert done.returncode == 0 and "RESULT ok" in out, out[-4000:]
-    assert len(requests) == 4, requests
+    assert len(requests) == 2 * runs, requests
     return out, source
 
 
@@ -60,8 +72,9 @@ def lines(out: str, tag: str) -> list[str]:
 
 
 @NEEDS_EMACS
+@elpa_package("eglot")
 def test_eglot_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
-    out, _ = run_emacs(tmp_path, HERE / "test.el", documented_elisp("## `init.el`"))
+    out, _ = run_emacs(tmp_path, HERE / "test.el", documented_elisp("## `init.el`"), runs=2)
     titles = lines(out, "ACTION")
     priced = [t for t in titles if PRICED.match(t)]
     assert len(priced) >= 2 and titles[0] == priced[0], titles
@@ -71,3 +84,17 @@ def test_eglot_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
     buffer = lines(out, "BUFFER")
     assert FIRST_EDIT[1] in buffer and SECOND_EDIT[1] in buffer, buffer
     assert ledger_outcomes(tmp_path) == ["applied", "applied"]
+
+
+@NEEDS_EMACS
+@elpa_package("lsp-mode")
+def test_lsp_mode_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
+    """Debian's elpa-lsp-mode 8.0 with the lsp-mode section of the doc."""
+    out, _ = run_emacs(tmp_path, HERE / "lsp-mode-test.el", documented_elisp("## lsp-mode"), runs=1)
+    titles = lines(out, "ACTION")
+    priced = [t for t in titles if PRICED.match(t)]
+    assert len(priced) >= 2 and titles[0] == priced[0], titles
+    assert "Why this model?" in titles, titles
+    buffer = lines(out, "BUFFER")
+    assert FIRST_EDIT[1] in buffer, buffer
+    assert ledger_outcomes(tmp_path) == ["applied"]
