@@ -35,7 +35,7 @@
       (modelroute-test-wait "lsp-mode to initialize modelroute"
                             (lambda () (and (lsp-workspaces)
                                             (eq (lsp--workspace-status (car (lsp-workspaces))) 'initialized)))
-                            30)
+                            90)
       (let ((original (buffer-string)))
         (goto-char (point-min)) (forward-line 4) (end-of-line)
         ;; M-x lsp-execute-code-action, the first entry picked.
@@ -44,7 +44,7 @@
                      (dolist (c choices) (princ (format "ACTION %s\n" (if (consp c) (car c) c))))
                      (let ((first (car choices))) (if (consp first) (car first) first)))))
           (call-interactively #'lsp-execute-code-action))
-        (modelroute-test-wait "the run's edit" (lambda () (not (equal (buffer-string) original))) 60))
+        (modelroute-test-wait "the run's edit" (lambda () (not (equal (buffer-string) original))) 90))
       (dolist (line (split-string (buffer-substring-no-properties (point-min) (point-max)) "\n"))
         (princ (format "BUFFER %s\n" line)))
       (princ "RESULT ok\n")

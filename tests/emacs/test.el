@@ -36,7 +36,7 @@
       (python-mode)
       (eglot-ensure)
       (run-hooks 'post-command-hook) ; eglot-ensure starts from post-command-hook, which batch mode never runs
-      (modelroute-test-wait "eglot to connect" #'eglot-current-server 30)
+      (modelroute-test-wait "eglot to connect" #'eglot-current-server 90)
       (let ((server (eglot-current-server))
             (original (buffer-string)))
         ;; M-x eglot-code-actions on the directive line, the first entry picked.
@@ -52,7 +52,7 @@
                 (call-interactively #'eglot-code-actions))
             ;; jsonrpc gives up waiting after 10 s; the run goes on and its edit still arrives.
             (jsonrpc-error (princ (format "NOTE %S\n" run-err)))))
-        (modelroute-test-wait "the run's edit" (lambda () (not (equal (buffer-string) original))) 60)
+        (modelroute-test-wait "the run's edit" (lambda () (not (equal (buffer-string) original))) 90)
         (princ "EDITED action\n")
         ;; eglot reports buffer changes from an idle timer (0.5 s), which batch mode never runs;
         ;; a user pauses longer than that before the next command.
@@ -67,7 +67,7 @@
           (princ (format "PROMPT %s\n" asked))
           (princ (format "CHOICES %d\n" (length offered)))
           (dolist (c offered) (princ (format "CHOICE %s\n" (car c))))
-          (modelroute-test-wait "modelroute-route's edit" (lambda () (not (equal (buffer-string) before))) 60)
+          (modelroute-test-wait "modelroute-route's edit" (lambda () (not (equal (buffer-string) before))) 90)
           (princ "EDITED route\n"))
         (modelroute-test-print-buffer)
         (eglot-shutdown server))

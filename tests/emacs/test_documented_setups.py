@@ -58,7 +58,7 @@ def run_emacs(tmp_path: Path, script: Path, init: str, runs: int) -> tuple[str, 
         env.update(MODELROUTE_INIT=str(init_file), MODELROUTE_FILE=str(source), MODELROUTE_ROOT=str(source.parents[1]))
         done = subprocess.run(
             [str(EMACS), "--batch", "--no-init-file", "-l", str(script)],
-            env=env, cwd=source.parent, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+            env=env, cwd=source.parent, capture_output=True, text=True, timeout=400, stdin=subprocess.DEVNULL,
         )
         requests = fake.model_requests()
     out = done.stdout + done.stderr

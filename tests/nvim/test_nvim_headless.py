@@ -56,7 +56,7 @@ def test_neovim_gets_priced_code_actions(nvim: Path, tmp_path: Path, rel: str, l
         env=env,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=200,
         cwd=root,
     )
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"

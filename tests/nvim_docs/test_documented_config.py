@@ -155,7 +155,7 @@ def _run_nvim(
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=200,
         cwd=source.parent,
         stdin=subprocess.DEVNULL,
     )

@@ -78,7 +78,7 @@ class Terminal:
         (self.artifacts / f"{self.screens:02d}-{name}.txt").write_text(text)
         return text
 
-    def wait_for(self, what: str, check: Callable[[str], bool], timeout: float = 60) -> str:
+    def wait_for(self, what: str, check: Callable[[str], bool], timeout: float = 90) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.screen()
@@ -103,7 +103,7 @@ def vim_in_tmux(tmp: Path, env: dict[str, str], vimrc: Path, file: Path, artifac
         yield term
     finally:
         term.save_screen("end")
-        subprocess.run([str(TMUX), "-S", str(socket), "kill-server"], capture_output=True, timeout=30)
+        subprocess.run([str(TMUX), "-S", str(socket), "kill-server"], capture_output=True, timeout=90)
 
 
 @NEEDS_VIM
@@ -119,7 +119,7 @@ def test_ale_documented_setup_runs_the_routed_model(request: pytest.FixtureReque
         env = environment(tmp_path, fake)
         env["TERM"] = "xterm-256color"
         with vim_in_tmux(tmp_path, env, vimrc, source, artifacts) as term:
-            term.wait_for("Vim to show the file", lambda s: "AI!" in s, timeout=30)
+            term.wait_for("Vim to show the file", lambda s: "AI!" in s, timeout=90)
             term.keys(f":{DIRECTIVE_LINE}", "Enter")
             term.keys(":ALECodeAction", "Enter")
             menu = term.wait_for("ALE's code action list", lambda s: "Type number and <Enter>" in s)
