@@ -234,3 +234,20 @@ def test_notebook_cell_gets_priced_actions(vscode: Session) -> None:
     bench.shot("notebook-lightbulb")
     priced = [t for t in titles if "~$" in t]
     assert len(priced) >= 2 and "Why this model?" in titles, titles
+
+
+@pytest.mark.parametrize("vscode", [False], indirect=True, ids=["no-keys"])
+def test_why_this_model_opens_the_reasons(vscode: Session) -> None:
+    """*Why this model?* opens the reasons as a document, worded for a reader ("needs X", never
+    "needs: needs X")."""
+    bench = vscode.workbench
+    bench.open_file("users.py")
+    line = (vscode.workspace / DIRECTIVE_FILE).read_text().splitlines().index("        " + DIRECTIVE) + 1
+    bench.go_to_line(line)
+    bench.open_code_actions()
+    bench.pick_action("Why this model?")
+    bench.wait_until("the reasons document", lambda: bench.editor_tab_count() >= 2, timeout=60)
+    bench.shot("why-this-model")
+    text = bench.visible_text()
+    assert "## Why this model" in text and "refactor" in text, text[:2000]
+    assert "needs: needs" not in text and "needs needs" not in text, text[:4000]

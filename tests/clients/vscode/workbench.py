@@ -94,6 +94,21 @@ class Workbench:
     def save(self) -> None:
         self.page.keyboard.press("Control+S")
 
+    def editor_tab_count(self) -> int:
+        return self.page.locator(".tabs-container .tab").count()
+
+    def visible_text(self) -> str:
+        """The text of the active editor group: an editor's lines, or a markdown preview's body."""
+        group = self.page.locator(".editor-group-container.active")
+        text = group.inner_text()
+        for frame in self.page.frames:  # a markdown preview renders inside webview iframes
+            if frame != self.page.main_frame:
+                try:
+                    text += "\n" + frame.locator("body").inner_text(timeout=2000)
+                except Exception:  # a webview frame still loading or gone: its text is not needed
+                    continue
+        return str(text)
+
     def dirty_tabs(self) -> int:
         return self.page.locator(".tabs-container .tab.dirty").count()
 
