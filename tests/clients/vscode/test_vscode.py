@@ -159,8 +159,7 @@ def test_lightbulb_run_apply_in_real_vscode(vscode: Session) -> None:
     target = vscode.workspace / DIRECTIVE_FILE
     bench.wait_until(
         "the run's edit (in the editor, or a Refactor Preview to confirm)",
-        lambda: NEW.strip() in bench.page.locator(".monaco-editor .view-lines").first.inner_text()
-        or bench.refactor_preview().count() > 0,
+        lambda: NEW.strip() in bench.editor_text() or bench.refactor_preview().count() > 0,
         timeout=90,
     )
     bench.shot("edit-offered")

@@ -94,6 +94,10 @@ class Workbench:
     def save(self) -> None:
         self.page.keyboard.press("Control+S")
 
+    def editor_text(self) -> str:
+        """The visible lines of the first text editor, spaces as typed (Monaco renders U+00A0)."""
+        return str(self.page.locator(".monaco-editor .view-lines").first.inner_text()).replace("\xa0", " ")
+
     def editor_tab_count(self) -> int:
         return self.page.locator(".tabs-container .tab").count()
 
@@ -107,7 +111,7 @@ class Workbench:
                     text += "\n" + frame.locator("body").inner_text(timeout=2000)
                 except Exception:  # a webview frame still loading or gone: its text is not needed
                     continue
-        return str(text)
+        return str(text).replace("\xa0", " ")  # the editor renders spaces as no-break spaces
 
     def dirty_tabs(self) -> int:
         return self.page.locator(".tabs-container .tab.dirty").count()
