@@ -4,6 +4,7 @@ small workspace with a directive, the fake provider's scripted edits, and the le
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -34,6 +35,17 @@ allow = ["claude-*", "gpt-*"]
 """
 FIRST_EDIT = ("def load(path):", "def load(path: str) -> object:")
 SECOND_EDIT = ("    with open(path) as f:", '    with open(path, encoding="utf-8") as f:')
+
+
+PRICED_TITLE = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
+
+
+def assert_priced_menu(titles: list[str]) -> None:
+    """The menu a user gets on a directive: at least two priced models (`Edit with X · ~$0.01
+    (quick edit)`), the routed one first, and *Why this model?*."""
+    priced = [t for t in titles if PRICED_TITLE.match(t)]
+    assert len(priced) >= 2 and titles[0] == priced[0], titles
+    assert "Why this model?" in titles, titles
 
 
 def workspace(root: Path) -> Path:

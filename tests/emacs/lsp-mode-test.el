@@ -7,23 +7,16 @@
 ;; Prints ACTION/BUFFER/RESULT lines; exits 1 on failure.
 (setq debug-on-error nil)
 (require 'cl-lib)
+(load (expand-file-name "support.el" (file-name-directory load-file-name)) nil t)
 ;; lsp-mode keeps its session (imported project roots) under user-emacs-directory: a private one.
 (setq user-emacs-directory (file-name-as-directory (make-temp-file "modelroute-emacs-" t)))
 (setq lsp-session-file (expand-file-name "lsp-session" user-emacs-directory))
 (load (getenv "MODELROUTE_INIT") nil t)
 
-(defun modelroute-test-fail (fmt &rest args)
-  (princ (concat "FAIL " (apply #'format fmt args) "\n"))
-  (let ((log (get-buffer "*lsp-log*")))
-    (when log (with-current-buffer log (princ (buffer-substring-no-properties (point-min) (point-max))))))
-  (kill-emacs 1))
-
-(defun modelroute-test-wait (what pred seconds)
-  "Process server output until PRED holds, or fail naming WHAT."
-  (let ((deadline (+ (float-time) seconds)))
-    (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.1))
-    (unless (funcall pred) (modelroute-test-fail "timed out waiting for %s" what))))
+(setq modelroute-test-dump-function
+      (lambda ()
+        (let ((log (get-buffer "*lsp-log*")))
+          (when log (with-current-buffer log (princ (buffer-substring-no-properties (point-min) (point-max))))))))
 
 (condition-case err
     (progn
@@ -39,14 +32,10 @@
       (let ((original (buffer-string)))
         (goto-char (point-min)) (forward-line 4) (end-of-line)
         ;; M-x lsp-execute-code-action, the first entry picked.
-        (cl-letf (((symbol-function 'completing-read)
-                   (lambda (_prompt choices &rest _)
-                     (dolist (c choices) (princ (format "ACTION %s\n" (if (consp c) (car c) c))))
-                     (let ((first (car choices))) (if (consp first) (car first) first)))))
+        (cl-letf (((symbol-function 'completing-read) #'modelroute-test-pick-first))
           (call-interactively #'lsp-execute-code-action))
         (modelroute-test-wait "the run's edit" (lambda () (not (equal (buffer-string) original))) 90))
-      (dolist (line (split-string (buffer-substring-no-properties (point-min) (point-max)) "\n"))
-        (princ (format "BUFFER %s\n" line)))
+      (modelroute-test-print-buffer)
       (princ "RESULT ok\n")
       (kill-emacs 0))
   (error (modelroute-test-fail "%S" err)))

@@ -7,28 +7,17 @@
 ;; Prints ACTION/PROMPT/CHOICES/BUFFER/RESULT lines; exits 1 on failure.
 (setq debug-on-error nil)
 (require 'cl-lib)
+(load (expand-file-name "support.el" (file-name-directory load-file-name)) nil t)
 (load (getenv "MODELROUTE_INIT") nil t)
 ;; Documented: eglot asks before applying a server's edit unless this is nil.
 (setq eglot-confirm-server-initiated-edits nil)
 
-(defun modelroute-test-fail (fmt &rest args)
-  (princ (concat "FAIL " (apply #'format fmt args) "\n"))
-  (let ((server (ignore-errors (eglot-current-server))))  ; what the server said, for the failure
-    (when server
-      (with-current-buffer (jsonrpc-events-buffer server)
-        (princ (buffer-substring-no-properties (max (point-min) (- (point-max) 6000)) (point-max))))))
-  (kill-emacs 1))
-
-(defun modelroute-test-wait (what pred seconds)
-  "Process server output until PRED holds, or fail naming WHAT."
-  (let ((deadline (+ (float-time) seconds)))
-    (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.1))
-    (unless (funcall pred) (modelroute-test-fail "timed out waiting for %s" what))))
-
-(defun modelroute-test-print-buffer ()
-  (dolist (line (split-string (buffer-substring-no-properties (point-min) (point-max)) "\n"))
-    (princ (format "BUFFER %s\n" line))))
+(setq modelroute-test-dump-function
+      (lambda ()  ; what the server said, for the failure
+        (let ((server (eglot-current-server)))
+          (when server
+            (with-current-buffer (jsonrpc-events-buffer server)
+              (princ (buffer-substring-no-properties (max (point-min) (- (point-max) 6000)) (point-max))))))))
 
 (condition-case err
     (progn
@@ -41,10 +30,7 @@
             (original (buffer-string)))
         ;; M-x eglot-code-actions on the directive line, the first entry picked.
         (goto-char (point-min)) (forward-line 4) (end-of-line)
-        (cl-letf (((symbol-function 'completing-read)
-                   (lambda (_prompt choices &rest _)
-                     (dolist (c choices) (princ (format "ACTION %s\n" (if (consp c) (car c) c))))
-                     (let ((first (car choices))) (if (consp first) (car first) first)))))
+        (cl-letf (((symbol-function 'completing-read) #'modelroute-test-pick-first))
           (condition-case run-err
               ;; As typed on a keyboard: a key as the last event, so eglot asks through
               ;; completing-read rather than a mouse popup menu.

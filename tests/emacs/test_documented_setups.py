@@ -14,6 +14,7 @@ from tests.clients.editors import unavailable, which
 from tests.clients.headless import (
     FIRST_EDIT,
     SECOND_EDIT,
+    assert_priced_menu,
     edit_replies,
     environment,
     ledger_outcomes,
@@ -34,7 +35,6 @@ def elpa_package(name: str) -> pytest.MarkDecorator:
     return unavailable(f"elpa-{name}", f"apt-get install elpa-{name}")
 
 
-PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 
 def documented_elisp(heading: str) -> str:
@@ -75,10 +75,7 @@ def lines(out: str, tag: str) -> list[str]:
 @elpa_package("eglot")
 def test_eglot_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
     out, _ = run_emacs(tmp_path, HERE / "test.el", documented_elisp("## `init.el`"), runs=2)
-    titles = lines(out, "ACTION")
-    priced = [t for t in titles if PRICED.match(t)]
-    assert len(priced) >= 2 and titles[0] == priced[0], titles
-    assert "Why this model?" in titles, titles
+    assert_priced_menu(lines(out, "ACTION"))
     choices = lines(out, "CHOICE")
     assert choices and "(routed)" in choices[0], choices
     buffer = lines(out, "BUFFER")
@@ -91,10 +88,7 @@ def test_eglot_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
 def test_lsp_mode_documented_setup_runs_the_routed_model(tmp_path: Path) -> None:
     """Debian's elpa-lsp-mode 8.0 with the lsp-mode section of the doc."""
     out, _ = run_emacs(tmp_path, HERE / "lsp-mode-test.el", documented_elisp("## lsp-mode"), runs=1)
-    titles = lines(out, "ACTION")
-    priced = [t for t in titles if PRICED.match(t)]
-    assert len(priced) >= 2 and titles[0] == priced[0], titles
-    assert "Why this model?" in titles, titles
+    assert_priced_menu(lines(out, "ACTION"))
     buffer = lines(out, "BUFFER")
     assert FIRST_EDIT[1] in buffer, buffer
     assert ledger_outcomes(tmp_path) == ["applied"]

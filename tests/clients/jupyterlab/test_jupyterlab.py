@@ -23,10 +23,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.clients.artifacts import artifact_dir
+from tests.clients.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.clients.headless import KEY_SUFFIXES, SERVER_BIN
 from tests.clients.jupyterlab import lab as jupyterlab
 from tests.clients.jupyterlab.workbench import JupyterLab
-from tests.clients.vscode.workbench import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MODELROUTE_JUPYTERLAB") != "1",

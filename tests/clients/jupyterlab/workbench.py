@@ -3,38 +3,13 @@ click into a cell's line, hold Ctrl and hover (jupyterlab-lsp's hover gesture), 
 
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Callable
-from pathlib import Path
-
-from playwright.sync_api import Page
+from tests.clients.browser import BrowserPage
 
 HOVER = ".lsp-hover"
 LSP_STATUS = ".lsp-statusbar-item"
 
 
-class JupyterLab:
-    def __init__(self, page: Page, artifacts: Path) -> None:
-        self.page = page
-        self.artifacts = artifacts
-        self._shots = 0
-
-    def shot(self, name: str) -> Path:
-        self._shots += 1
-        path = self.artifacts / f"{self._shots:02d}-{name}.png"
-        self.page.screenshot(path=str(path))
-        return path
-
-    def wait_until(self, what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            self.page.wait_for_timeout(250)
-        shot = self.shot(f"timeout-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
-        raise AssertionError(f"timed out waiting for {what} (screenshot {shot})")
-
+class JupyterLab(BrowserPage):
     def open_notebook(self, url: str) -> None:
         self.page.goto(url)
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)

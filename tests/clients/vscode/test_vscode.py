@@ -24,9 +24,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.clients.artifacts import REPO, artifact_dir
+from tests.clients.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.clients.editors import unavailable
 from tests.clients.vscode import codeserver
-from tests.clients.vscode.workbench import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Workbench
+from tests.clients.vscode.workbench import Workbench
 from tests.fakeprovider.script import Reply, ScriptedToolCall
 from tests.fakeprovider.server import FakeProvider
 

@@ -4,49 +4,15 @@ keyboard shortcuts and the visible widgets, nothing internal. Every step can lea
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator
 
-# Debian's chromium as a headless browser on a machine without network: the background-networking
-# flags stop it from reaching out at start (see the machine notes); no GPU, no sandbox as root.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-# Sized for the workbench with the editor and a notification visible in the screenshots.
-VIEWPORT = {"width": 1400, "height": 900}
+from tests.clients.browser import BrowserPage
+
 ACTION_ROWS = ".action-widget:not(.action-list-submenu-panel) .monaco-list-row.action"
 
 
-class Workbench:
-    def __init__(self, page: Page, artifacts: Path) -> None:
-        self.page = page
-        self.artifacts = artifacts
-        self._shots = 0
-
-    # -- evidence -------------------------------------------------------------------------------
-    def shot(self, name: str) -> Path:
-        """A numbered screenshot in the test's artifact folder."""
-        self._shots += 1
-        path = self.artifacts / f"{self._shots:02d}-{name}.png"
-        self.page.screenshot(path=str(path))
-        return path
-
-    # -- waiting --------------------------------------------------------------------------------
-    def wait_until(self, what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-        """Poll `check` until it holds; on time-out, a screenshot and a clear failure."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if check():
-                return
-            self.page.wait_for_timeout(250)
-        shot = self.shot(f"timeout-{re.sub(r'[^a-z0-9]+', '-', what.lower())[:40]}")
-        raise AssertionError(f"timed out waiting for {what} (screenshot {shot})")
-
+class Workbench(BrowserPage):
     def open_folder(self, url: str) -> None:
         self.page.goto(url)
         self.page.wait_for_selector(".monaco-workbench", timeout=90_000)
