@@ -21,9 +21,14 @@ from pathlib import Path
 
 CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.22.3"
-DEFAULT_INSTALL = Path(
-    os.environ.get("MODELROUTE_CI_CACHE", "/var/cache/modelroute-ci")
-) / f"code-server-{CODE_SERVER_VERSION}-node-{NODE_VERSION}"
+INSTALL_NAME = f"code-server-{CODE_SERVER_VERSION}-node-{NODE_VERSION}"
+# Where install-code-server.sh puts it: $MODELROUTE_CI_CACHE, else /var/cache/modelroute-ci, else
+# ~/.cache/modelroute-ci (where /var/cache is not writable).
+CACHE_ROOTS = (
+    [Path(os.environ["MODELROUTE_CI_CACHE"])]
+    if os.environ.get("MODELROUTE_CI_CACHE")
+    else [Path("/var/cache/modelroute-ci"), Path.home() / ".cache" / "modelroute-ci"]
+)
 INSTALL_SCRIPT = Path(__file__).with_name("install-code-server.sh")
 
 
@@ -45,10 +50,14 @@ class Install:
 
 
 def find_install() -> Install | None:
-    root = Path(os.environ.get("MODELROUTE_CODE_SERVER") or DEFAULT_INSTALL)
-    install = Install(root)
-    ready = (root / ".complete").exists() and install.code_server.exists()
-    return install if ready else None
+    """$MODELROUTE_CODE_SERVER (the install folder, as .ci/run passes it), else the cache roots."""
+    given = os.environ.get("MODELROUTE_CODE_SERVER")
+    roots = [Path(given)] if given else [root / INSTALL_NAME for root in CACHE_ROOTS]
+    for root in roots:
+        install = Install(root)
+        if (root / ".complete").exists() and install.code_server.exists():
+            return install
+    return None
 
 
 def free_port() -> int:

