@@ -25,17 +25,17 @@ from lsprotocol import types
 from modelroute.execute import approval as rules
 from modelroute.execute.agent import CommandOutcome
 from modelroute.execute.audit import AuditLog, data_dir
-from modelroute.execute.sandbox import (
+from modelroute.execute.shellparse import ParsedCommand, parse_command
+from modelroute.lsp.asking import ask
+from modelroute.lsp.server import ModelrouteServer
+from modelroute.policy.schema import SandboxSettings, Settings
+from modelroute.sandbox import (
     SandboxResult,
     SandboxSpec,
     SandboxUnavailable,
     run_sandboxed,
     run_unsandboxed,
 )
-from modelroute.execute.shellparse import ParsedCommand, parse_command
-from modelroute.lsp.asking import ask
-from modelroute.lsp.server import ModelrouteServer
-from modelroute.policy.schema import SandboxSettings, Settings
 
 log = logging.getLogger(__name__)
 
