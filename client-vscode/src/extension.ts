@@ -11,7 +11,14 @@ import {
 import { answerModally, type ModalDialog } from "./approval";
 import { budgetShare, statusText, statusTooltip } from "./format";
 import * as flows from "./flows";
-import { DOCUMENT_SELECTOR, SERVER_COMMANDS, directiveInstruction, type Objective, type ReportJson } from "./protocol";
+import {
+  DOCUMENT_SELECTOR,
+  SERVER_COMMANDS,
+  SPENDING_COMMANDS,
+  directiveInstruction,
+  type Objective,
+  type ReportJson,
+} from "./protocol";
 import { pipeLevelled } from "./logs";
 import { reportHtml } from "./report";
 import { INSTALL_GUIDE_ANCHOR, nodeEnvironment, resolveServer } from "./server";
@@ -163,6 +170,17 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     stdioOptions: {
       stdout: (input, channel) => pipeLevelled(input, channel),
       stderr: (input, channel) => pipeLevelled(input, channel),
+    },
+    middleware: {
+      // A run picked from the lightbulb goes through the client, not our commands: refresh the
+      // status bar's spend when it ends instead of up to a minute later.
+      executeCommand: async (command, args, next) => {
+        try {
+          return await next(command, args);
+        } finally {
+          if (SPENDING_COMMANDS.has(command)) void refreshStatus();
+        }
+      },
     },
     // Settings come from workspace/configuration (section "modelroute"); the server pulls them.
   };

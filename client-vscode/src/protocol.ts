@@ -20,6 +20,9 @@ export const DOCUMENT_SELECTOR = [
   { notebook: "*", language: "*" },
 ] as const;
 
+/** Commands that can spend: once one finishes, the status bar's spend is stale. */
+export const SPENDING_COMMANDS: ReadonlySet<string> = new Set([SERVER_COMMANDS.run]);
+
 export const OBJECTIVES = ["quality", "balanced", "cost"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
