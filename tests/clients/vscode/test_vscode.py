@@ -69,6 +69,17 @@ def _requirements() -> codeserver.Install:
     return install
 
 
+@dataclass(frozen=True)
+class Setup:
+    """How a test's VS Code starts: with the two fake keys or none; with a ledger that cannot open."""
+
+    keys: bool = True
+    unreadable_ledger: bool = False
+
+
+NO_KEYS = Setup(keys=False)
+
+
 @dataclass
 class Session:
     root: Path
@@ -101,13 +112,15 @@ def _environment(root: Path, fake: FakeProvider, keys: bool) -> dict[str, str]:
 def vscode(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
     """code-server with the .vsix on a copy of examples/shop, a fake provider, and a Chromium page."""
     install = _requirements()
-    keys = bool(getattr(request, "param", True))
+    setup: Setup = getattr(request, "param", Setup())
     artifacts = artifact_dir("vscode", request.node.name)
     workspace = tmp_path / "shop"
     shutil.copytree(EXAMPLE, workspace)
     profile = codeserver.Profile.create(tmp_path / "profile", SETTINGS)
     with FakeProvider() as fake:
-        env = _environment(tmp_path, fake, keys)
+        env = _environment(tmp_path, fake, setup.keys)
+        if setup.unreadable_ledger:  # a file where the data folder should be: the ledger cannot open
+            (tmp_path / "data").write_text("not a folder\n")
         (artifacts / "install-extension.log").write_text(codeserver.install_extension(install, profile, VSIX, env))
         with codeserver.serve(install, profile, env, artifacts / "code-server.log") as running, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -182,7 +195,7 @@ def test_lightbulb_run_apply_in_real_vscode(vscode: Session) -> None:
     assert model.startswith("claude-")
 
 
-@pytest.mark.parametrize("vscode", [False], indirect=True, ids=["no-keys"])
+@pytest.mark.parametrize("vscode", [NO_KEYS], indirect=True, ids=["no-keys"])
 def test_priced_actions_visible_without_keys(vscode: Session) -> None:
     """No API key at all: the lightbulb must still offer the priced models (VS Code hides disabled
     actions), and choosing one says which variable to set."""
@@ -236,7 +249,7 @@ def test_notebook_cell_gets_priced_actions(vscode: Session) -> None:
     assert len(priced) >= 2 and "Why this model?" in titles, titles
 
 
-@pytest.mark.parametrize("vscode", [False], indirect=True, ids=["no-keys"])
+@pytest.mark.parametrize("vscode", [NO_KEYS], indirect=True, ids=["no-keys"])
 def test_why_this_model_opens_the_reasons(vscode: Session) -> None:
     """*Why this model?* opens the reasons as a document, worded for a reader ("needs X", never
     "needs: needs X")."""
@@ -251,3 +264,24 @@ def test_why_this_model_opens_the_reasons(vscode: Session) -> None:
     text = bench.visible_text()
     assert "## Why this model" in text and "refactor" in text, text[:2000]
     assert "needs: needs" not in text and "needs needs" not in text, text[:4000]
+
+
+@pytest.mark.parametrize("vscode", [Setup(unreadable_ledger=True)], indirect=True, ids=["unreadable-ledger"])
+def test_server_warnings_are_warnings_in_the_output_channel(vscode: Session) -> None:
+    """A harmless server warning (the ledger cannot be read, so routing goes on without spend)
+    reaches the modelroute output channel as [warning], not [error], and the actions still come."""
+    bench = vscode.workbench
+    bench.open_file("users.py")
+    line = (vscode.workspace / DIRECTIVE_FILE).read_text().splitlines().index("        " + DIRECTIVE) + 1
+    bench.go_to_line(line)
+    titles = bench.open_code_actions()
+    assert any("~$" in t for t in titles), titles
+    bench.wait_until("the server's warning in the output channel",
+                     lambda: any("ledger unreadable" in entry for entry in _output_log(vscode)), 60)
+    warned = [entry for entry in _output_log(vscode) if "ledger unreadable" in entry]
+    assert all("[warning]" in entry for entry in warned), warned
+    # An unreadable ledger is bad input, not a crash: modelroute.status (the status bar asks for
+    # it) must answer with a clear error, not an internal exception and its traceback. Waits for
+    # the server (lsp/spend.py and lsp/run.py open_ledger).
+    errors = [entry for entry in _output_log(vscode) if "[error]" in entry]
+    assert not errors, "\n".join(errors[:12])
