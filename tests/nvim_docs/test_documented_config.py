@@ -219,3 +219,38 @@ def test_documented_setup_in_headless_neovim(nvim: Path, tmp_path: Path) -> None
     # (c) the approval prompt reached the override and was answered.
     assert result["show_message_request_overridden"] is True
     assert len(result["questions"]) == 2 and all("per-request limit" in q for q in result["questions"])
+
+
+def by_hand_011(markdown: str) -> str:
+    """The first lua block after "write it by hand on 0.11+"."""
+    part = markdown.split("by hand on 0.11+", 1)[1]
+    return lua_blocks(part)[0]
+
+
+@pytest.mark.skipif(not SERVER.exists(), reason=f"no modelroute script next to {sys.executable}")
+@pytest.mark.parametrize("nvim", [p for p in neovims() if "0.11" in str(getattr(p, "id", ""))])
+def test_by_hand_config_on_neovim_011(nvim: Path, tmp_path: Path) -> None:
+    """The doc's hand-written 0.11 set-up (vim.lsp.config + vim.lsp.enable) as the whole init.lua."""
+    source = _workspace(tmp_path / "ws")
+    init = tmp_path / "init.lua"
+    init.write_text(by_hand_011(DOC.read_text()))
+    out = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env.update(
+        PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",
+        XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+        MODELROUTE_DATA_DIR=str(tmp_path / "ledger"),
+        MR_INIT=str(init), MR_FILE=str(source), MR_LINE=str(DIRECTIVE_LINE), MR_OUT=str(out),
+    )
+    proc = subprocess.run(
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {Path(__file__).with_name('by_hand.lua')}"],
+        env=env, capture_output=True, text=True, timeout=200, cwd=source.parent, stdin=subprocess.DEVNULL,
+    )
+    assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-1500:]}"
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert result["root_dir"] == str(source.parent)  # root_markers found .modelroute.toml
+    titles = result["titles"]  # no keys here: each priced title also says which key it needs
+    priced = [t for t in titles if re.match(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)( — needs \w+)?$", t)]
+    assert titles[-1] == "Why this model?" and len(priced) >= 2, titles
