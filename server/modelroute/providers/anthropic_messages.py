@@ -68,24 +68,47 @@ class AnthropicClient(ModelClient):
 
 def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
     """Messages API parameters for a neutral request (pure; tests compare it to what was sent)."""
-    params: dict[str, Any] = {
-        "model": api_model,
-        "max_tokens": request.max_output_tokens,
-        "messages": to_messages(request.messages),
-    }
+    messages = to_messages(request.messages)
+    params: dict[str, Any] = {"model": api_model, "max_tokens": request.max_output_tokens, "messages": messages}
     if request.system:
-        params["system"] = request.system
+        params["system"] = [{"type": "text", "text": request.system, **_CACHE}]
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.input_schema}
             for t in request.tools
         ]
+        params["tools"][-1].update(_CACHE)
+    _mark_cache_breakpoints(messages)
     thinking = _thinking(reasoning, request.max_output_tokens)
     if thinking is not None:
         params["thinking"] = thinking
     elif request.temperature is not None:  # this SDK has no temperature argument; the API takes it
         params["extra_body"] = {"temperature": request.temperature}
     return params
+
+
+# Prompt caching: a breakpoint caches everything up to and including its block (tools, then the
+# system prompt, then messages, in that order). Four are allowed per request; we use them on the
+# stable prefix: the tools, the system prompt, the first user message (the context and the files
+# the prompt carries) and the newest message (so the next turn reads this whole turn back, files
+# read by tools included). Below the model's minimum length a breakpoint is ignored, not an error.
+_CACHE: dict[str, Any] = {"cache_control": {"type": "ephemeral"}}
+_CACHEABLE_BLOCKS = frozenset({"text", "tool_result", "tool_use", "image", "document"})
+
+
+def _mark_cache_breakpoints(messages: list[dict[str, Any]]) -> None:
+    """The prompt's own context (the first user block) and the newest block of the conversation."""
+    first_user = next((m for m in messages if m["role"] == "user"), None)
+    if first_user is not None and first_user["content"] and _cacheable(first_user["content"][0]):
+        first_user["content"][0].update(_CACHE)
+    if messages:
+        newest = [b for b in messages[-1]["content"] if _cacheable(b)]
+        if newest:
+            newest[-1].update(_CACHE)
+
+
+def _cacheable(block: dict[str, Any]) -> bool:
+    return block.get("type") in _CACHEABLE_BLOCKS and bool(block.get("text", True))
 
 
 def _thinking(reasoning: str, max_tokens: int) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ and replayed with the next turn, so nothing of the conversation is kept on OpenA
 
 from __future__ import annotations
 
+import hashlib
 import json
 from types import ModuleType
 from typing import Any
@@ -48,12 +49,24 @@ class ResponsesClient(ModelClient):
         return acc.result(request_id=getattr(stream.response, "headers", {}).get("x-request-id"))
 
 
+def prompt_cache_key(api_model: str, request: ModelRequest) -> str:
+    """One key per stable prefix (model, instructions, tools): OpenAI routes requests with the same
+    key to the same cache, so every turn of a run, and runs with the same prompt, hit it."""
+    prefix = json.dumps(
+        [api_model, request.system, [t.model_dump(mode="json") for t in request.tools]], sort_keys=True
+    )
+    return "modelroute-" + hashlib.sha256(prefix.encode()).hexdigest()[:32]
+
+
 def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+    """The request in a stable prefix order for OpenAI's automatic prompt caching: instructions,
+    then tools, then the conversation, which later turns only append to."""
     params: dict[str, Any] = {
         "model": api_model,
         "input": to_input(request.messages),
         "max_output_tokens": request.max_output_tokens,
         "store": False,
+        "prompt_cache_key": prompt_cache_key(api_model, request),
     }
     if request.system:
         params["instructions"] = request.system
