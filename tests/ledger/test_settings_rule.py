@@ -73,3 +73,11 @@ def test_workspace_may_not_turn_content_export_on(tmp_path: Path) -> None:
     (warning,) = resolved.warnings  # type: ignore[attr-defined]
     assert warning.key == "telemetry.export_content"
     assert resolved.settings.telemetry.export_content is False  # type: ignore[attr-defined]
+
+
+def test_workspace_may_not_choose_a_dearer_service_tier(tmp_path: Path) -> None:
+    resolved = _resolve(tmp_path, '[providers.openai]\nservice_tier = "priority"\n')
+    (warning,) = resolved.warnings  # type: ignore[attr-defined]
+    assert warning.key == "providers.openai.service_tier" and warning.line == 2
+    settings: Settings = resolved.settings  # type: ignore[attr-defined]
+    assert "openai" not in settings.providers or settings.providers["openai"].service_tier == "standard"

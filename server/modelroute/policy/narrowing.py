@@ -51,6 +51,7 @@ RULES: tuple[Rule, ...] = (
     Rule("providers.*.base_url", "ignored"),
     Rule("providers.*.api_key_env", "ignored"),
     Rule("providers.*.local", "`false` only"),
+    Rule("providers.*.service_tier", '`"standard"` only (the other tiers cost more)'),
     Rule("approval.policy", "stricter only: on-request -> untrusted or never"),
     Rule("approval.allow", "ignored except entries the user file already allows"),
     Rule("approval.ask", "added to the user's"),
@@ -168,6 +169,13 @@ def _providers(providers: Any, warn: Warn) -> None:
                     f"a workspace file may not set providers.*.{key} (it could send your API key "
                     "elsewhere); set it in the user file; ignored",
                 )
+        if entry.get("service_tier", "standard") != "standard":
+            warn(
+                ("providers", name, "service_tier"),
+                f'a workspace file may not choose the dearer "{entry["service_tier"]}" tier; set it in '
+                "the user file; ignored",
+            )
+            del entry["service_tier"]
         if entry.get("local") is True:
             del entry["local"]
             warn(
