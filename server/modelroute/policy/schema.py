@@ -107,6 +107,12 @@ class ProviderSettings(_Section):
     local: bool = Field(False, description="Runs on this machine or network; may see `local_only` files.")
     timeout_s: float = Field(120.0, gt=0, description="Seconds before a request to this endpoint gives up.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries on rate limits and transient errors.")
+    service_tier: Literal["standard", "priority", "fast"] = Field(
+        "standard",
+        description="Interactive tier to request and price: 'priority' (OpenAI priority processing) or "
+        "'fast' (Anthropic fast mode; OpenAI treats it as priority). Models the price library has no "
+        "such price for stay standard. Never batch.",
+    )
 
 
 class ApprovalSettings(_Section):

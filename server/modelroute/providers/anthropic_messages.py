@@ -43,9 +43,8 @@ class AnthropicClient(ModelClient):
 
     async def _stream(self, request: ModelRequest, sink: Sink) -> TurnResult:
         acc = _Accumulator(sink)
-        stream = await self._sdk.messages.create(
-            **build_params(self.model.api_model, self.model.reasoning, request), stream=True
-        )
+        params = build_params(self.model.api_model, self.model.reasoning, request, self.model.service_tier)
+        stream = await self._sdk.messages.create(**params, stream=True)
         sink.started = True
         async with stream:
             async for event in stream:
@@ -59,6 +58,7 @@ class AnthropicClient(ModelClient):
         params = build_params(self.model.api_model, self.model.reasoning, request)
         params.pop("max_tokens")
         params.pop("extra_body", None)
+        params.pop("speed", None)
         try:
             counted = await self._sdk.messages.count_tokens(**params)
         except Exception as err:
@@ -66,19 +66,29 @@ class AnthropicClient(ModelClient):
         return int(counted.input_tokens)
 
 
-def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+FAST_MODE_BETA = "fast-mode-2026-02-01"  # some models take `speed` only with this beta header
+
+
+def build_params(
+    api_model: str, reasoning: str, request: ModelRequest, service_tier: str = "standard"
+) -> dict[str, Any]:
     """Messages API parameters for a neutral request (pure; tests compare it to what was sent)."""
     messages = to_messages(request.messages)
     params: dict[str, Any] = {"model": api_model, "max_tokens": request.max_output_tokens, "messages": messages}
+    cache = _CACHE if request.prompt_cache else {}
     if request.system:
-        params["system"] = [{"type": "text", "text": request.system, **_CACHE}]
+        params["system"] = [{"type": "text", "text": request.system, **cache}]
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.input_schema}
             for t in request.tools
         ]
-        params["tools"][-1].update(_CACHE)
-    _mark_cache_breakpoints(messages)
+        params["tools"][-1].update(cache)
+    if request.prompt_cache:
+        _mark_cache_breakpoints(messages)
+    if service_tier == "fast":
+        params["speed"] = "fast"
+        params["extra_headers"] = {"anthropic-beta": FAST_MODE_BETA}
     thinking = _thinking(reasoning, request.max_output_tokens)
     if thinking is not None:
         params["thinking"] = thinking

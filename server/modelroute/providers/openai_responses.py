@@ -38,7 +38,7 @@ class ResponsesClient(ModelClient):
 
     async def _stream(self, request: ModelRequest, sink: Sink) -> TurnResult:
         acc = _Accumulator(sink)
-        params = build_params(self.model.api_model, self.model.reasoning, request)
+        params = build_params(self.model.api_model, self.model.reasoning, request, self.model.service_tier)
         stream = await self._sdk.responses.create(**params, stream=True)
         sink.started = True
         async with stream:
@@ -58,7 +58,9 @@ def prompt_cache_key(api_model: str, request: ModelRequest) -> str:
     return "modelroute-" + hashlib.sha256(prefix.encode()).hexdigest()[:32]
 
 
-def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+def build_params(
+    api_model: str, reasoning: str, request: ModelRequest, service_tier: str = "standard"
+) -> dict[str, Any]:
     """The request in a stable prefix order for OpenAI's automatic prompt caching: instructions,
     then tools, then the conversation, which later turns only append to."""
     params: dict[str, Any] = {
@@ -66,8 +68,11 @@ def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[
         "input": to_input(request.messages),
         "max_output_tokens": request.max_output_tokens,
         "store": False,
-        "prompt_cache_key": prompt_cache_key(api_model, request),
     }
+    if request.prompt_cache:
+        params["prompt_cache_key"] = prompt_cache_key(api_model, request)
+    if service_tier != "standard":  # priced at this tier in the catalog (catalog/library.py)
+        params["service_tier"] = service_tier
     if request.system:
         params["instructions"] = request.system
     if request.tools:
