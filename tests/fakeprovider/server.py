@@ -403,8 +403,10 @@ class FakeProvider:
         """Requests to the three model endpoints, in order (one per SDK attempt)."""
         return [r for r in self.requests if r.api in {"anthropic", "responses", "chat"}]
 
-    def reset(self) -> None:
+    def reset(self, *, caching: bool = True) -> None:
+        """Forget replies, requests and the prompt cache; `caching=False`: a provider that caches
+        nothing from now on (replies scripted with prompt_cache=True report no cache reads)."""
         with self._server.state.lock:
             self._server.state.replies.clear()
             self._server.state.requests.clear()
-            self._server.state.cache = PromptCache()
+            self._server.state.cache = PromptCache(enabled=caching)
