@@ -53,7 +53,7 @@ from modelroute.lsp.state import WorkspaceState
 if TYPE_CHECKING:
     from modelroute.execute.agent import Finding, RunCommand, RunResult
     from modelroute.execute.edits import FileChange, TextChange
-    from modelroute.ledger import Ledger, Reservation
+    from modelroute.ledger import LedgerStore, Reservation
     from modelroute.pipeline import Engine, Routed, RunPlan
     from modelroute.policy.schema import PrivacySettings
     from modelroute.prompt.model import PromptRequest
@@ -77,7 +77,7 @@ SEVERITY = {
 # -- per-server session: the ledger, runs in progress, published reviews ------------------------
 @dataclass
 class Session:
-    ledger: Ledger | None = None
+    ledger: LedgerStore | None = None
     active: dict[int, asyncio.Event] = field(default_factory=dict)  # run serial -> its cancel event
     reviews: dict[str, list[types.Diagnostic]] = field(default_factory=dict)  # uri -> review diagnostics
     serial: int = 0
@@ -94,28 +94,35 @@ def session(ls: ModelrouteServer) -> Session:
     return found
 
 
-async def open_ledger(ls: ModelrouteServer) -> Ledger:
-    """The server's ledger, opened once (off the event loop: opening may migrate the schema)."""
+async def open_ledger(ls: ModelrouteServer) -> LedgerStore:
+    """The server's ledger, opened once (off the event loop: opening may migrate the schema): the
+    one `[ledger] url` names (user file or client; a workspace file cannot set it), else SQLite."""
     s = session(ls)
     async with s.lock:
         if s.ledger is None:
-            from modelroute.ledger import Ledger
+            from modelroute.ledger import open_ledger as open_store
 
-            s.ledger = await asyncio.to_thread(Ledger)
+            engines = [state.engine for state in ls.registry.all() if state.engine is not None]
+            settings = engines[0].settings if engines else None
+            s.ledger = await asyncio.to_thread(open_store, settings)
         return s.ledger
 
 
 async def refresh_spend(ls: ModelrouteServer) -> None:
     """Feed every Engine today's and this month's spend and the ledger's calibration (one ledger
     for all workspaces); cached decisions are dropped since both move estimates and eligibility."""
+    from modelroute.ledger import LedgerError
     from modelroute.route import Spend
-
-    ledger = await open_ledger(ls)
 
     def read() -> tuple[float, float, Any]:
         return ledger.spent("day"), ledger.spent("month"), ledger.calibration()
 
-    today, month, calibration = await asyncio.to_thread(read)
+    try:
+        ledger = await open_ledger(ls)
+        today, month, calibration = await asyncio.to_thread(read)
+    except LedgerError as exc:  # the shared database is away: keep the last known figures
+        log.warning("ledger unreadable, spend not refreshed: %s", exc)
+        return
     for state in ls.registry.all():
         engine = state.engine
         if engine is not None:
@@ -479,7 +486,7 @@ async def run_routed(
 async def _execute(
     ls: ModelrouteServer, subject: RunSubject, engine: Engine, plan: RunPlan, args: ActionArgs
 ) -> tuple[dict[str, Any], ProviderError | None]:
-    from modelroute.ledger import BudgetExceeded, RunStart, needs_confirmation
+    from modelroute.ledger import BudgetExceeded, LedgerError, RunStart, needs_confirmation
     from modelroute.providers import ProviderError, client_for
 
     settings = engine.settings
@@ -497,7 +504,11 @@ async def _execute(
     except ProviderError as exc:
         _say(ls, types.MessageType.Error, f"modelroute: {exc}")
         return {**base, "outcome": "error", "message": str(exc), "error_kind": exc.kind}, None
-    ledger = await open_ledger(ls)
+    try:
+        ledger = await open_ledger(ls)
+    except LedgerError as exc:  # no run starts without a reservation
+        _say(ls, types.MessageType.Error, f"modelroute: {exc}")
+        return {**base, "outcome": "error", "message": str(exc), "error_kind": "ledger"}, None
     start = RunStart(workspace=str(engine.root), category=plan.category, model=model.id, provider=model.provider,
                      estimate=plan.estimate, prior_output_tokens=plan.prior_output_tokens)
     try:
@@ -506,6 +517,9 @@ async def _execute(
         _say(ls, types.MessageType.Error, f"modelroute: {exc}")
         await refresh_spend(ls)
         return {**base, "outcome": "refused_budget", "message": str(exc), "run_id": exc.run_id}, None
+    except LedgerError as exc:  # the database went away: no run starts without a reservation
+        _say(ls, types.MessageType.Error, f"modelroute: {exc}")
+        return {**base, "outcome": "error", "message": str(exc), "error_kind": "ledger"}, None
     base["run_id"] = reservation.run_id
     started = time.monotonic()
     s = session(ls)
@@ -522,7 +536,7 @@ async def _execute(
 
 async def _supervised(
     ls: ModelrouteServer, subject: RunSubject, engine: Engine, plan: RunPlan, args: ActionArgs,
-    client: Any, ledger: Ledger, reservation: Reservation, cancel: asyncio.Event, base: dict[str, Any],
+    client: Any, ledger: LedgerStore, reservation: Reservation, cancel: asyncio.Event, base: dict[str, Any],
     started: float,
 ) -> tuple[dict[str, Any], ProviderError | None]:
     from modelroute.execute.agent import RunLimits, run_agent
@@ -550,7 +564,7 @@ async def _supervised(
                                      on_text=ticker, cancel=cancel)
         except ProviderError as exc:
             outcome = failure_outcome(exc.kind, cancel.is_set())
-            await asyncio.to_thread(ledger.abandon, reservation, outcome, str(exc), latency_ms=latency(),
+            await _record(ls, ledger.abandon, reservation, outcome, str(exc), latency_ms=latency(),
                                     usage=exc.spent_usage, actual_usd=exc.spent_usd)
             if outcome == "cancelled":
                 _say(ls, types.MessageType.Info, f"modelroute: run cancelled; nothing was changed ({model.id})")
@@ -560,11 +574,11 @@ async def _supervised(
                  f"applied. {exc}")
             return {**base, "outcome": "error", "message": str(exc), "error_kind": exc.kind}, exc
         except asyncio.CancelledError:  # the client cancelled the executeCommand request itself
-            await asyncio.to_thread(ledger.abandon, reservation, "cancelled", "request cancelled", latency_ms=latency())
+            await _record(ls, ledger.abandon, reservation, "cancelled", "request cancelled", latency_ms=latency())
             raise
         except Exception as exc:  # a bug must not leave a reservation pending or kill the server
             log.exception("run failed")
-            await asyncio.to_thread(ledger.abandon, reservation, "error", f"internal: {exc}", latency_ms=latency())
+            await _record(ls, ledger.abandon, reservation, "error", f"internal: {exc}", latency_ms=latency())
             _say(ls, types.MessageType.Error, f"modelroute: the run failed: {exc}; nothing was applied")
             return {**base, "outcome": "error", "message": str(exc), "error_kind": "internal"}, None
         finally:
@@ -575,8 +589,20 @@ async def _supervised(
         else:
             bar.report(f"{format_usd(result.cost_usd)} · applying")
             done = await _deliver(ls, subject, plan, args, reader, result)
-    await asyncio.to_thread(ledger.settle, reservation, result.usage, result.cost_usd, done.outcome, latency())
+    await _record(ls, ledger.settle, reservation, result.usage, result.cost_usd, done.outcome, latency())
     return run_summary(base, done, result, latency()), None
+
+
+async def _record(ls: ModelrouteServer, finish: Any, reservation: Reservation, *args: Any, **kwargs: Any) -> None:
+    """Settle or abandon a run in the ledger. If the ledger's database went away during the run,
+    say so: the run stays held at its reservation until its lease runs out (fail closed)."""
+    from modelroute.ledger import LedgerError
+
+    try:
+        await asyncio.to_thread(finish, reservation, *args, **kwargs)
+    except LedgerError as exc:
+        _say(ls, types.MessageType.Warning, f"modelroute: the run's cost could not be recorded ({exc}); it "
+             f"counts at its reservation of {format_usd(reservation.reserved_usd)} until the ledger releases it")
 
 
 async def _watch(bar: ProgressHandle, cancel: asyncio.Event) -> None:

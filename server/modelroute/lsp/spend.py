@@ -29,7 +29,7 @@ def register(server: ModelrouteServer) -> None:
         numbers = await asyncio.to_thread(ledger.status, settings.budget)
         return {
             "objective": settings.objective,
-            **{k: round(v, 6) for k, v in numbers.items()},
+            **{k: round(v, 6) if isinstance(v, float) else v for k, v in numbers.items()},
             "running": len(_active(ls)),
         }
 

@@ -156,15 +156,15 @@ def _request(make: ActionRequest | Callable[[], ActionRequest]) -> ActionRequest
 
 
 def _new_engine(root: Path) -> Engine:
-    from modelroute.ledger import Ledger, LedgerError
+    from modelroute.ledger import LedgerError, open_ledger
     from modelroute.pipeline import Engine
     from modelroute.route import Spend
 
     engine = Engine(root)
     try:  # budgets and calibration hold from the first decision, not only after this server's first run
-        ledger = Ledger()
-        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
-        engine.calibration = ledger.calibration()
+        with open_ledger(engine.settings) as ledger:
+            engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
+            engine.calibration = ledger.calibration()
     except LedgerError as exc:
         log.warning("ledger unreadable, routing without spend: %s", exc)
     return engine
