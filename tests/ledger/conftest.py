@@ -24,6 +24,14 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture
+def own_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of the test's own, which it may stop and start."""
+    server = start_server()
+    yield server
+    remove(server)
+
+
+@pytest.fixture
 def pg_url(pg_server: PgServer) -> str:
     return pg_server.create_database(f"t{uuid.uuid4().hex[:16]}")
 

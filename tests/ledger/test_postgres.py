@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from modelroute.ledger.postgres import PostgresLedger, display_url
 from . import concurrent_worker as cw
 from . import lease_worker
 from .helpers import budgets, run
-from .pgserver import PgServer, remove, start_server
+from .pgserver import PgServer
 
 TEAM_CAP = 1.0
 FITS = int(TEAM_CAP / cw.RESERVE_USD + 1e-9)  # 14 reservations of $0.07 fit under $1.00
@@ -103,14 +102,6 @@ def test_a_killed_process_releases_its_reservation_after_the_lease(pg_url: str) 
         if child.poll() is None:
             child.kill()
             child.wait(timeout=30)
-
-
-@pytest.fixture
-def own_server() -> Iterator[PgServer]:
-    """A server of the test's own, which it may stop and start."""
-    server = start_server()
-    yield server
-    remove(server)
 
 
 def test_the_database_going_away_mid_run(own_server: PgServer) -> None:
