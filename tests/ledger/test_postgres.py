@@ -151,13 +151,19 @@ def test_newer_schema_is_refused_with_a_clear_error(pg_url: str) -> None:
         PostgresLedger(pg_url)
 
 
-def test_concurrent_first_opens_migrate_once(pg_url: str) -> None:
+@pytest.mark.parametrize("round_", range(3))
+def test_concurrent_first_opens_migrate_once(pg_url: str, round_: int) -> None:
+    """Six processes open one empty database at once: one migrates, the others wait and find it
+    done (this once failed when a process read the version through a stale catalog lookup)."""
     code = (
         "import sys; from modelroute.ledger.postgres import PostgresLedger; "
         "PostgresLedger(sys.argv[1]).close()"
     )
-    children = [subprocess.Popen([sys.executable, "-c", code, pg_url]) for _ in range(4)]
-    assert [child.wait(timeout=120) for child in children] == [0, 0, 0, 0]
+    children = [
+        subprocess.Popen([sys.executable, "-c", code, pg_url], stderr=subprocess.PIPE, text=True) for _ in range(6)
+    ]
+    results = [(child.wait(timeout=120), child.stderr.read() if child.stderr else "") for child in children]
+    assert [code for code, _ in results] == [0] * 6, [err for _, err in results if err]
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         assert row is not None and row[0] == "1"

@@ -26,7 +26,7 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from modelroute.ledger.model import Identity, LedgerError, LedgerUnavailable
-from modelroute.ledger.schema import POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, newer_schema_message
+from modelroute.ledger.schema import POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, apply_migrations
 from modelroute.ledger.store import DEFAULT_LEASE, DEFAULT_ORPHAN_AFTER, LedgerStore, Row, Tx
 
 T = TypeVar("T")
@@ -38,6 +38,7 @@ MAX_ATTEMPTS = 20
 _MIGRATION_LOCK = 0x6D6F64656C726F75  # "modelrou"
 _WRITE_LOCK = 0x6D6F64656C727774  # "modelrwt"
 _RETRY = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+_META_TABLE = POSTGRES_MIGRATIONS[0][0]  # CREATE TABLE IF NOT EXISTS meta (...)
 
 
 def display_url(url: str) -> str:
@@ -144,18 +145,15 @@ class PostgresLedger(LedgerStore):
             return
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            version = _version(conn)
-            if version > POSTGRES_SCHEMA_VERSION:
-                raise LedgerError(newer_schema_message(self.where, version, POSTGRES_SCHEMA_VERSION))
-            for statements in POSTGRES_MIGRATIONS[version:]:
-                for statement in statements:
-                    conn.execute(statement)
-            if version < POSTGRES_SCHEMA_VERSION:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(POSTGRES_SCHEMA_VERSION),),
-                )
+            # Read the version through the table itself: locking it makes this backend take in
+            # the catalog changes of the process that held the migration lock, which a name
+            # lookup (to_regclass) may not have seen yet.
+            conn.execute(_META_TABLE)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            apply_migrations(
+                lambda sql, params: conn.execute(sql, tuple(params)),  # type: ignore[arg-type]
+                int(row["value"]) if row else 0, POSTGRES_MIGRATIONS, self.where, "%s",
+            )
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -199,6 +197,7 @@ class PostgresLedger(LedgerStore):
 
 
 def _version(conn: psycopg.Connection[Row]) -> int:
+    """The schema version, read without writing (0 may be stale: `_migrate` checks again)."""
     found = conn.execute("SELECT to_regclass('meta') IS NOT NULL AS present").fetchone()
     if not found or not found["present"]:
         return 0

@@ -8,6 +8,11 @@ so the store's SQL is shared (`ledger/store.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from modelroute.ledger.model import LedgerError
+
 _OUTCOME_CHECK = """CHECK (outcome IN ('pending', 'applied', 'rejected', 'cancelled',
                                         'error', 'answered', 'reviewed', 'refused_budget'))"""
 
@@ -113,6 +118,29 @@ POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (_POSTGRES_V1,)
 SQLITE_SCHEMA_VERSION = len(SQLITE_MIGRATIONS)
 POSTGRES_SCHEMA_VERSION = len(POSTGRES_MIGRATIONS)
 SCHEMA_VERSION = SQLITE_SCHEMA_VERSION  # the default store's, as before
+
+
+def apply_migrations(
+    run: Callable[[str, Sequence[Any]], object],
+    version: int,
+    migrations: tuple[tuple[str, ...], ...],
+    where: str,
+    placeholder: str,
+) -> None:
+    """Inside the caller's transaction: the migrations after `version`, then the new version number.
+    `run(sql, params)` executes one statement; `placeholder` is the driver's (`?` or `%s`)."""
+    known = len(migrations)
+    if version > known:
+        raise LedgerError(newer_schema_message(where, version, known))
+    for statements in migrations[version:]:
+        for statement in statements:
+            run(statement, ())
+    if version < known:
+        run(
+            f"INSERT INTO meta (key, value) VALUES ('schema_version', {placeholder}) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(known),),
+        )
 
 
 def newer_schema_message(where: str, found: int, known: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from modelroute.ledger.budget import from_text, to_text
 from modelroute.ledger.model import Identity, LedgerError
 from modelroute.ledger.paths import default_ledger_path
-from modelroute.ledger.schema import SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, newer_schema_message
+from modelroute.ledger.schema import SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, apply_migrations
 from modelroute.ledger.store import DEFAULT_LEASE, DEFAULT_ORPHAN_AFTER, LedgerStore, Row, Tx
 
 BUSY_TIMEOUT_MS = 15_000
@@ -49,18 +49,7 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
         return SQLITE_SCHEMA_VERSION
     conn.execute("BEGIN IMMEDIATE")  # serialises concurrent first opens
     try:
-        version = current_version(conn)
-        if version > SQLITE_SCHEMA_VERSION:
-            raise LedgerError(newer_schema_message(where, version, SQLITE_SCHEMA_VERSION))
-        for statements in SQLITE_MIGRATIONS[version:]:
-            for statement in statements:
-                conn.execute(statement)
-        if version < SQLITE_SCHEMA_VERSION:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(SQLITE_SCHEMA_VERSION),),
-            )
+        apply_migrations(conn.execute, current_version(conn), SQLITE_MIGRATIONS, where, "?")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
