@@ -81,7 +81,10 @@ def start_server() -> PgServer:
     binaries = pg_bin()
     if binaries is None:
         raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
-    root = Path(tempfile.mkdtemp(prefix="modelroute-pg-"))
+    # As root the server runs as `nobody`, who must be able to reach the directory: $TMPDIR may be
+    # under a private home, /tmp is world-traversable.
+    where = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+    root = Path(tempfile.mkdtemp(prefix="modelroute-pg-", dir=where))
     os.chmod(root, 0o755)
     server = PgServer(root=root, bin=binaries)
     server.init()
