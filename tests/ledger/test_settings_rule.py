@@ -81,3 +81,13 @@ def test_workspace_may_not_choose_a_dearer_service_tier(tmp_path: Path) -> None:
     assert warning.key == "providers.openai.service_tier" and warning.line == 2
     settings: Settings = resolved.settings  # type: ignore[attr-defined]
     assert "openai" not in settings.providers or settings.providers["openai"].service_tier == "standard"
+
+
+def test_the_settings_docs_say_a_workspace_may_not_set_them() -> None:
+    from modelroute.policy.export import settings_table
+    from modelroute.policy.schema import IdentitySettings, LedgerSettings
+
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[4].strip() for line in settings_table().splitlines()[2:]}
+    for section, model in (("ledger", LedgerSettings), ("identity", IdentitySettings)):
+        for key in model.model_fields:
+            assert rows[f"{section}.{key}"].startswith("nothing: an error"), f"{section}.{key}"
