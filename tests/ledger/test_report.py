@@ -189,3 +189,16 @@ def test_one_person_shows_no_person_table_unless_asked(ledger: Ledger) -> None:
     report = ledger.report()
     assert "By person" not in report_text(report, width=120)
     assert "By person" in report_text(report, width=120, by=("person",))
+
+
+def test_cache_reads_estimated_and_reported(ledger: Ledger) -> None:
+    now = datetime.now(UTC)
+    reservation = ledger.reserve(run(0.2), budgets(), now=now)  # the helper's estimate expects 1,500
+    usage = Usage(input_tokens=2_000, output_tokens=300, cache_read_tokens=1_200, cache_write_tokens=400)
+    ledger.settle(reservation, usage, 0.15, "applied", now=now)
+    report = ledger.report()
+    (model,) = report.by_model
+    assert (model.cache_read_tokens, model.cache_write_tokens) == (1_200, 400)
+    overall = report.estimate_error[-1]
+    assert (overall.expected_cache_read_tokens, overall.cache_read_tokens) == (1_500, 1_200)
+    assert "1,500 / 1,200" in report_text(report, width=160)

@@ -35,6 +35,8 @@ class ModelSpend(_Frozen):
     usd: float
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens, written to it
 
 
 class CategorySpend(_Frozen):
@@ -66,6 +68,10 @@ class EstimateError(_Frozen):
     mean_signed_error_usd: float
     mean_signed_error_pct: float | None
     within_range_pct: float  # share of runs whose actual cost fell inside [low, high]
+    # Prompt caching, estimated against reported: the cache reads the estimates expected and the
+    # ones the API reported, over the same runs (the estimates price the expected reads).
+    expected_cache_read_tokens: int = 0
+    cache_read_tokens: int = 0
 
 
 class Report(_Frozen):
@@ -110,6 +116,8 @@ def _estimate_error(model: str, records: Sequence[RunRecord]) -> EstimateError:
         mean_signed_error_usd=_usd(sum(signed) / count) if count else 0.0,
         mean_signed_error_pct=100 * sum(relative) / len(relative) if relative else None,
         within_range_pct=100 * len(inside) / count if count else 0.0,
+        expected_cache_read_tokens=sum(r.est_cache_read_tokens for _, _, r in pairs),
+        cache_read_tokens=sum(r.act_cache_read_tokens or 0 for _, _, r in pairs),
     )
 
 
@@ -179,6 +187,8 @@ def build_report(
                     usd=_usd(sum(_spend(r) for r in rs)),
                     input_tokens=sum(r.act_input_tokens or 0 for r in rs),
                     output_tokens=sum(r.act_output_tokens or 0 for r in rs),
+                    cache_read_tokens=sum(r.act_cache_read_tokens or 0 for r in rs),
+                    cache_write_tokens=sum(r.act_cache_write_tokens or 0 for r in rs),
                 )
                 for (model, provider), rs in models.items()
             ),
@@ -249,12 +259,15 @@ def render_report_table(report: Report, by: Sequence[str] = ()) -> RenderableTyp
             m.model, m.provider, str(m.runs), f"{m.input_tokens:,}", f"{m.output_tokens:,}", _money(m.usd)
         )
     errors = Table(title="Estimate error (point estimate vs actual USD)", title_justify="left")
-    for column in ("model", "runs", "estimated", "actual", "MAPE", "mean signed", "signed %", "in range"):
+    for column in (
+        "model", "runs", "estimated", "actual", "MAPE", "mean signed", "signed %", "in range", "cache est/act"
+    ):
         errors.add_column(column, justify="left" if column == "model" else "right")
     for e in report.estimate_error:
         errors.add_row(
             e.model, str(e.runs), _money(e.estimated_usd), _money(e.actual_usd), _pct(e.mape_pct),
             _money(e.mean_signed_error_usd), _pct(e.mean_signed_error_pct), f"{e.within_range_pct:.0f}%",
+            f"{e.expected_cache_read_tokens:,} / {e.cache_read_tokens:,}",
         )
     if not report.run_count and not report.refused_count:
         return Group(summary, "No runs recorded in this window.")
