@@ -58,3 +58,16 @@ def test_the_range_keeps_the_estimate_inside_it() -> None:
     opus = _plain("claude-opus-4-6")
     est = estimate(40_000, Category.MULTI_FILE_REFACTOR, opus)
     assert est.low_usd <= est.usd <= est.high_usd
+
+
+def test_the_high_end_does_not_count_on_the_cache() -> None:
+    """What a run reserves (the high end) holds even when every cache read misses."""
+    gpt = _plain("gpt-5.4")
+    cached = estimate(50_000, Category.MULTI_FILE_REFACTOR, gpt)
+    plain = estimate(50_000, Category.MULTI_FILE_REFACTOR, gpt, cached_input_tokens=0)
+    assert cached.usd < plain.usd
+    assert cached.high_usd == pytest.approx(plain.high_usd)  # OpenAI bills no writes: as if uncached
+    opus = _plain("claude-opus-4-6")
+    assert estimate(40_000, Category.DEBUGGING, opus).high_usd > estimate(
+        40_000, Category.DEBUGGING, opus, cached_input_tokens=0
+    ).high_usd  # the writes are still billed

@@ -170,13 +170,16 @@ def estimate(
     """Point estimate and range in USD for a run whose turns together send `input_o200k_tokens`.
 
     `cached_input_tokens` (same tokenizer as the input) are priced at the cache-read rate; left
-    None, the run's expected prompt caching is counted (`expected_cache`)."""
+    None, the run's expected prompt caching is counted (`expected_cache`) in the point and low
+    estimates, while the high end assumes every cache read missed."""
     tokens = estimate_tokens(input_o200k_tokens, category, model, calibration)
     if cached_input_tokens is None:
         shape = expected_cache(tokens.input, category, model)
         cached, written = shape.read, shape.written
         low_shape = expected_cache(tokens.input_low, category, model)
-        high_shape = expected_cache(tokens.input_high, category, model)
+        # The high end assumes the cache is missed (nothing read back, the writes still billed):
+        # reservations and output caps then hold whether or not the provider's cache is hit.
+        high_shape = CacheShape(0, expected_cache(tokens.input_high, category, model).written)
     else:
         cached = claude_input(cached_input_tokens)[0] if model.claude_tokenizer else cached_input_tokens
         written = 0
