@@ -104,6 +104,8 @@ class ModelClient(ABC):
         cancelling the calling task stops it too and propagates CancelledError as usual.
         Every call passes here, so this is where its OpenTelemetry span and metrics are made.
         """
+        # Anything that rewrites the outgoing request (the redactor) must do so before this point:
+        # with [telemetry] export_content on, the span carries the request as given here.
         with model_call_span(self.provider, self.model.api_model, self.base_url) as span:
             span.set_request(request)
             result = await self._turn(request, on_text, on_usage, cancel)
