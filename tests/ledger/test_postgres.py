@@ -114,20 +114,41 @@ def test_the_database_going_away_mid_run(own_server: PgServer) -> None:
             ledger.settle(running, Usage(output_tokens=100), 0.2, "applied")
         message = str(settle_error.value)
         assert "cannot reach the ledger database" in message and "no run starts without a reservation" in message
+        assert ledger.unsettled == [running.run_id]  # kept, not lost
         with pytest.raises(LedgerUnavailable):  # no run starts without a reservation
             ledger.reserve(run(), budgets())
         with pytest.raises(LedgerUnavailable):
             ledger.status(budgets())
-        own_server.start()  # back: the store reconnects on its own
+        own_server.start()  # back: the store reconnects on its own ...
         after = ledger.reserve(run(0.1, high=0.2), budgets())
-        ledger.settle(after, Usage(output_tokens=10), 0.1, "applied")
         rows = {r.id: r for r in ledger.runs()}
-        # The run whose settle was lost is still pending, no longer renewed: its lease releases it,
-        # and until then (and after) it counts at its full reservation.
-        assert rows[running.run_id].outcome == "pending"
-        assert ledger.committed("day").total_usd == pytest.approx(0.4 + 0.1)
-        later = rows[running.run_id].started_at + timedelta(seconds=121)
-        assert ledger.release_stale(now=later) == [running.run_id]
+        # ... and the settlement it kept is written before anything else.
+        assert ledger.unsettled == []
+        assert rows[running.run_id].outcome == "applied" and rows[running.run_id].act_usd == 0.2
+        assert rows[after.run_id].outcome == "pending"
+        assert ledger.committed("day").total_usd == pytest.approx(0.2 + 0.2)
+    finally:
+        ledger.close()
+
+
+def test_a_kept_settlement_is_written_by_the_heartbeat(own_server: PgServer) -> None:
+    """No other write needed: the lease heartbeat flushes it once the database is back."""
+    url = own_server.create_database("ledger")
+    ledger = PostgresLedger(url, lease=timedelta(seconds=0.4))  # heartbeat every 0.1 s
+    try:
+        running = ledger.reserve(run(0.3, high=0.4), budgets())
+        own_server.stop("fast")
+        with pytest.raises(LedgerUnavailable):
+            ledger.abandon(running, "cancelled", usage=Usage(output_tokens=5), actual_usd=0.01)
+        own_server.start()
+        for _ in range(1500):  # until the heartbeat has written it; no assertion on how long
+            if not ledger.unsettled:
+                break
+            time.sleep(0.02)
+        assert ledger.unsettled == []
+        with PostgresLedger(url) as reader:
+            done = reader.get(running.run_id)
+        assert (done.outcome, done.act_usd) == ("cancelled", 0.01)
     finally:
         ledger.close()
 

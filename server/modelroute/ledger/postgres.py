@@ -165,7 +165,7 @@ class PostgresLedger(LedgerStore):
             return value.astimezone(UTC)
         raise LedgerError(f"{self.where}: unexpected time value {value!r} in the ledger")
 
-    def _write(self, work: Callable[[Tx], T]) -> T:
+    def _transact(self, work: Callable[[Tx], T]) -> T:
         with self._lock:
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 conn = self._connection()

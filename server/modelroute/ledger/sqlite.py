@@ -104,7 +104,7 @@ class Ledger(LedgerStore):
     def _dt(self, value: Any) -> datetime:
         return from_text(str(value))
 
-    def _write(self, work: Callable[[Tx], T]) -> T:
+    def _transact(self, work: Callable[[Tx], T]) -> T:
         """One write transaction; the database lock is taken up front so reads inside are current."""
         with self._lock:
             try:

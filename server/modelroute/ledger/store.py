@@ -1,7 +1,7 @@
 """The ledger's one store interface: runs, budget reservations, leases, spend queries.
 
 `LedgerStore` holds every rule (what a reservation checks, how a run finishes, when a lease has
-run out) over a few primitives each backend implements: one write transaction (`_write`), one read
+run out) over a few primitives each backend implements: one write transaction (`_transact`), one read
 (`_read`) and how a moment is stored (`_ts`, `_dt`). SQLite (`ledger/sqlite.py`, the default, one
 machine) and PostgreSQL (`ledger/postgres.py`, shared by a team) pass the same test suite.
 The SQL is shared and written with `?` placeholders; PostgreSQL's adapter rewrites them.
@@ -9,6 +9,7 @@ The SQL is shared and written with `?` placeholders; PostgreSQL's adapter rewrit
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -37,6 +38,7 @@ from modelroute.ledger.model import (
     FinalOutcome,
     Identity,
     LedgerError,
+    LedgerUnavailable,
     Reservation,
     RunRecord,
     RunStart,
@@ -45,6 +47,7 @@ from modelroute.ledger.model import (
 from modelroute.ledger.report import Report, build_report
 from modelroute.policy.schema import BudgetSettings
 
+log = logging.getLogger(__name__)
 Period = Literal["day", "month"]
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -128,11 +131,14 @@ class LedgerStore(ABC):
         self._host = socket.gethostname()
         self._lock = threading.RLock()
         self._heartbeat = Heartbeat(self._renew, interval_s=max(0.05, lease.total_seconds() / 4))
+        # Settlements the database could not take (it was away): written before the next write,
+        # the heartbeat's included, so a run's real cost is recorded once the database is back.
+        self._unsettled: dict[int, tuple[Any, ...]] = {}
 
     # -- backend primitives ------------------------------------------------------------------
 
     @abstractmethod
-    def _write(self, work: Callable[[Tx], T]) -> T:
+    def _transact(self, work: Callable[[Tx], T]) -> T:
         """Run `work` in one write transaction, atomic against every other user of the store;
         failures surface as LedgerError with the transaction rolled back."""
 
@@ -149,6 +155,25 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def _close_connection(self) -> None: ...
+
+    def _write(self, work: Callable[[Tx], T]) -> T:
+        with self._lock:
+            self._flush_unsettled()
+            return self._transact(work)
+
+    def _flush_unsettled(self) -> None:
+        for run_id, params in list(self._unsettled.items()):
+            changed = self._transact(lambda tx, p=params: tx.run(_SETTLE_SQL, p))  # type: ignore[misc]
+            del self._unsettled[run_id]
+            self._heartbeat.release(run_id)
+            if changed != 1:
+                log.warning("run %s was finished elsewhere before its delayed settlement", run_id)
+
+    @property
+    def unsettled(self) -> list[int]:
+        """Runs whose settlement waits for the database to come back."""
+        with self._lock:
+            return sorted(self._unsettled)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -264,10 +289,16 @@ class LedgerStore(ABC):
             else (None,) * 5
         )
         params = (self._ts(moment), *tokens, actual_usd, latency_ms, outcome, error, reservation.run_id, INTERRUPTED)
-        # Whatever happens next, this process stops renewing the lease: if the write fails, the
-        # run is released when the lease runs out and counts at its reservation (fail closed).
+        try:
+            changed = self._write(lambda tx: tx.run(_SETTLE_SQL, params))
+        except LedgerUnavailable:
+            # Kept, and written before the next write once the database is back; the lease keeps
+            # being renewed meanwhile. If this process ends first, the lease runs out and the run
+            # counts at its reservation (fail closed).
+            with self._lock:
+                self._unsettled[reservation.run_id] = params
+            raise
         self._heartbeat.release(reservation.run_id)
-        changed = self._write(lambda tx: tx.run(_SETTLE_SQL, params))
         if changed != 1:
             raise LedgerError(f"run {reservation.run_id} is not in progress (already finished?)")
         return self.get(reservation.run_id)

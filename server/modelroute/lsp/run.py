@@ -595,14 +595,15 @@ async def _supervised(
 
 async def _record(ls: ModelrouteServer, finish: Any, reservation: Reservation, *args: Any, **kwargs: Any) -> None:
     """Settle or abandon a run in the ledger. If the ledger's database went away during the run,
-    say so: the run stays held at its reservation until its lease runs out (fail closed)."""
+    say so: the store keeps the settlement and writes it when the database is back."""
     from modelroute.ledger import LedgerError
 
     try:
         await asyncio.to_thread(finish, reservation, *args, **kwargs)
     except LedgerError as exc:
-        _say(ls, types.MessageType.Warning, f"modelroute: the run's cost could not be recorded ({exc}); it "
-             f"counts at its reservation of {format_usd(reservation.reserved_usd)} until the ledger releases it")
+        _say(ls, types.MessageType.Warning, f"modelroute: the run's cost could not be recorded yet ({exc}); it "
+             f"is written when the ledger is back, and counts at its reservation of "
+             f"{format_usd(reservation.reserved_usd)} until then")
 
 
 async def _watch(bar: ProgressHandle, cancel: asyncio.Event) -> None:
