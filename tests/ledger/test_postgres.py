@@ -188,3 +188,12 @@ def test_concurrent_first_opens_migrate_once(pg_url: str, round_: int) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         assert row is not None and row[0] == "1"
+
+
+def test_report_on_an_unreachable_database_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from modelroute.ledger import report_main
+
+    url = f"postgresql://ada:s3cret-pw@/ledger?host={tmp_path}/nowhere"
+    assert report_main(["--ledger", url]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the ledger database" in err and "s3cret-pw" not in err
