@@ -156,7 +156,10 @@ class LedgerStore(ABC):
     @abstractmethod
     def _close_connection(self) -> None: ...
 
+    # -- writes ------------------------------------------------------------------------------
+
     def _write(self, work: Callable[[Tx], T]) -> T:
+        """Every write goes through here: a kept settlement first, then `work`."""
         with self._lock:
             self._flush_unsettled()
             return self._transact(work)
