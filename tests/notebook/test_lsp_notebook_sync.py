@@ -20,7 +20,6 @@ from tests.notebook.three_cells import cell_uri, did_open
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-HERE = Path(__file__).parent
 HOME = Path(tempfile.mkdtemp(prefix="modelroute-nb-test-"))
 KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL")
 ENV = {k: v for k, v in os.environ.items() if k not in KEYS} | {
@@ -51,7 +50,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, str(HERE / "nb_server.py")],
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "modelroute.lsp.main"],
                               client_factory=make_client, server_env=ENV),
     scope="module",
 )

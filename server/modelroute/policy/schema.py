@@ -199,6 +199,30 @@ class TelemetrySettings(_Section):
     )
 
 
+class VerifySettings(_Section):
+    """How an attempt's result is checked before it is offered (and before a cascade escalates)."""
+
+    command: str | None = Field(
+        None,
+        description="Command that judges an attempt (exit 0 = pass), run in the sandbox against the attempt's "
+        "changes and through the approval rules. Unset: detected from the workspace's own files "
+        "(pytest, npm test, cargo test, go test, make test), else no check.",
+    )
+    protect_tests: bool = Field(
+        True,
+        description="Flag an attempt that changes, deletes or skips tests or test-runner config: it is shown "
+        "apart, never counts as verified, and a cascade escalates.",
+    )
+    timeout_s: float = Field(
+        600.0, gt=0, description="Seconds before the verify command is killed (a timeout fails the check)."
+    )
+    lint: str | None = Field(
+        None,
+        description="Optional linter or type checker run after the check; its findings are shown with the "
+        "result and do not fail the check.",
+    )
+
+
 class Settings(_Section):
     objective: Objective = Field(
         "balanced",
@@ -237,4 +261,7 @@ class Settings(_Section):
     )
     telemetry: TelemetrySettings = Field(
         default_factory=TelemetrySettings, description="What OpenTelemetry spans may carry."
+    )
+    verify: VerifySettings = Field(
+        default_factory=VerifySettings, description="How a run checks its own work before offering it."
     )
