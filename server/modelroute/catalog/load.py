@@ -13,6 +13,7 @@ from modelroute.catalog.library import (
     LIBRARY_PROVIDER,
     context_window,
     find_model,
+    has_tier,
     library_label,
     model_price,
 )
@@ -139,8 +140,23 @@ def _unknown_model(name: str, model_id: str) -> str:
     )
 
 
+def _with_tier(entry: ModelEntry, tier: str, day: date) -> ModelEntry:
+    """The entry requested and priced at `tier` when the price library has that tier for it."""
+    spec = _BUILTIN_BY_ID.get(entry.id)
+    if spec is None or tier == "standard":
+        return entry
+    library_provider = LIBRARY_PROVIDER.get(spec.provider, "")
+    if not has_tier(library_provider, spec.library_ref, day, entry.api, tier):
+        return entry
+    price = model_price(library_provider, spec.library_ref, day, api=entry.api, tier=tier)
+    return entry.model_copy(update={"price": price, "service_tier": tier})
+
+
+_BUILTIN_BY_ID = {b.id: b for b in BUILTINS}
+
+
 def _apply(
-    models: Iterable[ModelEntry], settings_json: str
+    models: Iterable[ModelEntry], settings_json: str, day: date
 ) -> tuple[tuple[ModelEntry, ...], tuple[str, ...]]:
     settings = Settings.model_validate_json(settings_json)
     providers = {**default_providers(), **settings.providers}
@@ -168,12 +184,16 @@ def _apply(
             warnings.append(f"[models.strengths]: unknown model {model_id!r}")
             continue
         by_id[model_id] = _override_strengths(by_id[model_id], scores)
+    for model_id, entry in by_id.items():
+        serving = providers.get(entry.provider)
+        if serving is not None and serving.service_tier != "standard":
+            by_id[model_id] = _with_tier(entry, serving.service_tier, day)
     return tuple(by_id.values()), tuple(warnings)
 
 
 @lru_cache(maxsize=32)
 def _cached(day: date, settings_json: str) -> Catalog:
-    models, warnings = _apply(builtin_models(day), settings_json)
+    models, warnings = _apply(builtin_models(day), settings_json, day)
     return Catalog(models=models, warnings=warnings)
 
 

@@ -76,6 +76,11 @@ def resolve_settings(
             invalid = True
             continue
         data, layer_warnings = _narrow(kind, layer, settings)
+        refused = [p for p in layer_warnings if p.severity == "error"]
+        if refused:  # a key the safety rule forbids outright (e.g. ledger.url): the layer is left out
+            errors.extend(_sorted(refused))
+            invalid = True
+            continue
         warnings.extend(_sorted(layer_warnings))
         candidate = deep_merge(merged, data)
         narrowed, late_errors = check(layer, candidate)
