@@ -81,7 +81,8 @@ def draw(rng: random.Random, models: list[ModelEntry], n: int) -> list[Run]:
 async def replay(runs: list[Run], ledger: Ledger, fake: FakeProvider) -> None:
     providers = default_providers()
     for run in runs:
-        est = estimate(run.input_o200k, run.category, run.model)
+        # One uncached request per run (max_turns=1 below): no prompt caching to count.
+        est = estimate(run.input_o200k, run.category, run.model, cached_input_tokens=0)
         run.estimated_usd = est.usd
         start = RunStart(workspace="bench", category=run.category, model=run.model.id,
                          provider=run.model.provider, estimate=est)
@@ -102,7 +103,7 @@ async def replay(runs: list[Run], ledger: Ledger, fake: FakeProvider) -> None:
 def mape(runs: list[Run], calibration: Calibration | None) -> float:
     errors = []
     for run in runs:
-        est = estimate(run.input_o200k, run.category, run.model, calibration).usd
+        est = estimate(run.input_o200k, run.category, run.model, calibration, cached_input_tokens=0).usd
         errors.append(abs(est - run.actual_usd) / run.actual_usd)
     return 100 * sum(errors) / len(errors)
 

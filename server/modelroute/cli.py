@@ -77,6 +77,8 @@ def _decide(args: argparse.Namespace) -> Routed:
         raise CliError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
+    for note in engine.catalog.warnings:  # e.g. a provider listing a model the catalog lacks
+        print(f"settings: warning: {note}", file=sys.stderr)
     engine.build_index()
     end = None
     if args.end_line is not None:

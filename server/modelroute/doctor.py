@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from modelroute.policy.schema import SandboxSettings
@@ -39,6 +40,7 @@ def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]
     findings += [
         Finding("settings", w.file or "settings", True, "warning: " + w.format()) for w in engine.resolved.warnings
     ]
+    findings += [Finding("settings", "catalog", True, "warning: " + note) for note in engine.catalog.warnings]
     if not engine.resolved.errors:
         findings.append(
             Finding(
@@ -245,5 +247,7 @@ def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
                 if f.ok
                 else ("[yellow]--[/yellow]  " if f.area == "provider" else "[red]FAIL[/red]")
             )
-            console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False, soft_wrap=True)
+            # escape: details quote settings keys such as [providers.x], which rich would eat as markup
+            line = f"{mark} {f.area:<9} {escape(f.name):<22} {escape(f.detail)}"
+            console.print(line, highlight=False, soft_wrap=True)
     return 1 if failed else 0

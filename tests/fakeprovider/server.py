@@ -18,11 +18,12 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakeprovider import wire
+from tests.fakeprovider.cache import PromptCache
 from tests.fakeprovider.script import Fault, Reply
 
 API_PATHS = {
@@ -56,6 +57,7 @@ class _State:
     default_reply: Reply | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    cache: PromptCache = field(default_factory=PromptCache)
 
 
 class _Server(ThreadingHTTPServer):
@@ -153,6 +155,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, api: str, data: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
         model = str(data.get("model", "fake-model"))
+        if reply.prompt_cache:
+            shape = self.server.state.cache.apply(api, data)
+            reply = replace(
+                reply, input_tokens=shape.uncached, cache_read_tokens=shape.read, cache_write_tokens=shape.written
+            )
         fault = reply.fault
         stream = bool(data.get("stream"))
         if fault and fault.kind == "status":
@@ -396,7 +403,10 @@ class FakeProvider:
         """Requests to the three model endpoints, in order (one per SDK attempt)."""
         return [r for r in self.requests if r.api in {"anthropic", "responses", "chat"}]
 
-    def reset(self) -> None:
+    def reset(self, *, caching: bool = True) -> None:
+        """Forget replies, requests and the prompt cache; `caching=False`: a provider that caches
+        nothing from now on (replies scripted with prompt_cache=True report no cache reads)."""
         with self._server.state.lock:
             self._server.state.replies.clear()
             self._server.state.requests.clear()
+            self._server.state.cache = PromptCache(enabled=caching)

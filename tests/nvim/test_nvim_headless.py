@@ -1,20 +1,19 @@
-"""A real Neovim (Debian's 0.7.2, headless) drives `modelroute serve` over stdio."""
+"""A real Neovim (Debian's 0.7.2 and PyPI's 0.11.4, headless) drives `modelroute serve` over stdio."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from tests.clients.editors import neovims
 
 LUA = Path(__file__).with_name("code_actions.lua")
-NVIM = shutil.which("nvim")
 KEY_VARS = (
     "ANTHROPIC_API_KEY",
     "OPENAI_API_KEY",
@@ -31,9 +30,9 @@ FILES = {
 }
 
 
-@pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install -y neovim)")
+@pytest.mark.parametrize("nvim", neovims())
 @pytest.mark.parametrize(("rel", "line"), [("app/store.py", 4), ("scripts/build.sh", 1)])
-def test_neovim_gets_priced_code_actions(tmp_path: Path, rel: str, line: int) -> None:
+def test_neovim_gets_priced_code_actions(nvim: Path, tmp_path: Path, rel: str, line: int) -> None:
     root = tmp_path / "ws"
     for name, text in FILES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -52,13 +51,12 @@ def test_neovim_gets_priced_code_actions(tmp_path: Path, rel: str, line: int) ->
         XDG_DATA_HOME=str(home / "data"),
         XDG_STATE_HOME=str(home / "state"),
     )
-    assert NVIM is not None
     proc = subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {LUA}"],
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {LUA}"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=200,
         cwd=root,
     )
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"

@@ -17,6 +17,7 @@ user file can set.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ RULES: tuple[Rule, ...] = (
     Rule("budget.per_request_usd", "lower only"),
     Rule("budget.daily_usd", "lower only"),
     Rule("budget.monthly_usd", "lower only"),
+    Rule("budget.team_daily_usd", "lower only (setting one where the user has none is lower)"),
+    Rule("budget.team_monthly_usd", "lower only (setting one where the user has none is lower)"),
+    Rule("ledger.url", "nothing: an error (where spend is recorded is the user's choice)"),
+    Rule("ledger.lease_s", "nothing: an error (where spend is recorded is the user's choice)"),
+    Rule("identity.person", "nothing: an error (who is charged is the user's choice)"),
+    Rule("identity.team", "nothing: an error (who is charged is the user's choice)"),
+    Rule("telemetry.export_content", "`false` only"),
     Rule("providers.*.base_url", "ignored"),
     Rule("providers.*.api_key_env", "ignored"),
     Rule("providers.*.local", "`false` only"),
@@ -62,6 +70,7 @@ RULES: tuple[Rule, ...] = (
     Rule("models.add.*.api_model", "ignored (decides which model is called, at which price)"),
     Rule("models.add.*.input_usd_per_mtok", "ignored (budgets are checked against prices)"),
     Rule("models.add.*.output_usd_per_mtok", "ignored (budgets are checked against prices)"),
+    Rule("providers.*.service_tier", '`"standard"` only (the other tiers cost more)'),
     Rule("approval.policy", "stricter only: on-request -> untrusted or never"),
     Rule("approval.allow", "ignored except entries the user file already allows"),
     Rule("approval.ask", "added to the user's"),
@@ -104,8 +113,8 @@ def narrow_workspace(layer: Layer, base: Settings) -> tuple[dict[str, Any], list
     def warn(path: Path, message: str) -> None:
         problems.append(layer.problem(path, message, severity="warning"))
 
-    def error(path: Path, message: str) -> None:
-        problems.append(layer.problem(path, message, severity="error"))
+    def error(path: Path, message: str) -> None:  # the entry is dropped; the rest of the file still applies
+        problems.append(dataclasses.replace(layer.problem(path, message, severity="error"), rest_applies=True))
 
     _budget(_table(data, "budget"), base, warn)
     _providers(data.get("providers"), base, warn)
@@ -113,6 +122,8 @@ def narrow_workspace(layer: Layer, base: Settings) -> tuple[dict[str, Any], list
     _approval(_table(data, "approval"), base, warn)
     _sandbox(_table(data, "sandbox"), base, warn, error)
     _privacy(_table(data, "privacy"), base, warn, error)
+    _user_only(data, layer, problems)
+    _telemetry(_table(data, "telemetry"), warn)
     _verify(_table(data, "verify"), base, warn)
     return data, problems
 
@@ -133,8 +144,8 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def _lower_only(table: dict[str, Any], section: str, key: str, current: float, warn: Warn) -> None:
-    if key in table and table[key] > current:
+def _lower_only(table: dict[str, Any], section: str, key: str, current: float | None, warn: Warn) -> None:
+    if key in table and current is not None and table[key] > current:
         warn(
             (section, key),
             f"a workspace file may only lower {section}.{key} ({table[key]} > {current}); ignored",
@@ -143,8 +154,44 @@ def _lower_only(table: dict[str, Any], section: str, key: str, current: float, w
 
 
 def _budget(table: dict[str, Any], base: Settings, warn: Warn) -> None:
-    for key in ("per_request_usd", "daily_usd", "monthly_usd"):
+    for key in ("per_request_usd", "daily_usd", "monthly_usd", "team_daily_usd", "team_monthly_usd"):
         _lower_only(table, "budget", key, getattr(base.budget, key), warn)
+
+
+# Sections a workspace file may not set at all: a hostile repository could send every run's record
+# to its own database, or charge runs to someone else's budget. An error, not a warning, so the
+# whole workspace file is left out until it is fixed (the last valid settings stay in force).
+_USER_ONLY = {
+    "ledger": "where runs and spend are recorded",
+    "identity": "who runs are charged to",
+}
+
+
+def _user_only(data: dict[str, Any], layer: Layer, problems: list[SettingsError]) -> None:
+    for section, what in _USER_ONLY.items():
+        if section not in data:
+            continue
+        table = data.pop(section)
+        keys = list(table) if isinstance(table, dict) and table else [None]
+        for key in keys:
+            path: Path = (section, key) if key is not None else (section,)
+            name = f"{section}.{key}" if key is not None else section
+            problems.append(
+                layer.problem(
+                    path,
+                    f"a workspace file may not set {name} ({what}); set it in the user file "
+                    "or the editor's settings",
+                )
+            )
+
+
+def _telemetry(table: dict[str, Any], warn: Warn) -> None:
+    if table.get("export_content") is True:
+        del table["export_content"]
+        warn(
+            ("telemetry", "export_content"),
+            "a workspace file may not export prompts and file contents to telemetry; ignored",
+        )
 
 
 def _providers(providers: Any, base: Settings, warn: Warn) -> None:
@@ -164,6 +211,13 @@ def _providers(providers: Any, base: Settings, warn: Warn) -> None:
                     f"a workspace file may not set providers.*.{key} (it could send your API key "
                     "elsewhere); set it in the user file; ignored",
                 )
+        if entry.get("service_tier", "standard") != "standard":
+            warn(
+                ("providers", name, "service_tier"),
+                f'a workspace file may not choose the dearer "{entry["service_tier"]}" tier; set it in '
+                "the user file; ignored",
+            )
+            del entry["service_tier"]
         if entry.get("local") is True:
             del entry["local"]
             warn(

@@ -76,8 +76,13 @@ def resolve_settings(
             invalid = True
             continue
         data, narrowed_problems = _narrow(kind, layer, settings)
-        # Refused widenings: warnings, or errors where they would un-withhold something. Either way
-        # the entry is dropped and the rest of the layer (which only narrows) still applies.
+        refused = [p for p in narrowed_problems if p.severity == "error" and not p.rest_applies]
+        if refused:  # a key the safety rule forbids outright (e.g. ledger.url): the layer is left out
+            errors.extend(_sorted(refused))
+            invalid = True
+            continue
+        # Refused entries: warnings, or errors where they would un-withhold something (a `!` pattern).
+        # Either way the entry is dropped and the rest of the layer (which only narrows) still applies.
         warnings.extend(_sorted([p for p in narrowed_problems if p.severity == "warning"]))
         errors.extend(_sorted([p for p in narrowed_problems if p.severity == "error"]))
         candidate = deep_merge(merged, data)

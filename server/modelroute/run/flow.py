@@ -45,8 +45,10 @@ from modelroute.run.workspace import AttemptWorkspace
 if TYPE_CHECKING:
     from modelroute.changeset import ChangeSet
     from modelroute.execute.agent import RunResult
-    from modelroute.ledger import Ledger, Reservation
+    from modelroute.ledger import LedgerStore as Ledger
+    from modelroute.ledger import Reservation
     from modelroute.pipeline import Engine, Routed, RunPlan
+    from modelroute.policy.schema import Settings
     from modelroute.providers import ProviderError
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,14 @@ class RunSession:
         self._serial = 0
         self.on_spend = on_spend
 
-    async def ledger(self) -> Ledger:
-        """The ledger, opened once (off the event loop: opening may migrate the schema)."""
+    async def ledger(self, settings: Settings | None = None) -> Ledger:
+        """The ledger, opened once (off the event loop: opening may migrate the schema): the one
+        `[ledger] url` names (user file or client; a workspace file cannot set it), else SQLite."""
         async with self._lock:
-            if self._ledger is None:
-                self._ledger = await asyncio.to_thread(self._open_ledger or _default_ledger)
+            if self._ledger is None and self._open_ledger is not None:
+                self._ledger = await asyncio.to_thread(self._open_ledger)
+            elif self._ledger is None:
+                self._ledger = await asyncio.to_thread(_default_ledger, settings)
             return self._ledger
 
     def register(self) -> tuple[int, asyncio.Event]:
@@ -118,14 +123,20 @@ class RunSession:
         return len(events)
 
     async def spent(self) -> None:
-        if self.on_spend is not None:
+        from modelroute.ledger import LedgerError
+
+        if self.on_spend is None:
+            return
+        try:
             await self.on_spend(await self.ledger())
+        except LedgerError as exc:  # the shared database is away: keep the last known figures
+            log.warning("ledger unreadable, spend not refreshed: %s", exc)
 
 
-def _default_ledger() -> Ledger:
-    from modelroute.ledger import Ledger
+def _default_ledger(settings: Settings | None) -> Ledger:
+    from modelroute.ledger import open_ledger
 
-    return Ledger()
+    return open_ledger(settings)
 
 
 @dataclass
@@ -242,7 +253,7 @@ class Run:
     async def attempt(self, plan: RunPlan) -> Attempt:
         """Run `plan`'s model once, up to its result. The reservation stays open when a result came
         back (deliver or check it, then `settle`); any other ending is already in the ledger."""
-        from modelroute.ledger import BudgetExceeded, RunStart, needs_confirmation
+        from modelroute.ledger import BudgetExceeded, LedgerError, RunStart, needs_confirmation
         from modelroute.providers import ProviderError, client_for
 
         settings = self.engine.settings
@@ -262,7 +273,11 @@ class Run:
         except ProviderError as exc:
             self.editor.tell("error", f"modelroute: {exc}")
             return self._ended(attempt, "error", str(exc), error_kind=exc.kind)
-        ledger = await self.session.ledger()
+        try:
+            ledger = await self.session.ledger(settings)
+        except LedgerError as exc:  # no run starts without a reservation
+            self.editor.tell("error", f"modelroute: {exc}")
+            return self._ended(attempt, "error", str(exc), error_kind="ledger")
         start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
                          provider=model.provider, estimate=plan.estimate, prior_output_tokens=plan.prior_output_tokens)
         try:
@@ -271,6 +286,9 @@ class Run:
             self.editor.tell("error", f"modelroute: {exc}")
             await self.session.spent()
             return self._ended(attempt, "refused_budget", str(exc), run_id=exc.run_id)
+        except LedgerError as exc:  # the database went away: no run starts without a reservation
+            self.editor.tell("error", f"modelroute: {exc}")
+            return self._ended(attempt, "error", str(exc), error_kind="ledger")
         attempt.summary["run_id"] = attempt.reservation.run_id
         serial, cancel = self.session.register()
         try:
@@ -311,12 +329,12 @@ class Run:
                 await self._failed(attempt, ledger, exc, cancel.is_set())
                 return
             except asyncio.CancelledError:  # the front end cancelled the whole request
-                await asyncio.to_thread(ledger.abandon, reservation, "cancelled", "request cancelled",
+                await self._record(ledger.abandon, reservation, "cancelled", "request cancelled",
                                         latency_ms=attempt.latency_ms())
                 raise
             except Exception as exc:  # a bug must not leave a reservation pending or kill the server
                 log.exception("run failed")
-                await asyncio.to_thread(ledger.abandon, reservation, "error", f"internal: {exc}",
+                await self._record(ledger.abandon, reservation, "error", f"internal: {exc}",
                                         latency_ms=attempt.latency_ms())
                 self.editor.tell("error", f"modelroute: the run failed: {exc}; nothing was applied")
                 self._ended(attempt, "error", str(exc), error_kind="internal")
@@ -350,7 +368,7 @@ class Run:
         model = attempt.plan.model
         outcome = failure_outcome(exc.kind, cancel_requested)
         assert attempt.reservation is not None
-        await asyncio.to_thread(ledger.abandon, attempt.reservation, outcome, str(exc),
+        await self._record(ledger.abandon, attempt.reservation, outcome, str(exc),
                                 latency_ms=attempt.latency_ms(), usage=exc.spent_usage, actual_usd=exc.spent_usd)
         if outcome == "cancelled":
             self.editor.tell("info", f"modelroute: run cancelled; nothing was changed ({model.id})")
@@ -360,6 +378,18 @@ class Run:
         self.editor.tell("error", f"modelroute: {model.display_name} failed ({kind}); nothing was applied. {exc}")
         attempt.error = exc
         self._ended(attempt, "error", str(exc), error_kind=exc.kind)
+
+    async def _record(self, finish: Any, reservation: Reservation, *args: Any, **kwargs: Any) -> None:
+        """Settle or abandon a run in the ledger. If the ledger's database went away during the run,
+        say so: the store keeps the settlement and writes it when the database is back."""
+        from modelroute.ledger import LedgerError
+
+        try:
+            await asyncio.to_thread(finish, reservation, *args, **kwargs)
+        except LedgerError as exc:
+            self.editor.tell("warning", f"modelroute: the run's cost could not be recorded yet ({exc}); it is "
+                             f"written when the ledger is back, and counts at its reservation of "
+                             f"{money(reservation.reserved_usd)} until then")
 
     def _ended(self, attempt: Attempt, outcome: str, message: str, **extra: Any) -> Attempt:
         attempt.summary.update(outcome=outcome, message=message, **extra)
@@ -378,7 +408,7 @@ class Run:
         assert attempt.result is not None and attempt.reservation is not None
         ledger = await self.session.ledger()
         latency = attempt.latency_ms()
-        await asyncio.to_thread(ledger.settle, attempt.reservation, attempt.result.usage, attempt.result.cost_usd,
+        await self._record(ledger.settle, attempt.reservation, attempt.result.usage, attempt.result.cost_usd,
                                 done.outcome, latency)
         attempt.summary = run_summary(attempt.summary, done, attempt.result, latency)
         await self.session.spent()
