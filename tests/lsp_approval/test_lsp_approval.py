@@ -181,3 +181,17 @@ async def test_a_file_outside_every_workspace_runs_no_command(client: LanguageCl
     assert result["outcome"] == "answered"
     assert not prompts(client) and not (loose / "planted.txt").exists()
     assert "outside every workspace folder" in tool_result()
+
+
+async def test_a_long_command_reaches_the_editor_whole(client: LanguageClient, tmp_path: Path) -> None:
+    """Issue 11 class 6: long commands used to be clipped "to the details", which never reached the editor."""
+    root = workspace(tmp_path)
+    await start(client, root, VSCODE, {"approval": {"allow": ["echo"]}})
+    client.answer = lambda p: DENY  # type: ignore[attr-defined]
+    filler = " ".join(f"word{i}" for i in range(600))  # about 5,000 characters
+    await run_proposing(client, root, f"echo {filler} \u200b; touch hidden-at-the-end.txt")
+    [prompt] = prompts(client)
+    assert not (root / "hidden-at-the-end.txt").exists()
+    assert "\u200b" not in prompt.message
+    assert f"Full command text: echo {filler} \\u200b; touch hidden-at-the-end.txt" in prompt.message.splitlines()
+    assert "2. touch hidden-at-the-end.txt" in prompt.message

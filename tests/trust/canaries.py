@@ -170,6 +170,49 @@ def _all() -> list[Canary]:
     add("assign-password", v, f'db.connect(user="app", password="{v}")', "conn.py")
     v = rand("kotlin", ALNUM, 26)
     add("assign-encryption-key", v, f'val ENCRYPTION_KEY = "{v}"', "Crypto.kt")
+    c.extend(_issue_11())
+    return c
+
+
+def _issue_11() -> list[Canary]:
+    """What issue 11 (class 4) found leaking: short values, keys without their frame, tokens after escapes,
+    and the credential files a prompt-injected README asked for."""
+    c: list[Canary] = []
+
+    def add(kind: str, secret: str, text: str, file: str) -> None:
+        c.append(Canary(kind, secret, text, file))
+
+    add("short-dotenv-password", "k9Tz2LmQ8vXr", "DB_PASSWORD=k9Tz2LmQ8vXr", ".env")
+    v = rand("short-yaml", ALNUM, 9) + "7"
+    add("short-yaml-password", v, f"database:\n  password: {v}", "config.yml")
+    body, _ = _pem("RSA PRIVATE KEY", "cut-begin")
+    lines = body.splitlines()
+    add("pem-without-begin", lines[3], "\n".join(lines[2:]) + "\n-----END RSA PRIVATE KEY-----", "key-tail.txt")
+    add("pem-body-only", lines[2], "\n".join(lines[1:4]), "window.txt")
+    add("pem-numbered-window", lines[4], "\n".join(f"{40 + i}| {line}" for i, line in enumerate(lines[3:])), "read.txt")
+    escaped = "\\n".join(lines[1:])
+    add("pem-in-json-cut", lines[3], f'{{"private_key": "{lines[0][20:]}\\n{escaped}\\n-----END PRIVATE KEY-----\\n"}}',
+        "sa.json")
+    v = "ghp_" + rand("after-newline", ALNUM, 36)
+    add("token-after-escaped-newline", v, f'{{"log": "pushed\\n{v}"}}', "log.json")
+    v = "ghp_" + rand("after-ansi", ALNUM, 36)
+    add("token-after-ansi", v, f"\x1b[32m{v}\x1b[0m", "out.txt")
+    v = rand("after-pct", ALNUM, 20)
+    add("token-after-pct3d", v, f"GET /cb?state=x&access_token%3D{v}&y=1", "access.log")
+    v = "ghp_" + rand("after-tab", ALNUM, 36)
+    add("token-after-tab", v, f"token\t{v}", "table.tsv")
+    v = rand("ansi-password", ALNUM, 10) + "9"
+    add("password-after-ansi", v, f"DB_PASSWORD=\x1b[1m{v}\x1b[0m", "env-colored.txt")
+    v = rand("git-cred", ALNUM, 14)
+    add("git-credentials", v, f"https://alice:{v}@github.com", "git-credentials")
+    v = "cio" + rand("cargo", ALNUM, 32)
+    add("cargo-credentials", v, f'[registry]\ntoken = "{v}"', "credentials.toml")
+    v = "hf_" + rand("hf-file", ALNUM, 34)
+    add("huggingface-token-file", v, v, "token")
+    v = rand("netrc", ALNUM, 12)
+    add("netrc", v, f"machine api.example.com login alice password {v}", ".netrc")
+    v = rand("pgpass", ALNUM, 12)
+    add("pgpass", v, f"db.internal:5432:app:alice:{v}", ".pgpass")
     return c
 
 

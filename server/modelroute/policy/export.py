@@ -13,7 +13,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from modelroute.policy.fields import is_model, unwrap_optional
-from modelroute.policy.narrowing import WORKSPACE_RULES
+from modelroute.policy.narrowing import workspace_rule
 from modelroute.policy.schema import CategoryRoute, Settings
 
 VSCODE_PREFIX = "modelroute."
@@ -236,7 +236,7 @@ def settings_table() -> str:
         key = ".".join(path)
         rule_key = key.replace("<name>", "*")
         default = f"`{_toml_value(sub['default'])}`" if "default" in sub else "(none)"
-        rule = WORKSPACE_RULES.get(rule_key, "set it")
+        rule = workspace_rule(rule_key)
         description = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{key}` | {_type_text(sub)} | {default} | {rule} | {description} |")
     return "\n".join(rows) + "\n"

@@ -267,6 +267,9 @@ class Run:
             return self._ended(attempt, "declined", "not run: the user declined the estimate")
         try:
             client = client_for(model, plan.provider, self.engine.env)
+            # The redaction choke point in the client: off only by the user's own settings (narrowing keeps
+            # a workspace file from turning it off).
+            client.redact_secrets = settings.privacy.redact_secrets
         except ProviderError as exc:
             self.editor.tell("error", f"modelroute: {exc}")
             return self._ended(attempt, "error", str(exc), error_kind=exc.kind)
