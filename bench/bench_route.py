@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_route.py [--sizes 1000 10000 50000] [--requests 200]
 
-Each size gets a generated workspace (bench_context.generate), one Engine with a warm index, and the
+Each size gets a generated workspace (modelroute_testing.workspaces), one Engine with a warm index, and the
 same request mix; the table gives the median and p95 per stage and in total. The first decision of a
 size is reported apart: it pays for imports and the catalog build.
 """
@@ -16,14 +16,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # modelroute_testing
 
-from bench_context import _requests, generate
 from modelroute.classify import classify
 from modelroute.context.gather import gather_context
 from modelroute.cost import count_tokens
 from modelroute.pipeline import Engine
 from modelroute.prompt import build_request
+from modelroute_testing.workspaces import generate
+from modelroute_testing.workspaces import requests as workspace_requests
 
 INSTRUCTIONS = [
     "rename this function everywhere",
@@ -50,7 +51,7 @@ def measure(files: int, count: int) -> dict[str, float]:
         index_s = time.perf_counter() - t0
         requests = [
             r.model_copy(update={"instruction": INSTRUCTIONS[i % len(INSTRUCTIONS)]})
-            for i, r in enumerate(_requests(engine.index, count))
+            for i, r in enumerate(workspace_requests(engine.index, count))
         ]
         t0 = time.perf_counter()
         engine.decide(requests[0])

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from modelroute_testing.env import scrubbed_env
+
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 SANDBOX_CHECKS = (
@@ -38,7 +40,7 @@ def env(tmp_path: Path, *, path: str | None = None, user_file: str | None = None
     if user_file is not None:
         (config / "modelroute").mkdir(parents=True)
         (config / "modelroute" / "config.toml").write_text(user_file)
-    out = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    out = scrubbed_env()
     out.update(
         XDG_CONFIG_HOME=str(config),
         XDG_CACHE_HOME=str(tmp_path / "cache"),

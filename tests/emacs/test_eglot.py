@@ -3,7 +3,6 @@ headless against `modelroute serve`: priced code actions on a directive, and mod
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from modelroute_testing.env import scrubbed_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -23,8 +24,6 @@ def load(path):
     with open(path) as f:
         return json.load(f)
 """
-KEY_VARS = re.compile(r"_API_KEY$|_BASE_URL$")
-
 pytestmark = pytest.mark.skipif(shutil.which("emacs") is None, reason="emacs-nox not installed (.ci/run installs it)")
 
 
@@ -44,7 +43,7 @@ def test_eglot_gets_priced_code_actions_and_routes(tmp_path: Path) -> None:
     init = tmp_path / "modelroute-init.el"
     init.write_text(documented_elisp(), encoding="utf-8")
     server = Path(sys.executable).with_name("modelroute")
-    env = {k: v for k, v in os.environ.items() if not KEY_VARS.search(k)}
+    env = scrubbed_env()
     env.update(
         HOME=str(tmp_path / "home"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),

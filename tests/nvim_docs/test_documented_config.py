@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "clients" / "neovim.md"
@@ -29,16 +30,6 @@ MODULE = REPO / "docs" / "clients" / "modelroute.lua"
 DRIVER = Path(__file__).with_name("documented_config.lua")
 NVIM = shutil.which("nvim")
 SERVER = Path(sys.executable).with_name("modelroute")
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-)
 PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 SOURCE = """\
@@ -131,7 +122,7 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
     source = _workspace(tmp_path / "ws")
     init, xdg = _user_home(tmp_path / "home")
     out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         xdg,
         PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",  # step 1: the venv's bin on PATH

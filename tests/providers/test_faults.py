@@ -8,7 +8,7 @@ import time
 import pytest
 
 from modelroute.providers import ModelRequest, ProviderError, UserMessage
-from tests.fakeprovider import FakeProvider, Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider import FakeProvider, Reply, ScriptedToolCall, fault
 from tests.providers.conftest import APIS, MakeClient
 
 REQUEST = ModelRequest(messages=(UserMessage(text="hi"),), max_output_tokens=256)

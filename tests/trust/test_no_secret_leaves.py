@@ -18,12 +18,12 @@ from modelroute.policy.schema import PrivacySettings, ProviderSettings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.prompt.tools import tools_for
 from modelroute.providers import client_for
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.canaries import CANARIES, leaked
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import model_entry
 from tests.trust import workspace
-from tests.trust.canaries import CANARIES, leaked
 
 MODELROUTE = Path(sys.executable).with_name("modelroute")
 ENV_KEYS = {

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from modelroute.prompt.redact import redact
-from tests.trust.canaries import CANARIES, KINDS, Canary, leaks
+from modelroute_testing.canaries import CANARIES, KINDS, Canary, leaks
 
 
 def test_there_are_many_kinds() -> None:

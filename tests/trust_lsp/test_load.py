@@ -17,10 +17,11 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.script import Reply
+from modelroute_testing.process import rss_mb
 from tests.lsp.lsp_helpers import code_actions, command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, change_doc, open_doc
-from tests.trust_lsp.helpers import config_with, rss_mb
+from tests.trust_lsp.helpers import config_with
 
 SETUP = Setup()
 STORE = """\
