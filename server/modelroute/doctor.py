@@ -15,6 +15,7 @@ class Finding:
     name: str
     ok: bool
     detail: str
+    optional: bool = False  # not ok, but not a failure either: shown as "--" (a missing key or file)
 
 
 def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]:
@@ -26,12 +27,16 @@ def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]
         Finding("settings", w.file or "settings", True, "warning: " + w.format()) for w in engine.resolved.warnings
     ]
     if not engine.resolved.errors:
-        findings.append(
-            Finding(
-                "settings", "settings", True, f"user file {engine.user_file}, workspace file {engine.workspace_file}"
-            )
-        )
+        findings.append(_file_finding("user file", engine.user_file))
+        findings.append(_file_finding("workspace file", engine.workspace_file))
     return findings, engine
+
+
+def _file_finding(name: str, path: Path) -> Finding:
+    """A settings file is ok when it exists and loaded; a missing one is optional, never "ok"."""
+    if path.is_file():
+        return Finding("settings", name, True, f"{path}: loaded")
+    return Finding("settings", name, False, f"{path}: not found (optional; built-in defaults apply)", optional=True)
 
 
 def _provider_findings(engine: object) -> list[Finding]:
@@ -42,7 +47,9 @@ def _provider_findings(engine: object) -> list[Finding]:
     for name, hint in sorted(engine.availability().items()):
         served = [m.display_name for m in engine.catalog.models if m.provider == name]
         detail = f"serves {', '.join(served) or 'no catalog model'}"
-        findings.append(Finding("provider", name, hint is None, detail if hint is None else f"{hint}; {detail}"))
+        findings.append(
+            Finding("provider", name, hint is None, detail if hint is None else f"{hint}; {detail}", optional=True)
+        )
     return findings
 
 
@@ -78,16 +85,12 @@ def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
     if engine is not None:
         findings += _provider_findings(engine)
     findings += _sandbox_findings(workspace, engine)
-    failed = [f for f in findings if not f.ok and f.area != "provider"]
+    failed = [f for f in findings if not f.ok and not f.optional]
     if as_json:
         print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2))
     else:
         console = Console()
         for f in findings:
-            mark = (
-                "[green]ok[/green]  "
-                if f.ok
-                else ("[yellow]--[/yellow]  " if f.area == "provider" else "[red]FAIL[/red]")
-            )
+            mark = "[green]ok[/green]  " if f.ok else ("[yellow]--[/yellow]  " if f.optional else "[red]FAIL[/red]")
             console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False, soft_wrap=True)
     return 1 if failed else 0
