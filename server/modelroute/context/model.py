@@ -106,8 +106,10 @@ class ActionContext(_Frozen):
     prefix: str = ""  # text before the cursor or selection, a window of lines
     suffix: str = ""  # text after, a window of lines
     enclosing: str | None = None  # name of the function or class around the cursor
-    file_text: str = ""  # the whole file, capped (see notes)
-    file_line_count: int = 0
+    file_text: str = ""  # the whole file, or whole lines around the cursor of a large one (see notes)
+    file_first_line: int = 0  # 0-based line number, in the file, of file_text's first line
+    file_line_count: int = 0  # lines in the whole file, not only in file_text
+    file_line_count_exact: bool = True  # False: a very large file was counted only in part (a lower bound)
     is_test_file: bool = False
     diagnostics: tuple[Diagnostic, ...] = ()
     git: GitState = GitState()
