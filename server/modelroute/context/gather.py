@@ -74,6 +74,9 @@ def gather_context(index: WorkspaceIndex, git: GitReader | None, request: Action
         instruction, directive = _directive_on_line(lines.text, local_start.line, language)
     symbol, related = _symbol(index, rel, text, lines.text, local_start, selected, language)
     _index_notes(index, notes)
+    git_state = git.state(rel) if git is not None else GitState()
+    if git_state.stale:
+        notes.append(f"git status of {rel} is from before its last save (a refresh is running)")
     return ActionContext(
         workspace=str(root),
         file=rel,
@@ -92,7 +95,7 @@ def gather_context(index: WorkspaceIndex, git: GitReader | None, request: Action
         file_line_count_exact=excerpt.count_exact,
         is_test_file=is_test_path(rel),
         diagnostics=request.diagnostics,
-        git=git.state(rel) if git is not None else GitState(),
+        git=git_state,
         markers=index.markers(),
         file_count=index.file_count,
         symbol=symbol,

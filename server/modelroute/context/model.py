@@ -50,6 +50,7 @@ class GitState(_Frozen):
     diff: str = ""  # unified diff against HEAD (staged and unstaged), capped
     diff_truncated: bool = False
     file_changed: bool = False  # the action's file has uncommitted changes
+    stale: bool = False  # the action's file was saved after this state was read (a refresh is running)
 
     @property
     def has_changes(self) -> bool:
