@@ -117,7 +117,7 @@ class Engine:
             self.index.remove(rel_path)
         else:
             self.index.update(rel_path)
-        self.git.invalidate()
+        self.git.invalidate(rel_path)
         if rel_path == WORKSPACE_FILE:
             self.reload_settings()
 
