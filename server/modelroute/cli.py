@@ -102,6 +102,7 @@ def _decide(args: argparse.Namespace) -> Routed:
         raise CliError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
+    engine.git.refresh_async()  # git status and diff run while the index loads
     engine.build_index()
     end = None
     if args.end_line is not None:
