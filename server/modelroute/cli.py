@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from modelroute.context.model import Diagnostic
     from modelroute.pipeline import Routed
     from modelroute.policy.schema import SandboxSettings
@@ -181,18 +182,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.workspace, as_json=args.json)
 
 
-class _ExitInConnection(logging.Filter):
+def _exit_in_connection(record: logging.LogRecord) -> bool:
     """pygls ends a TCP server by raising SystemExit inside asyncio's connection callback, which
     asyncio logs as an unhandled exception with a traceback: that is the normal way out, not an error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
+    return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
 
 
 def _serve(argv: list[str]) -> int:
+    import logging
+
     from modelroute.lsp import serve_main
 
-    logging.getLogger("asyncio").addFilter(_ExitInConnection())
+    logging.getLogger("asyncio").addFilter(_exit_in_connection)
     try:
         return serve_main(argv)
     except OSError as exc:  # the TCP socket: address in use, not allowed, unknown host
