@@ -13,9 +13,8 @@ import pytest
 from modelroute.context import index_cache
 from modelroute.context.index_cache import IndexCache
 from modelroute.context.workspace import WorkspaceIndex
+from modelroute_testing.workspaces import age
 from tests.context.conftest import WriteFiles
-
-OLD_NS = (time.time_ns() // 10**9 - 3600) * 10**9  # an hour ago: far outside the racy window
 
 FILES = {
     ".gitignore": "build/\n",
@@ -27,14 +26,6 @@ FILES = {
     "package.json": '{"dependencies": {"react": "18"}}\n',
     "build/out.js": "ignored",
 }
-
-
-def age(root: Path) -> None:
-    """Every file and folder last changed an hour ago, as in a workspace nobody touched lately."""
-    for folder, dirs, files in os.walk(root):
-        for name in files + dirs:
-            os.utime(Path(folder) / name, ns=(OLD_NS, OLD_NS), follow_symlinks=False)
-    os.utime(root, ns=(OLD_NS, OLD_NS))
 
 
 @pytest.fixture
@@ -87,8 +78,9 @@ def test_a_changed_file_is_read_again_and_only_it(root: Path, cache: IndexCache)
 def test_same_size_and_restored_mtime_is_still_seen_through_ctime(root: Path, cache: IndexCache) -> None:
     built(root, cache)
     path = root / "app/orders.py"
+    before = path.stat()
     path.write_text(path.read_text().replace("load_orders", "load_ORDERS"))  # same size
-    os.utime(path, ns=(OLD_NS, OLD_NS))  # as `touch -r` or a tool that keeps timestamps would
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -r` or a tool keeping mtimes would
     later = built(root, cache)
     assert later.referencing_files("load_ORDERS") == ["app/orders.py"]
 

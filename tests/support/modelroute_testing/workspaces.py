@@ -5,7 +5,9 @@ as in a real code base. The same seed gives the same tree.
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from pathlib import Path
 
 from modelroute.context.gather import ActionRequest
@@ -132,3 +134,13 @@ def requests(index: WorkspaceIndex, count: int, seed: int = 11) -> list[ActionRe
         else:
             out.append(ActionRequest(file=file, cursor=Position(line=line, character=rng.randrange(2, 20))))
     return out
+
+
+def age(root: Path, seconds: int = 3600) -> None:
+    """Make every file and folder under `root` (and `root`) look last changed `seconds` ago, as in a
+    workspace nobody touched lately: far outside the persisted index's racy window."""
+    then = (time.time_ns() // 10**9 - seconds) * 10**9
+    for folder, dirs, files in os.walk(root):
+        for name in files + dirs:
+            os.utime(Path(folder) / name, ns=(then, then), follow_symlinks=False)
+    os.utime(root, ns=(then, then))
