@@ -1,4 +1,4 @@
-"""Command line: route, serve, sandbox, doctor, report (DESIGN 2.2).
+"""Command line: route, run, serve, sandbox, doctor, report (DESIGN 2.2, 2.2b).
 
 Subcommands import their modules lazily so `modelroute route` starts fast.
 """
@@ -6,6 +6,7 @@ Subcommands import their modules lazily so `modelroute route` starts fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -103,7 +104,8 @@ def _decide(args: argparse.Namespace) -> Routed:
         raise CliError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
-    engine.git.refresh_async()  # git status and diff run while the index loads
+    if engine.git is not None:
+        engine.git.refresh_async()  # git status and diff run while the index loads
     engine.build_index()
     end = None
     if args.end_line is not None:
@@ -207,16 +209,18 @@ def _passthrough(name: str) -> int:
     argv = sys.argv[sys.argv.index(name) + 1 :]
     if name == "serve":
         return _serve(argv)
-    if name == "sandbox":
-        from modelroute.execute.sandbox import sandbox_main
+    if name == "run":
+        from modelroute.terminal import run_main
 
+        return run_main(argv)
+    if name == "sandbox":
         return sandbox_main(argv, _sandbox_settings(argv))
     from modelroute.ledger import report_main
 
     return report_main(argv)
 
 
-PASSTHROUGH = ("serve", "sandbox", "report")
+PASSTHROUGH = ("serve", "run", "sandbox", "report")
 
 
 def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
@@ -237,6 +241,49 @@ def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
     return sandbox.model_copy(update={"mode": "workspace-write"}) if sandbox.mode == "off" else sandbox
 
 
+def sandbox_main(argv: list[str], settings: SandboxSettings | None = None) -> int:
+    """`modelroute sandbox --workspace DIR [--network] [--timeout S] [--read-only] -- COMMAND [ARG...]`.
+
+    The command sees the workspace through a copy-on-write overlay; what it changed is then written to
+    the workspace through the apply guard, and what the guard refused is said on stderr."""
+    from modelroute.policy.schema import SandboxSettings
+    from modelroute.sandbox import EXIT_NO_SANDBOX, SandboxSpec, SandboxUnavailable, run_sandboxed
+
+    parser = argparse.ArgumentParser(
+        prog="modelroute sandbox", description="Run one command in the sandbox the server uses."
+    )
+    parser.add_argument("--workspace", required=True, type=Path)
+    parser.add_argument("--network", action="store_true", help="share the host network")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before the process tree is killed")
+    parser.add_argument("--read-only", action="store_true", help="mount the workspace read-only")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given (put it after --)")
+    try:
+        spec = SandboxSpec.from_settings(args.workspace, settings or SandboxSettings())
+        spec = dataclasses.replace(
+            spec,
+            network=args.network or spec.network,
+            timeout_s=args.timeout or spec.timeout_s,
+            mode="read-only" if args.read_only else spec.mode,
+        )
+        result = run_sandboxed(command, spec)
+    except SandboxUnavailable as exc:
+        print(f"modelroute sandbox: no sandbox, nothing was run: {exc.reason}", file=sys.stderr)
+        return EXIT_NO_SANDBOX
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    for line in (*result.violations, *result.notes):
+        print(f"modelroute sandbox: {line}", file=sys.stderr)
+    if result.truncated:
+        print(f"modelroute sandbox: output cut at {spec.max_output_bytes} bytes; command killed", file=sys.stderr)
+    if result.timed_out:
+        print(f"modelroute sandbox: timed out after {spec.timeout_s:g} s; process tree killed", file=sys.stderr)
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelroute",
@@ -253,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--workspace", type=Path, default=Path.cwd())
     doctor.add_argument("--json", action="store_true")
     sub.add_parser("serve", help="run the language server (stdio, or --tcp HOST:PORT)", add_help=False)
+    sub.add_parser("run", help="run one action headless with a model; nothing changes without --apply",
+                   add_help=False)
     sub.add_parser("sandbox", help="run one command in the sandbox", add_help=False)
     sub.add_parser("report", help="spend by day, model and category", add_help=False)
     return parser

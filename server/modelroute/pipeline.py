@@ -72,7 +72,9 @@ class Engine:
         user_file: Path | None = None,
         env: Mapping[str, str] | None = None,
         spend: Spend | None = None,
+        git: bool = True,
     ) -> None:
+        """`git=False`: no git state in the context (a loose file's folder may be $HOME)."""
         self.root = root.resolve()
         self.user_file = user_file if user_file is not None else user_config_path()
         self.env: Mapping[str, str] = env if env is not None else os.environ
@@ -85,7 +87,7 @@ class Engine:
         )
         self.catalog: Catalog = load_catalog(self.resolved.settings)
         self.index = WorkspaceIndex(self.root, exclude=self.settings.privacy.exclude)
-        self.git = GitReader(self.root)
+        self.git = GitReader(self.root) if git else None
 
     @property
     def workspace_file(self) -> Path:
@@ -117,7 +119,8 @@ class Engine:
             self.index.remove(rel_path)
         else:
             self.index.update(rel_path)
-        self.git.invalidate(rel_path)
+        if self.git is not None:
+            self.git.invalidate(rel_path)
         if rel_path == WORKSPACE_FILE:
             self.reload_settings()
 
@@ -229,7 +232,7 @@ def explain_markdown(routed: Routed) -> str:
     for c in d.candidates:
         status = "chosen" if c.model == d.model else ("ok" if c.eligible else "; ".join(c.blocked_by))
         if c.eligible and not c.available:
-            status += f" (needs: {c.setup_hint})"
+            status += f" — not configured: {c.setup_hint}"
         lines.append(
             f"| {c.display_name} | {c.score:.1f} | {c.quality:.1f} | {money(c.cost.usd)} | {status} |"
         )

@@ -68,6 +68,10 @@ async def test_directive_actions_are_priced_and_routed_first(client: LanguageCli
     assert actions[-1].command.command == "modelroute.explainRoute"
     models = [a.command.arguments[0]["model"] for a in priced]
     assert len(set(models)) == len(models)
+    # No provider has a key here: every model is still an enabled action (VS Code hides disabled ones
+    # from the lightbulb) that says which variable to set.
+    assert all(a.disabled is None for a in actions)
+    assert all(re.search(r" — needs [A-Z_]+_API_KEY$", a.title) for a in priced), [a.title for a in priced]
 
 
 async def test_categories_follow_the_instruction(client: LanguageClient, workspace: Path):
@@ -118,6 +122,8 @@ async def test_hover_on_directive_shows_the_decision(client: LanguageClient, wor
     )
     assert hover is not None and "modelroute" in hover.contents.value
     assert "shell_automation" in hover.contents.value
+    if hover.contents.kind == types.MarkupKind.Markdown:  # no client may render the amounts as TeX math
+        assert "\\$" in hover.contents.value and re.search(r"(?<!\\)\$", hover.contents.value) is None
     assert hover.range.start.line == 2
     none = await client.text_document_hover_async(
         types.HoverParams(

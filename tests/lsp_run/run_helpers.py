@@ -4,9 +4,10 @@ points the real SDKs at it, and a client that applies edits like an editor and a
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ class Setup:
             return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
 
 
-Answer = Callable[[types.ShowMessageRequestParams], str | None]
+Answer = Callable[[types.ShowMessageRequestParams], "str | Awaitable[str | None] | None"]
 NEVER = "<never answer>"
 
 
@@ -77,6 +78,8 @@ def editor_client() -> LanguageClient:
     async def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         client.questions.append(params)  # type: ignore[attr-defined]
         title = client.answer(params)  # type: ignore[attr-defined]
+        if inspect.isawaitable(title):  # a user who takes their time
+            title = await title
         if title == NEVER:  # a client that shows nothing and never answers (Helix, a closed window)
             await asyncio.sleep(3600)
         return types.MessageActionItem(title=title) if title else None
@@ -90,8 +93,11 @@ def editor_client() -> LanguageClient:
 
 
 def apply_edit(client: LanguageClient, edit: types.WorkspaceEdit) -> types.ApplyWorkspaceEditResult:
+    """Apply like VS Code when the user presses Apply: changes whose annotation needs confirmation
+    are shown unticked in the Refactor Preview, so they are left out."""
     texts: dict[str, tuple[int, str]] = client.texts  # type: ignore[attr-defined]
     planned: dict[str, str] = {}
+    unticked = {k for k, a in (edit.change_annotations or {}).items() if a.needs_confirmation}
     for change in edit.document_changes or []:
         if isinstance(change, types.CreateFile):
             planned.setdefault(change.uri, "")
@@ -103,7 +109,8 @@ def apply_edit(client: LanguageClient, edit: types.WorkspaceEdit) -> types.Apply
             if current is None or current[0] != change.text_document.version:
                 return types.ApplyWorkspaceEditResult(applied=False, failure_reason="document version changed")
         base = planned.get(uri, texts[uri][1] if uri in texts else "")
-        planned[uri] = edit_text(base, list(change.edits))
+        ticked = [e for e in change.edits if getattr(e, "annotation_id", None) not in unticked]
+        planned[uri] = edit_text(base, ticked)
     for uri, edits in (edit.changes or {}).items():
         planned[uri] = edit_text(texts[uri][1] if uri in texts else "", list(edits))
     for uri, text in planned.items():

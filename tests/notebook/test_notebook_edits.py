@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pygls.workspace import Workspace
 
-from modelroute.context.model import Position, Range
+from modelroute.context.model import Position
 from modelroute.context.notebook import NotebookEditError
 from modelroute.lsp import notebooks
 from modelroute.lsp.server import ModelrouteServer
@@ -29,6 +29,18 @@ def cell_uri(root: Path, i: int) -> str:
     return f"vscode-notebook-cell:{(root / 'nb.ipynb').as_posix()}#c{i}"
 
 
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """LSP text edits (ASCII: units are characters) applied last first."""
+    lines = text.split("\n")
+
+    def offset(pos: types.Position) -> int:
+        return sum(len(x) + 1 for x in lines[: pos.line]) + pos.character
+
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
+    return text
+
+
 async def test_edit_on_the_notebook_context_touches_the_second_cell_only(tmp_path: Path) -> None:
     server = server_with(tmp_path)
     server.workspace.put_notebook_document(types.DidOpenNotebookDocumentParams(
@@ -40,31 +52,29 @@ async def test_edit_on_the_notebook_context_touches_the_second_cell_only(tmp_pat
         cell_text_documents=[types.TextDocumentItem(uri=cell_uri(tmp_path, i), language_id="python", version=5 + i,
                                                     text=t) for i, t in enumerate(CELLS)],
     ))
-    target = notebooks.resolve(server, cell_uri(tmp_path, 1))
-    assert target is not None and target.cell == 1 and target.rel == "nb.ipynb"
-    second = target.layout.starts[1]
+    query = server.session.query(cell_uri(tmp_path, 1))
+    assert isinstance(query, notebooks.NotebookQuery)
+    assert query.cell == 1 and query.rel == "nb.ipynb" and query.text == query.layout.text
     new = "df.groupby('month')['revenue'].sum().plot()"
-    edit = notebooks.workspace_edit(target, [
-        (Range(start=Position(line=second + 1, character=0), end=Position(line=second + 1, character=9)), new),
-    ])
-    assert edit.changes is None
-    assert edit.document_changes is not None and len(edit.document_changes) == 1
-    change = edit.document_changes[0]
-    assert isinstance(change, types.TextDocumentEdit)
-    assert change.text_document.uri == cell_uri(tmp_path, 1) and change.text_document.version == 6
-    assert change.edits[0].range == types.Range(start=types.Position(line=1, character=0),
-                                                end=types.Position(line=1, character=9))
-    assert change.edits[0].new_text == new
-    # unversioned for clients without documentChanges; positions in UTF-16 units (the emoji is 2)
-    third = target.layout.starts[2]
-    plain = notebooks.workspace_edit(target, [(Range(start=Position(line=third, character=11),
-                                                     end=Position(line=third, character=11)), "!")], versioned=False)
-    assert plain.changes == {cell_uri(tmp_path, 2): [types.TextEdit(
+    edits = query.text_edits(query.text, query.text.replace("\ndf.plot()", "\n" + new))
+    assert list(edits) == [cell_uri(tmp_path, 1)]  # the second cell's URI only
+    [edit] = edits[cell_uri(tmp_path, 1)]
+    assert edit.range.start.line == 1 and edit.range.end.line == 1  # cell-local lines
+    assert apply_edits(CELLS[1], [edit]) == CELLS[1].replace("df.plot()", new)
+    assert query.edit_version(cell_uri(tmp_path, 1)) == 6
+    # positions in UTF-16 units: the emoji counts 2
+    [plain] = query.text_edits(query.text, query.text.replace("🙂", "🙂!"))[cell_uri(tmp_path, 2)]
+    assert plain == types.TextEdit(
         range=types.Range(start=types.Position(line=0, character=12), end=types.Position(line=0, character=12)),
-        new_text="!")]}
+        new_text="!")
+    second = query.layout.starts[1]
+    crossing = query.text.split("\n")
+    crossing[second - 1] = "merged"  # a separator line between the first and the second cell
     with pytest.raises(NotebookEditError):
-        notebooks.workspace_edit(target, [(Range(start=Position(line=0, character=0),
-                                                 end=Position(line=second, character=1)), "x")])
+        query.text_edits(query.text, "\n".join(crossing))
+    with pytest.raises(ValueError, match="changed while the model was working"):
+        query.text_edits("an older text", query.text)
+    assert query.buffer.text == query.text
     await server.idle()
 
 
@@ -82,23 +92,23 @@ async def test_virtual_document_maps_cells_and_keeps_joined_positions(tmp_path: 
     assert notebooks.virtual_notebook_path(virtual.as_uri()) == tmp_path / "sub" / "nb.ipynb"
     assert notebooks.virtual_notebook_path((tmp_path / "sub" / "nb.ipynb").as_uri()) is None
     server = server_with(tmp_path)
-    server.registry.add_folder(tmp_path)  # the Jupyter root, as rootUri makes it
+    server.session.registry.add_folder(tmp_path)  # the Jupyter root, as rootUri makes it
     text = f"{CELLS[0]}\n\n\n\n\n\n{CELLS[1]}\n"  # as JupyterLab sends it: the markdown cell is one empty line
-    server.workspace.put_text_document(types.TextDocumentItem(uri=virtual.as_uri(), language_id="python",
-                                                              version=1, text=text))
-    target = notebooks.resolve(server, virtual.as_uri())
-    assert target is not None and target.rel == "sub/nb.ipynb" and target.cell_uris is None
-    assert [c.kind for c in target.cells] == ["code", "markdown", "code"]
-    assert target.cells[0].has_error and target.cells[1].text == "## Plot"
-    directive = notebooks.directive_at(target, 7)
+    server.session.documents.opened(types.TextDocumentItem(uri=virtual.as_uri(), language_id="python",
+                                                           version=1, text=text))
+    query = server.session.query(virtual.as_uri())
+    assert isinstance(query, notebooks.NotebookQuery)
+    assert query.rel == "sub/nb.ipynb" and query.cell_uris is None
+    assert [c.kind for c in query.cells] == ["code", "markdown", "code"]
+    assert query.cells[0].has_error and query.cells[1].text == "## Plot"
+    directive = query.directive_on(7)
     assert directive is not None and directive.instruction == "plot revenue by month"
-    _, request = notebooks.notebook_request(target, start=Position(line=7, character=3), end=None,
-                                            instruction=directive.instruction, directive=directive)
+    _, make = query.request(start=Position(line=7, character=3), end=None, instruction=directive.instruction,
+                            directive=directive)
+    request = make()
     assert request.notebook is not None and request.notebook.active_cell == 2
     assert request.file == "sub/nb.ipynb" and request.document_text == text
-    edit = notebooks.workspace_edit(target, [(Range(start=Position(line=8, character=0),
-                                                    end=Position(line=8, character=9)), "df.plot(x='month')")])
-    change = edit.document_changes[0]  # type: ignore[index]
-    assert isinstance(change, types.TextDocumentEdit) and change.text_document.uri == virtual.as_uri()
-    assert change.edits[0].range.start == types.Position(line=8, character=0)
+    edits = query.text_edits(text, text.replace("df.plot()", "df.plot(x='month')"))
+    [edit] = edits[virtual.as_uri()]
+    assert edit.range.start.line == 8 and apply_edits(text, [edit]) == text.replace("df.plot()", "df.plot(x='month')")
     await server.idle()

@@ -9,6 +9,7 @@ tracked (a marker there must sit in a one-line comment).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -60,6 +61,69 @@ def find_directives(text: str, language_id: str) -> list[Directive]:
         if directive is not None:
             found.append(directive)
     return found
+
+
+def directives_in_lines(lines: Sequence[str], language_id: str, first: int = 0, stop: int | None = None
+                        ) -> list[Directive]:
+    """The directives on `lines[first:stop]` (lines with or without their line ends), numbered by their
+    index in `lines`: what an edit touched is rescanned, not the whole document."""
+    syntax = comment_syntax(language_id)
+    found: list[Directive] = []
+    end = len(lines) if stop is None else min(stop, len(lines))
+    for line_no in range(max(first, 0), end):
+        line = lines[line_no]
+        if _CANDIDATE.search(line) is None:
+            continue
+        directive = _directive_in_line(line.rstrip("\r\n"), line_no, syntax)
+        if directive is not None:
+            found.append(directive)
+    return found
+
+
+class DirectiveMap:
+    """A document's directives kept current from its edits.
+
+    `replaced(first, removed, lines)`: the `removed` lines from `first` were replaced, and `lines`
+    is the document now; directives after the edit move by the change in line count, and only the
+    lines the edit wrote are scanned again."""
+
+    def __init__(self, lines: Sequence[str], language_id: str) -> None:
+        self.language_id = language_id
+        self._by_line = {d.line: d for d in directives_in_lines(lines, language_id)}
+        self._line_count = len(lines)
+
+    def replaced(self, first: int, removed: int, lines: Sequence[str]) -> None:
+        added = removed + len(lines) - self._line_count
+        self._line_count = len(lines)
+        shift = added - removed
+        kept: dict[int, Directive] = {}
+        for line, directive in self._by_line.items():
+            if line < first:
+                kept[line] = directive
+            elif line >= first + removed:
+                kept[line + shift] = _moved(directive, line + shift) if shift else directive
+        for directive in directives_in_lines(lines, self.language_id, first, first + max(added, 0)):
+            kept[directive.line] = directive
+        self._by_line = kept
+
+    def all(self) -> list[Directive]:
+        return [self._by_line[line] for line in sorted(self._by_line)]
+
+    def snapshot(self) -> Mapping[int, Directive]:
+        """Line -> directive as of now (an edit builds a new mapping; this one stays as it is)."""
+        return self._by_line
+
+    def on_line(self, line: int) -> Directive | None:
+        return self._by_line.get(line)
+
+
+def _moved(directive: Directive, line: int) -> Directive:
+    rng = directive.range
+    return directive.model_copy(update={
+        "line": line,
+        "range": Range(start=Position(line=line, character=rng.start.character),
+                       end=Position(line=line, character=rng.end.character)),
+    })
 
 
 def _directive_in_line(line: str, line_no: int, syntax: CommentSyntax) -> Directive | None:

@@ -1,9 +1,12 @@
 """The agent loop: one run of one model on one action, through the provider-neutral client.
 
 The model gets tools to read files (never files the privacy settings withhold), to propose edits
-(staged in memory, applied by the editor at the end, all or nothing), to propose commands (handed to
-the approval and sandbox layer, never run here) and to report review findings. Turns are bounded, and
-the run stops before a turn could push its cost past the budget it reserved.
+(staged, never written: the user accepts the change set at the end, all or nothing), to propose
+commands (handed to the approval and sandbox layer, never run here) and to report review findings.
+Turns are bounded, and the run stops before a turn could push its cost past the budget it reserved.
+
+Files are read and edited through `AgentFiles`: the run core passes its attempt workspace; callers
+with just a read function get `StagedFiles` over it.
 """
 
 from __future__ import annotations
@@ -12,15 +15,14 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from modelroute.catalog.model import ModelEntry
 from modelroute.cost import actual_cost_usd
-from modelroute.execute.edits import EditRejected, EditStage, FileChange, normalize_path
+from modelroute.execute.edits import EditRejected, FileChange, ReadFile, StagedFiles, normalize_path
 from modelroute.ledger.budget import output_token_limit
 from modelroute.policy.schema import PrivacySettings
 from modelroute.prompt.model import PromptRequest
-from modelroute.prompt.privacy import matches
 from modelroute.prompt.redact import redact
 from modelroute.providers.base import ModelClient
 from modelroute.providers.errors import ProviderError
@@ -58,7 +60,6 @@ class Finding:
     message: str
 
 
-ReadFile = Callable[[str], str | None]  # workspace-relative path -> text (editor buffer or disk), None if absent
 RunCommand = Callable[[str, str], Awaitable[CommandOutcome]]  # (command, reason) -> outcome
 
 
@@ -83,30 +84,29 @@ class RunLimits:
     max_output_tokens: int
 
 
+class AgentFiles(Protocol):
+    """The files a run reads and edits (privacy enforced; EditRejected says why not)."""
+
+    def read(self, path: str) -> str | None: ...  # as the run sees it, staged edits included
+
+    def stage(self, path: str, old_text: str, new_text: str) -> str: ...  # a line for the model
+
+    def changes(self) -> list[FileChange]: ...
+
+
 @dataclass
 class _Tools:
-    """Executes tool calls against the read callback, the edit stage and the command callback."""
+    """Executes tool calls against the run's files and the command callback."""
 
-    model: ModelEntry
-    privacy: PrivacySettings
-    read: ReadFile
+    files: AgentFiles
+    redact_secrets: bool
     run_command: RunCommand | None
-    stage: EditStage = field(default_factory=EditStage)
     findings: list[Finding] = field(default_factory=list)
     commands: list[CommandOutcome] = field(default_factory=list)
 
-    def _withheld(self, path: str) -> str | None:
-        if matches(path, self.privacy.exclude):
-            return f"{path} is withheld by the user's privacy settings (privacy.exclude)"
-        if not self.model.local and matches(path, self.privacy.local_only):
-            return f"{path} may only be sent to local models (privacy.local_only)"
-        return None
-
     def read_file(self, args: dict[str, Any]) -> str:
         path = normalize_path(str(args.get("path", "")))
-        if why := self._withheld(path):
-            raise EditRejected(why)
-        text = self.stage.text(path, self.read(path))
+        text = self.files.read(path)
         if text is None:
             raise EditRejected(f"{path} does not exist")
         lines = text.splitlines()
@@ -115,16 +115,13 @@ class _Tools:
         body = "\n".join(f"{n}| {lines[n - 1]}" for n in range(start, end + 1))
         if len(body) > READ_LIMIT_CHARS:
             body = body[:READ_LIMIT_CHARS] + "\n[cut: ask for a line range]"
-        if self.privacy.redact_secrets:
+        if self.redact_secrets:
             body, _ = redact(body)
         return body or f"{path} is empty"
 
     def propose_edit(self, args: dict[str, Any]) -> str:
         path = normalize_path(str(args.get("path", "")))
-        if why := self._withheld(path):
-            raise EditRejected(why)
-        original = self.stage.originals[path] if path in self.stage.originals else self.read(path)
-        return self.stage.apply(path, original, str(args.get("old_text", "")), str(args.get("new_text", "")))
+        return self.files.stage(path, str(args.get("old_text", "")), str(args.get("new_text", "")))
 
     async def propose_command(self, args: dict[str, Any]) -> str:
         command, reason = str(args.get("command", "")), str(args.get("reason", ""))
@@ -179,14 +176,22 @@ async def run_agent(
     model: ModelEntry,
     *,
     privacy: PrivacySettings,
-    read: ReadFile,
     limits: RunLimits,
+    read: ReadFile | None = None,
+    files: AgentFiles | None = None,
     run_command: RunCommand | None = None,
     on_text: OnText | None = None,
     cancel: asyncio.Event | None = None,
 ) -> RunResult:
-    """Run until the model stops calling tools, or a limit stops it. Provider errors propagate."""
-    tools = _Tools(model=model, privacy=privacy, read=read, run_command=run_command)
+    """Run until the model stops calling tools, or a limit stops it. Provider errors propagate.
+
+    The model works on `files` (the run core's attempt workspace), or on `read` with edits staged in
+    memory; either way `privacy` withholds files and redacts what is read."""
+    if files is None:
+        if read is None:
+            raise ValueError("run_agent needs files or a read function")
+        files = StagedFiles(read, privacy.exclude, privacy.local_only, model_is_local=model.local)
+    tools = _Tools(files=files, redact_secrets=privacy.redact_secrets, run_command=run_command)
     result = RunResult(model=model.id)
     request = ModelRequest.from_prompt(prompt, max_output_tokens=limits.max_output_tokens)
     last_input = 0
@@ -219,7 +224,7 @@ async def run_agent(
     else:
         result.stop = "max_turns"
         result.notes.append(f"stopped after {limits.max_turns} turns (run.max_turns)")
-    result.changes = tools.stage.changes()
+    result.changes = files.changes()
     result.findings = tools.findings
     result.commands = tools.commands
     return result
@@ -240,6 +245,7 @@ def describe_call(call: ToolCall) -> str:
 
 
 __all__ = [
+    "AgentFiles",
     "CommandOutcome",
     "Finding",
     "ReadFile",

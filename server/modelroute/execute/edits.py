@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import difflib
 import posixpath
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from modelroute.prompt.privacy import withheld
+
+ReadFile = Callable[[str], "str | None"]  # workspace-relative path -> text (editor buffer or disk), None if absent
 
 
 class EditRejected(Exception):
@@ -85,6 +90,46 @@ class EditStage:
             for p, text in sorted(self.current.items())
             if text != self.originals.get(p)
         ]
+
+
+class StagedFiles:
+    """The files a run reads and edits: `read` gives a file's text before the run (editor buffer or
+    disk), the stage keeps the model's edits on top, and the privacy rule guards both.
+
+    The agent loop works on this interface (`read`, `stage`, `changes`); the run core's attempt
+    workspace extends it (symlink-safe reads, versions, commands, the change set)."""
+
+    def __init__(
+        self, read: ReadFile, exclude: Sequence[str] = (), local_only: Sequence[str] = (), *, model_is_local: bool
+    ) -> None:
+        self._read = read
+        self.exclude = tuple(exclude)
+        self.local_only = tuple(local_only)
+        self.model_is_local = model_is_local
+        self.edits = EditStage()
+
+    def guard(self, path: str) -> None:
+        """EditRejected when the privacy settings keep `path` from this model."""
+        if why := withheld(path, self.exclude, self.local_only, model_is_local=self.model_is_local):
+            raise EditRejected(why)
+
+    def read(self, path: str) -> str | None:
+        """The file as the run sees it (its staged edits included); None when it does not exist."""
+        self.guard(path)
+        return self.edits.text(path, self._original(path))
+
+    def stage(self, path: str, old_text: str, new_text: str) -> str:
+        """Stage one replacement (an empty `old_text` creates the file); a line for the model."""
+        self.guard(path)
+        return self.edits.apply(path, self._original(path), old_text, new_text)
+
+    def changes(self) -> list[FileChange]:
+        return self.edits.changes()
+
+    def _original(self, path: str) -> str | None:
+        if path in self.edits.originals:
+            return self.edits.originals[path]
+        return self._read(path)
 
 
 def text_changes(original: str, new: str) -> list[TextChange]:

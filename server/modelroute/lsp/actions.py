@@ -1,41 +1,44 @@
 """Code actions: priced model choices on a directive line; Explain/Review on a selection.
 
-Kinds: actions that edit code are `refactor.rewrite.modelroute`, answers (explain, review)
-`modelroute.answer`, the reasons document `modelroute.why`. Each action carries its
-`command` up front (VS Code ignores a command added in resolve; Neovim resolves only `edit`);
-`codeAction/resolve` only adds a cost breakdown to `data`.
+One handler for text files and notebooks alike (the session's `DocumentQuery`). Kinds: actions that
+edit code are `refactor.rewrite.modelroute`, answers (explain, review) `modelroute.answer`, the
+reasons document `modelroute.why`. Each action carries its `command` up front (VS Code ignores a
+command added in resolve; Neovim resolves only `edit`); `codeAction/resolve` only adds a cost
+breakdown to `data`.
+
+Every candidate is an enabled action, including models whose provider has no key yet: VS Code hides
+disabled actions from the lightbulb, so those carry "— needs KEY" in their title and, when picked,
+the run tells the user exactly which variable to set. Actions are built as JSON directly (no
+cattrs walk per request) and kept with their decision for the document version and range asked.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from lsprotocol.converters import get_converter
 
 from modelroute.categories import Category
-from modelroute.lsp.documents import build_request, to_diagnostics
 from modelroute.lsp.format import action_title, candidate_title
 from modelroute.lsp.protocol import Serialized
-from modelroute.lsp.server import ModelrouteServer, Target
-from modelroute.lsp.state import WorkspaceState
+from modelroute.lsp.server import ModelrouteServer
 
 if TYPE_CHECKING:
     from modelroute.context.directives import Directive
-    from modelroute.context.gather import ActionRequest
+    from modelroute.context.model import Position
+    from modelroute.lsp.documents import DocumentQuery
+    from modelroute.lsp.session import Entry
     from modelroute.pipeline import Routed
     from modelroute.route.model import Candidate
 
 log = logging.getLogger(__name__)
-_CONVERTER = get_converter()
 
 KIND_EDIT = "refactor.rewrite.modelroute"
 KIND_ANSWER = "modelroute.answer"
 KIND_WHY = "modelroute.why"
 MAX_ALTERNATIVES = 4  # the full table is one click away in "Why this model?"
-Request: TypeAlias = "ActionRequest | Callable[[], ActionRequest]"  # a request, or its maker (built on a cache miss)
 SELECTION_ACTIONS = (("Explain this code", Category.EXPLAIN), ("Review this code", Category.CODE_REVIEW))
 
 
@@ -44,42 +47,29 @@ def register(server: ModelrouteServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[KIND_EDIT, KIND_ANSWER, KIND_WHY], resolve_provider=True),
     )
-    def code_action(ls: ModelrouteServer, params: types.CodeActionParams) -> Generator[Any, Any, Any]:
-        # A generator handler (pygls runs what it yields, then resumes it): a cached answer goes
-        # out synchronously, without the cost of a task; a miss yields to the async computation.
-        target = ls.target(params.text_document.uri)
-        if target is None:
+    async def code_action(ls: ModelrouteServer, params: types.CodeActionParams) -> Serialized | None:
+        query = ls.session.query(params.text_document.uri)
+        if query is None:
             return None
-        start = target.doc.to_server(params.range.start)
-        end = target.doc.to_server(params.range.end)
-        directive = ls.directives.on_line(target.doc, start.line)
-        if directive is None and (end.line, end.character) <= (start.line, start.character):
+        start = query.to_server(params.range.start)
+        end = query.to_server(params.range.end)
+        directive = query.directive_on(start.line)
+        if directive is not None:
+            actions = await directive_actions(ls, query, directive, end, params)
+        elif (end.line, end.character) > (start.line, start.character):
+            actions = await selection_actions(ls, query, start, end, params)
+        else:
             return None
-        cache_key = (
-            target.state.generation,
-            target.doc.uri,
-            target.doc.version,
-            start.line if directive is not None else (start.line, start.character),
-            None if directive is not None and end.line == start.line else (end.line, end.character),
-            tuple((_range_key(d.range), d.message, d.source) for d in params.context.diagnostics),
-        )
-        cached = ls.action_cache.get(cache_key)
-        if cached is None:
-            cached = yield _compute, (ls, target, directive, end, params, cache_key), None
-        picked = [a for a in cached if wanted(a.get("kind"), params.context.only)]
+        picked = [a for a in actions if wanted(a.get("kind"), params.context.only)]
         return Serialized(picked) if picked else None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def resolve(ls: ModelrouteServer, action: types.CodeAction) -> types.CodeAction:
         data = action.data if isinstance(action.data, dict) else None
-        if data is None or not isinstance(data.get("model"), str):
+        if data is None or not isinstance(data.get("model"), str) or not isinstance(data.get("ref"), str):
             return action
-        ref = data.get("ref")
-        entry = ls.refs.get(ref) if isinstance(ref, str) else None
-        if entry is None and "key" in data:  # {root, key} as the notebook feature writes it
-            state = next((s for s in ls.registry.all() if str(s.root) == data.get("root")), None)
-            entry = (state, _tupled(data["key"])) if state is not None else None
-        routed = entry[0].peek(entry[1]) if entry is not None else None
+        entry = ls.session.decisions.by_id(data["ref"])
+        routed = entry.routed if entry is not None else None
         if routed is not None:
             cand = next((c for c in routed.decision.candidates if c.model == data["model"]), None)
             if cand is not None:
@@ -87,163 +77,85 @@ def register(server: ModelrouteServer) -> None:
         return action
 
 
-async def _compute(
-    ls: ModelrouteServer,
-    target: Target,
-    directive: Directive | None,
-    end: Any,
-    params: types.CodeActionParams,
-    cache_key: Hashable,
+async def directive_actions(
+    ls: ModelrouteServer, query: DocumentQuery, directive: Directive, end: Position, params: types.CodeActionParams
 ) -> list[dict[str, Any]]:
-    diagnostics = to_diagnostics(params.context.diagnostics)
-    if directive is not None:
-        actions = await _directive_actions(ls, target, directive, end, diagnostics, params.range)
-    else:
-        actions = await _selection_actions(ls, target, params.range, diagnostics)
-    # Serialized once: the cursor moving along a directive line asks again and again.
-    result = [_CONVERTER.unstructure(a) for a in actions]
-    ls.action_cache.put(cache_key, result)
-    return result
-
-
-async def _directive_actions(
-    ls: ModelrouteServer,
-    target: Target,
-    directive: Directive,
-    end: Any,
-    diagnostics: Any,
-    lsp_range: types.Range,
-) -> list[types.CodeAction]:
-    key, request = build_request(
-        target.doc,
-        target.rel,
-        start=directive.range.start,
-        end=end,
-        instruction=directive.instruction,
-        directive=directive,
-        diagnostics=diagnostics,
-    )
-    routed = await routed_or_none(ls, target.state, target.rel, key, request)
-    if routed is None:
+    key, make = query.request(start=directive.range.start, end=end, instruction=directive.instruction,
+                              directive=directive, diagnostics=params.context.diagnostics)
+    entry = await decision_or_none(ls, query, key, make)
+    if entry is None or entry.routed is None:
         return []
-    line_range = types.Range(
-        start=types.Position(line=directive.line, character=0), end=target.doc.line_end(directive.line)
-    )
+    uri, line_range = query.line_range(directive.line)
+    lsp_range = params.range
     run_range = lsp_range if lsp_range.start.line != lsp_range.end.line else line_range
-    args = {"uri": target.doc.uri, "range": range_json(run_range), "instruction": directive.instruction}
-    ref = ls.remember((target.state, key))  # resolve finds the decision again by this short id
-    return candidate_actions(ls, routed, args, {"ref": ref})
+    tag = (query.version, uri, _range_key(run_range))
+    if entry.actions is not None and entry.actions[0] == tag:
+        return entry.actions[1]
+    args = {"uri": uri if lsp_range.start.line == lsp_range.end.line else params.text_document.uri,
+            "range": range_json(run_range), "instruction": directive.instruction}
+    actions = candidate_actions(ls, entry.routed, args, entry.id)
+    entry.actions = (tag, actions)
+    return actions
 
 
-def candidate_actions(
-    ls: ModelrouteServer, routed: Routed, args: dict[str, Any], data: dict[str, Any]
-) -> list[types.CodeAction]:
-    """Priced `modelroute.run` actions (routed model first), then "Why this model?".
+def candidate_actions(ls: ModelrouteServer, routed: Routed, args: dict[str, Any], ref: str) -> list[dict[str, Any]]:
+    """Priced `modelroute.run` actions (routed model first), then "Why this model?", as JSON.
 
     `args` (uri, range, instruction) go to the commands as the client should send them back;
-    `data` is how `codeAction/resolve` finds the decision again ({ref} or {root, key})."""
+    `ref` is how `codeAction/resolve` finds the decision again."""
     decision = routed.decision
     kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
     caps = _code_action_caps(ls)
-    supports_disabled = bool(caps and caps.disabled_support)
-    supports_preferred = bool(caps and caps.is_preferred_support)
-    actions: list[types.CodeAction] = []
+    preferred = bool(caps and caps.is_preferred_support)
+    actions: list[dict[str, Any]] = []
     for cand in ordered(routed):
-        action = types.CodeAction(
-            title=candidate_title(decision, cand),
-            kind=kind,
-            is_preferred=(cand.model == decision.model and supports_preferred) or None,
-            command=types.Command(
-                title="Run with modelroute",
-                command="modelroute.run",
-                arguments=[{**args, "model": cand.model}],
-            ),
-            data={**data, "model": cand.model},
-        )
-        if not cand.available and supports_disabled:
-            action.disabled = types.CodeActionDisabled(reason=cand.setup_hint or "provider not configured")
+        action: dict[str, Any] = {
+            "title": candidate_title(decision, cand),
+            "kind": kind,
+            "command": {"title": "Run with modelroute", "command": "modelroute.run",
+                        "arguments": [{**args, "model": cand.model}]},
+            "data": {"ref": ref, "model": cand.model},
+        }
+        if preferred and cand.model == decision.model:
+            action["isPreferred"] = True
         actions.append(action)
-    actions.append(
-        types.CodeAction(
-            title="Why this model?",
-            kind=KIND_WHY,
-            command=types.Command(title="Why this model?", command="modelroute.explainRoute", arguments=[args]),
-        )
-    )
+    actions.append({"title": "Why this model?", "kind": KIND_WHY,
+                    "command": {"title": "Why this model?", "command": "modelroute.explainRoute", "arguments": [args]}})
     return actions
-
-
-async def _selection_actions(
-    ls: ModelrouteServer, target: Target, lsp_range: types.Range, diagnostics: Any
-) -> list[types.CodeAction]:
-    start = target.doc.to_server(lsp_range.start)
-    end = target.doc.to_server(lsp_range.end)
-
-    def request_for(instruction: str) -> tuple[Hashable, Request]:
-        return build_request(
-            target.doc,
-            target.rel,
-            start=start,
-            end=end,
-            instruction=instruction,
-            directive=None,
-            diagnostics=diagnostics,
-        )
-
-    return await selection_actions(
-        ls,
-        target.state,
-        target.rel,
-        {"uri": target.doc.uri, "range": range_json(lsp_range)},
-        request_for,
-        lambda key: {"ref": ls.remember((target.state, key))},
-    )
 
 
 async def selection_actions(
-    ls: ModelrouteServer,
-    state: WorkspaceState,
-    rel: str,
-    args: dict[str, Any],
-    request_for: Callable[[str], tuple[Hashable, Request]],
-    data_for: Callable[[Hashable], dict[str, Any]],
-) -> list[types.CodeAction]:
-    """Explain/Review on a selection, each titled by the action and priced by its routed model.
-
-    `args` (uri, range) target the commands; `request_for(instruction)` builds the Engine request
-    and its cache key; `data_for(key)` is how `codeAction/resolve` finds the decision again."""
+    ls: ModelrouteServer, query: DocumentQuery, start: Position, end: Position, params: types.CodeActionParams
+) -> list[dict[str, Any]]:
+    """Explain/Review on a selection, each titled by the action and priced by its routed model."""
     actions = []
     for instruction, fallback in SELECTION_ACTIONS:
-        key, request = request_for(instruction)
-        routed = await routed_or_none(ls, state, rel, key, request)
-        if routed is None:
+        key, make = query.request(start=start, end=end, instruction=instruction, directive=None,
+                                  diagnostics=params.context.diagnostics)
+        entry = await decision_or_none(ls, query, key, make)
+        if entry is None or entry.routed is None:
             continue
-        d = routed.decision
+        d = entry.routed.decision
         title = action_title(fallback, d.display_name, d.cost.usd)
-        run_args = {**args, "instruction": instruction, "model": d.model}
-        actions.append(
-            types.CodeAction(
-                title=title,
-                kind=KIND_ANSWER,
-                command=types.Command(title=title, command="modelroute.run", arguments=[run_args]),
-                data={**data_for(key), "model": d.model},
-            )
-        )
+        run_args = {"uri": params.text_document.uri, "range": range_json(params.range), "instruction": instruction,
+                    "model": d.model}
+        actions.append({"title": title, "kind": KIND_ANSWER,
+                        "command": {"title": title, "command": "modelroute.run", "arguments": [run_args]},
+                        "data": {"ref": entry.id, "model": d.model}})
     return actions
 
 
-async def routed_or_none(
-    ls: ModelrouteServer, state: WorkspaceState, rel: str, key: Hashable, request: Request
-) -> Routed | None:
-    """The decision, or None (logged) when no model fits or the action cannot be routed."""
+async def decision_or_none(ls: ModelrouteServer, query: DocumentQuery, key: Hashable, make: Any) -> Entry | None:
+    """The decision (the previous version's while the current one is computed), or None (logged)
+    when no model fits or the action cannot be routed."""
     from modelroute.route.model import Unroutable
 
     try:
-        return await state.routed(key, request)
+        return await ls.session.decisions.get(query, key, make, stale_ok=True)
     except Unroutable as exc:
         ls.log(f"modelroute: no model fits: {exc}", types.MessageType.Warning)
     except Exception as exc:  # ContextError and the like: no actions, never a crash
-        ls.log(f"modelroute: cannot route {rel}: {exc}", types.MessageType.Warning)
+        ls.log(f"modelroute: cannot route {query.rel}: {exc}", types.MessageType.Warning)
     return None
 
 
@@ -269,6 +181,7 @@ def breakdown(cand: Candidate) -> dict[str, Any]:
         "tier_note": cand.cost.tier_note,
         "quality": round(cand.quality, 1),
         "evidence": cand.evidence,
+        "setup": cand.setup_hint if not cand.available else None,
     }
 
 
@@ -292,14 +205,3 @@ def range_json(r: types.Range) -> dict[str, Any]:
         "start": {"line": r.start.line, "character": r.start.character},
         "end": {"line": r.end.line, "character": r.end.character},
     }
-
-
-def key_data(key: Any) -> Any:
-    """A cache key as JSON (tuples become lists); the notebook feature puts these in `data`."""
-    if isinstance(key, tuple):
-        return [key_data(k) for k in key]
-    return key
-
-
-def _tupled(value: Any) -> Any:
-    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value

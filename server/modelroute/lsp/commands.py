@@ -1,22 +1,20 @@
-"""`workspace/executeCommand` handlers: route, explainRoute, setObjective (DESIGN 2.3); run is lsp/run.py.
+"""`workspace/executeCommand` handlers: route, explainRoute, setObjective, idle (DESIGN 2.3); run is
+lsp/run.py, the spend commands lsp/spend.py.
 
 Each takes one JSON object, structured by pygls from the annotation: a wrong shape answers
-InvalidParams before the handler runs.
+InvalidParams before the handler runs. Text files and notebooks alike, through the document query.
 """
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import platformdirs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from modelroute.lsp.documents import build_request
-from modelroute.lsp.server import ModelrouteServer, Target
+from modelroute.lsp.documents import DocumentQuery
+from modelroute.lsp.server import ModelrouteServer
 
 if TYPE_CHECKING:
     from modelroute.pipeline import Routed
@@ -44,89 +42,69 @@ OBJECTIVES = ("quality", "balanced", "cost")
 def register(server: ModelrouteServer) -> None:
     @server.command("modelroute.route")
     async def route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
-        routed = await _route(ls, args)
-        return routed.decision.to_json()
+        query = document(ls, args)
+        routed = await routed_for(ls, query, args)
+        result = routed.decision.to_json()
+        nb = routed.context.notebook
+        if nb is not None:  # extra keys only: the decision contract is unchanged
+            result["notebook"] = {"file": query.rel, "active_cell": nb.active_cell, "cells": len(nb.cells)}
+        return result
 
     @server.command("modelroute.explainRoute")
     async def explain_route(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
-        target = _target(ls, args)
-        routed = await _routed(ls, target, args)
-        markdown = await target.state.explain_markdown(routed)
-        path = write_markdown(markdown, f"{target.doc.uri}|{args.instruction}")
-        uri = path.as_uri()
-        shown = False
-        if _supports_show_document(ls):
-            result = await ls.window_show_document_async(
-                types.ShowDocumentParams(uri=uri, external=False, take_focus=True)
-            )
-            shown = bool(result and result.success)
-        if not shown:
-            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=markdown))
-        return {"markdown": markdown, "uri": uri, "shown_document": shown}
+        from modelroute.lsp.editor import LspEditor
+        from modelroute.run.editor import Markdown
+
+        query = document(ls, args)
+        routed = await routed_for(ls, query, args)
+        markdown = await query.state.explain_markdown(routed)
+        why = Markdown("Why this model?", markdown, f"{query.uri}|{args.instruction}")
+        shown = await LspEditor(ls, query).show(why)
+        return {"markdown": markdown, "uri": shown.location, "shown_document": shown.shown}
 
     @server.command("modelroute.setObjective")
     async def set_objective(ls: ModelrouteServer, args: ObjectiveArgs) -> dict[str, Any]:
         """Switch quality | balanced | cost for this session, over every settings source."""
         if args.objective not in OBJECTIVES:
             raise JsonRpcException(message=f"objective must be one of {', '.join(OBJECTIVES)}", code=INVALID_PARAMS)
-        ls.config.overrides["objective"] = args.objective
-        for state in ls.registry.all():
-            await ls.config.apply(ls, state)
+        ls.session.config.overrides["objective"] = args.objective
+        for state in ls.session.registry.all():
+            await ls.session.config.apply(ls, state)
         return {"objective": args.objective}
 
     @server.command("modelroute.idle")
     async def idle(ls: ModelrouteServer) -> dict[str, Any]:
-        """Wait until start-up work (settings, index) is done; for tests, benchmarks and scripts."""
+        """Wait until background work (settings, index, decisions) is done; for tests, benchmarks
+        and scripts."""
         await ls.idle()
-        return {
-            "workspaces": [str(s.root) for s in ls.registry.all()],
-            "decisions": sum(s.decisions for s in ls.registry.all()),
-        }
+        states = ls.session.registry.all()
+        return {"workspaces": [str(s.root) for s in states], "decisions": ls.session.decisions.count}
 
 
-def _target(ls: ModelrouteServer, args: ActionArgs) -> Target:
-    target = ls.target(args.uri)
-    if target is None:
+def document(ls: ModelrouteServer, args: ActionArgs) -> DocumentQuery:
+    query = ls.session.query(args.uri)
+    if query is None:
         raise JsonRpcException(message=f"not a readable file: {args.uri}", code=INVALID_PARAMS)
-    return target
+    return query
 
 
-async def _route(ls: ModelrouteServer, args: ActionArgs) -> Routed:
-    return await _routed(ls, _target(ls, args), args)
-
-
-async def _routed(ls: ModelrouteServer, target: Target, args: ActionArgs) -> Routed:
-    doc = target.doc
-    start = doc.to_server(args.range.start)
-    end = doc.to_server(args.range.end)
-    directive = ls.directives.on_line(doc, start.line)
+async def routed_for(ls: ModelrouteServer, query: DocumentQuery, args: ActionArgs) -> Routed:
+    """The decision for a command on the document's current version (never an earlier one's)."""
+    start = query.to_server(args.range.start)
+    end = query.to_server(args.range.end)
+    directive = query.directive_on(start.line)
     if directive is not None and directive.instruction != args.instruction:
         directive = None  # a typed instruction on a directive line is not that directive
-    key, request = build_request(
-        doc, target.rel, start=start, end=end, instruction=args.instruction, directive=directive
-    )
+    key, make = query.request(start=start, end=end, instruction=args.instruction, directive=directive)
     from modelroute.route.model import Unroutable
 
     try:
-        return await target.state.routed(key, request)
+        entry = await ls.session.decisions.get(query, key, make)
     except Unroutable as exc:
         raise JsonRpcException(message=f"no model fits: {exc}", code=REQUEST_FAILED) from exc
     except JsonRpcException:
         raise
     except Exception as exc:  # ContextError: a missing file or workspace, said plainly
         raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from exc
-
-
-def write_markdown(markdown: str, identity: str) -> Path:
-    """A stable file per (document, instruction) under the user cache directory."""
-    folder = platformdirs.user_cache_path("modelroute") / "explain"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = hashlib.blake2b(identity.encode(), digest_size=6).hexdigest()
-    path = folder / f"route-{name}.md"
-    path.write_text(markdown, encoding="utf-8")
-    return path
-
-
-def _supports_show_document(ls: ModelrouteServer) -> bool:
-    window = ls.client_capabilities.window
-    return bool(window and window.show_document and window.show_document.support)
+    assert entry.routed is not None
+    return entry.routed

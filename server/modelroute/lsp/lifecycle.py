@@ -1,4 +1,4 @@
-"""Initialize, workspace folders, settings notifications and file events."""
+"""Initialize, workspace folders, settings notifications, file events and text document sync."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from modelroute.lsp.config import unwrap
-from modelroute.lsp.server import ModelrouteServer, uri_path
+from modelroute.lsp.documents import fs_path
+from modelroute.lsp.server import ModelrouteServer
 from modelroute.lsp.state import SETTINGS_FILE, FileEventKind, WorkspaceState
 
 _KINDS: dict[int, FileEventKind] = {
@@ -24,7 +25,7 @@ _KINDS: dict[int, FileEventKind] = {
 def register(server: ModelrouteServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: ModelrouteServer, params: types.InitializeParams) -> None:
-        ls.config.init_options = unwrap(params.initialization_options)
+        ls.session.config.init_options = unwrap(params.initialization_options)
         from modelroute.lsp import inlay
 
         text = params.capabilities.text_document
@@ -43,25 +44,25 @@ def register(server: ModelrouteServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def on_folders(ls: ModelrouteServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        ls.forget_targets()  # a document may now belong to another root
         for removed in params.event.removed:
-            if (path := uri_path(removed.uri)) is not None:
-                ls.registry.remove_folder(path)
+            if (path := fs_path(removed.uri)) is not None:
+                ls.session.registry.remove_folder(path)
         for added in params.event.added:
-            if (path := uri_path(added.uri)) is not None:
+            if (path := fs_path(added.uri)) is not None:
                 _add_root(ls, path)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: ModelrouteServer, params: types.DidChangeConfigurationParams) -> None:
+        config = ls.session.config
         payload = unwrap(params.settings)
         if payload is not None:
-            ls.config.pushed = payload
+            config.pushed = payload
 
         async def reload() -> None:
-            states = ls.registry.all()
-            await ls.config.pull(ls, states)
+            states = ls.session.registry.all()
+            await config.pull(ls, states)
             for state in states:
-                await ls.config.apply(ls, state)
+                await config.apply(ls, state)
 
         ls.spawn(reload(), "reloading settings")
 
@@ -69,8 +70,8 @@ def register(server: ModelrouteServer) -> None:
     def on_watched(ls: ModelrouteServer, params: types.DidChangeWatchedFilesParams) -> None:
         grouped: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = defaultdict(list)
         for change in params.changes:
-            path = uri_path(change.uri)
-            state = ls.registry.find(path.resolve()) if path is not None else None
+            path = fs_path(change.uri)
+            state = ls.session.registry.find(path.resolve()) if path is not None else None
             if state is None or path is None:
                 continue
             grouped[state].append((path.resolve().relative_to(state.root).as_posix(), _KINDS[change.type]))
@@ -79,20 +80,32 @@ def register(server: ModelrouteServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: ModelrouteServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.target(params.text_document.uri)  # starts a state for a file outside every folder
+        ls.session.documents.opened(params.text_document)
+        path = fs_path(params.text_document.uri)
+        if path is not None:
+            ls.session.owner(path)  # starts a state for a file outside every folder
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: ModelrouteServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.session.documents.changed(params, ls.session.units)  # lines and directives from the edit
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: ModelrouteServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.session.documents.closed(params.text_document.uri)
+        ls.session.decisions.forget(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: ModelrouteServer, params: types.DidSaveTextDocumentParams) -> None:
-        if ls.watching:
+        if ls.session.watching:
             return  # the file watcher reports the same change
-        path = uri_path(params.text_document.uri)
-        state = ls.registry.find(path.resolve()) if path is not None else None
+        path = fs_path(params.text_document.uri)
+        state = ls.session.registry.find(path.resolve()) if path is not None else None
         if state is not None and path is not None:
             _queue_events(ls, state, [(path.resolve().relative_to(state.root).as_posix(), "changed")])
 
 
 def _add_root(ls: ModelrouteServer, root: Path) -> None:
-    state, created = ls.registry.add_folder(root)
+    state, created = ls.session.registry.add_folder(root)
     if created:
         ls.start_state(state)
 
@@ -101,7 +114,7 @@ _BATCH_S = 0.05  # a checkout or a build sends bursts of events: apply them toge
 
 
 def _queue_events(ls: ModelrouteServer, state: WorkspaceState, events: list[tuple[str, FileEventKind]]) -> None:
-    pending = ls.pending_events
+    pending = ls.session.pending_events
     if state in pending:
         pending[state].extend(events)
         return
@@ -111,10 +124,10 @@ def _queue_events(ls: ModelrouteServer, state: WorkspaceState, events: list[tupl
 
 async def _flush(ls: ModelrouteServer, state: WorkspaceState) -> None:
     await asyncio.sleep(_BATCH_S)
-    events = ls.pending_events.pop(state, [])
+    events = ls.session.pending_events.pop(state, [])
     await state.file_events(events)
     if any(rel == SETTINGS_FILE for rel, _ in events):
-        await ls.config.apply(ls, state)
+        await ls.session.config.apply(ls, state)
 
 
 async def _register_dynamic(ls: ModelrouteServer) -> None:
@@ -146,4 +159,4 @@ async def _register_dynamic(ls: ModelrouteServer) -> None:
     except Exception as exc:
         ls.log(f"modelroute: dynamic registration refused: {exc}", types.MessageType.Warning)
         return
-    ls.watching = any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in registrations)
+    ls.session.watching = any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in registrations)

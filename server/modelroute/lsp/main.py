@@ -14,8 +14,7 @@ def create_server() -> ModelrouteServer:
     from modelroute.lsp import actions, commands, hover, lifecycle, notebooks, run, spend
 
     server = ModelrouteServer()
-    # notebooks chains the code-action handler and the route/run/explainRoute commands: it goes last
-    for feature in (lifecycle, actions, commands, run, spend, hover, notebooks):
+    for feature in (lifecycle, notebooks, actions, commands, run, spend, hover):
         feature.register(server)
     return server
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
-from modelroute.lsp.run import cancel_all, clear_review, open_ledger
-from modelroute.lsp.server import ModelrouteServer, uri_path
+from modelroute.lsp.documents import fs_path
+from modelroute.lsp.server import ModelrouteServer
 
 
 @attrs.define
@@ -25,18 +25,18 @@ def register(server: ModelrouteServer) -> None:
     async def status(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
         """{objective, spent_today_usd, daily_usd, spent_month_usd, monthly_usd} and what runs hold."""
         settings = await _settings(ls, args)
-        ledger = await open_ledger(ls)
+        ledger = await ls.session.runs.ledger()
         numbers = await asyncio.to_thread(ledger.status, settings.budget)
         return {
             "objective": settings.objective,
             **{k: round(v, 6) for k, v in numbers.items()},
-            "running": len(_active(ls)),
+            "running": ls.session.running,
         }
 
     @server.command("modelroute.report")
     async def report(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
         """The ledger report (`modelroute report --json`), plus `by_day_model` for charts."""
-        ledger = await open_ledger(ls)
+        ledger = await ls.session.runs.ledger()
 
         def build() -> dict[str, Any]:
             since = _since(args)
@@ -48,30 +48,28 @@ def register(server: ModelrouteServer) -> None:
 
     @server.command("modelroute.cancelRun")
     async def cancel_run(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
-        return {"cancelled": cancel_all(ls)}
+        cancelled = ls.session.runs.cancel_all() if ls.session.running else 0
+        return {"cancelled": cancelled}
 
     @server.command("modelroute.clearReview")
     async def clear(ls: ModelrouteServer, args: UriArgs) -> dict[str, Any]:
+        from modelroute.lsp.editor import clear_review
+
         return {"uri": args.uri, "cleared": clear_review(ls, args.uri)}
-
-
-def _active(ls: ModelrouteServer) -> list[Any]:
-    from modelroute.lsp.run import active_runs
-
-    return active_runs(ls)
 
 
 async def _settings(ls: ModelrouteServer, args: tuple[Any, ...]) -> Any:
     from modelroute.policy.schema import Settings
 
     uri = args[0].get("uri") if args and isinstance(args[0], dict) else None
+    registry = ls.session.registry
     state = None
-    if isinstance(uri, str) and (path := uri_path(uri)) is not None:
-        state, created = ls.registry.for_path(path.resolve())
+    if isinstance(uri, str) and (path := fs_path(uri)) is not None:
+        state, created = registry.for_path(path.resolve())
         if created:
             ls.start_state(state)
     if state is None:
-        states = list(ls.registry.folders.values()) or ls.registry.all()
+        states = list(registry.folders.values()) or registry.all()
         state = states[0] if states else None
     if state is None:
         return Settings()
@@ -102,4 +100,3 @@ def by_day_model(ledger: Any, since: Any) -> list[dict[str, Any]]:
 
 
 __all__ = ["by_day_model", "register"]
-

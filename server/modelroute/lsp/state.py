@@ -1,19 +1,21 @@
-"""One state per workspace root: the Engine, its settings generation and the decision cache.
+"""One state per workspace root: its Engine, its settings generation, and the lock around them.
 
 Engine calls are CPU or disk work, so they run in worker threads; one lock per root keeps
 decisions, file events and reloads from overlapping, while the index build runs beside them
-(the index builds a fresh copy and swaps it in). Decisions are cached by
-document version, normalized range, instruction, diagnostics and a generation that moves on
-every settings reload or file event, so the code-action path repeats no work.
+(the index builds a fresh copy and swaps it in). The generation moves on every settings reload or
+file event: decisions cached under an older one are not used again (see session.py).
+
+A folder that is $HOME or above it is never a workspace: a loose file (outside every workspace
+folder) and such a folder get decisions and answers, but are not indexed and run no commands.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -26,30 +28,39 @@ log = logging.getLogger(__name__)
 
 FileEventKind = Literal["created", "changed", "deleted"]
 SETTINGS_FILE = ".modelroute.toml"
-_CACHE_SIZE = 512
 T = TypeVar("T")
 
 
+def home_or_above(path: Path) -> bool:
+    """Whether `path` is the user's home folder or one of its ancestors (never a workspace)."""
+    home = Path(os.path.expanduser("~")).resolve()
+    path = path.resolve()
+    return path == home or path in home.parents
+
+
 class WorkspaceState:
-    def __init__(self, root: Path, *, index: bool = True) -> None:
+    def __init__(self, root: Path, *, loose: bool = False) -> None:
         self.root = root
-        self.index = index  # False for a stray file's folder: never walk, say, $HOME
+        # A loose file's folder, or a folder at or above $HOME: never indexed (never walk, say,
+        # $HOME), no git, and a run there sees only its own file and runs no command.
+        self.loose = loose
         self.generation = 0
         self.index_ready = False
-        self.decisions = 0  # Engine.decide calls so far: the cache's effect, visible to tests
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._ready = asyncio.Event()
         self._start_error: Exception | None = None
-        self._cache: OrderedDict[Hashable, Routed | Exception] = OrderedDict()
-        self._inflight: dict[Hashable, asyncio.Future[Routed]] = {}
+
+    @property
+    def index(self) -> bool:
+        return not self.loose
 
     # -- life cycle -------------------------------------------------------------------
     async def start(self, client_settings: Mapping[str, Any] | None) -> Resolved:
         """Create the Engine and load settings (client ones included), off the event loop.
         Requests wait until both are done, so none is routed under partial settings."""
         try:
-            engine = await asyncio.to_thread(_new_engine, self.root)
+            engine = await asyncio.to_thread(_new_engine, self.root, self.loose)
             resolved = await self._reload(engine, client_settings)
             self._engine = engine
             return resolved
@@ -69,11 +80,11 @@ class WorkspaceState:
         """Walk the workspace in a thread. Not under the lock: the index builds a fresh copy and
         swaps it in, queueing file events that arrive meanwhile, so routing goes on meanwhile."""
         engine = await self.ready()
-        if not self.index:
+        if self.loose:
             return
         await asyncio.to_thread(engine.build_index)
         self.index_ready = True
-        self._bump()
+        self.invalidate()
 
     # -- engine calls -----------------------------------------------------------------
     async def reload(self, client_settings: Mapping[str, Any] | None) -> Resolved:
@@ -81,7 +92,7 @@ class WorkspaceState:
 
     async def _reload(self, engine: Engine, client_settings: Mapping[str, Any] | None) -> Resolved:
         resolved = await asyncio.to_thread(self._locked, lambda: engine.reload_settings(client_settings))
-        self._bump()
+        self.invalidate()
         return resolved
 
     async def file_events(self, events: list[tuple[str, FileEventKind]]) -> None:
@@ -92,33 +103,14 @@ class WorkspaceState:
                 engine.file_event(rel, kind)
 
         await asyncio.to_thread(self._locked, apply)
-        self._bump()
+        self.invalidate()
 
-    async def routed(self, key: Hashable, make_request: ActionRequest | Callable[[], ActionRequest]) -> Routed:
-        """The cached decision for `key`, computing it once (in a thread) on a miss."""
-        full_key = (self.generation, key)
-        hit = self._cache.get(full_key)
-        if hit is not None:
-            self._cache.move_to_end(full_key)
-            if isinstance(hit, Exception):
-                raise hit
-            return hit
-        future = self._inflight.get(full_key)
-        if future is None:
-            engine = await self.ready()
-            future = self._inflight.get(full_key)  # someone may have started it meanwhile
-        if future is None:
-            self.decisions += 1
-            future = asyncio.ensure_future(
-                asyncio.to_thread(self._locked, lambda: engine.decide(_request(make_request)))
-            )
-            self._inflight[full_key] = future
-            future.add_done_callback(lambda f: self._store(full_key, f))
-        return await asyncio.shield(future)
-
-    def peek(self, key: Hashable) -> Routed | None:
-        hit = self._cache.get((self.generation, key))
-        return None if hit is None or isinstance(hit, Exception) else hit
+    async def decide(self, request: ActionRequest | Callable[[], ActionRequest]) -> Routed:
+        """One decision, in a worker thread, under the workspace lock (no cache here: session.py)."""
+        engine = await self.ready()
+        return await asyncio.to_thread(
+            self._locked, lambda: engine.decide(request() if callable(request) else request)
+        )
 
     async def explain_markdown(self, routed: Routed) -> str:
         engine = await self.ready()
@@ -129,38 +121,20 @@ class WorkspaceState:
         return self._engine
 
     def invalidate(self) -> None:
-        """Drop cached decisions: inputs outside the settings moved (spend, calibration)."""
-        self._bump()
+        """Decisions made before now are out of date (settings, files, spend or calibration moved)."""
+        self.generation += 1
 
-    # -- internals --------------------------------------------------------------------
     def _locked(self, fn: Callable[[], T]) -> T:
         with self._lock:
             return fn()
 
-    def _store(self, key: Hashable, future: asyncio.Future[Routed]) -> None:
-        self._inflight.pop(key, None)
-        if future.cancelled() or key[0] != self.generation:  # type: ignore[index]
-            return
-        exc = future.exception()
-        self._cache[key] = exc if isinstance(exc, Exception) else future.result()
-        while len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
 
-    def _bump(self) -> None:
-        self.generation += 1
-        self._cache.clear()
-
-
-def _request(make: ActionRequest | Callable[[], ActionRequest]) -> ActionRequest:
-    return make() if callable(make) else make
-
-
-def _new_engine(root: Path) -> Engine:
+def _new_engine(root: Path, loose: bool = False) -> Engine:
     from modelroute.ledger import Ledger, LedgerError
     from modelroute.pipeline import Engine
     from modelroute.route import Spend
 
-    engine = Engine(root)
+    engine = Engine(root, git=not loose)
     try:  # budgets and calibration hold from the first decision, not only after this server's first run
         ledger = Ledger()
         engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
@@ -171,8 +145,8 @@ def _new_engine(root: Path) -> Engine:
 
 
 class Registry:
-    """Maps document paths to workspace states: the deepest folder that contains the file,
-    else the file's own directory (not indexed)."""
+    """Maps document paths to workspace states: the deepest folder that contains the file, else
+    the file's own directory (loose: not indexed, no commands)."""
 
     def __init__(self) -> None:
         self.folders: dict[Path, WorkspaceState] = {}
@@ -182,7 +156,7 @@ class Registry:
         root = root.resolve()
         if root in self.folders:
             return self.folders[root], False
-        state = WorkspaceState(root)
+        state = WorkspaceState(root, loose=home_or_above(root))
         self.folders[root] = state
         return state, True
 
@@ -203,7 +177,7 @@ class Registry:
             return found, False
         parent = path.parent
         if parent not in self.loose:
-            self.loose[parent] = WorkspaceState(parent, index=False)
+            self.loose[parent] = WorkspaceState(parent, loose=True)
             return self.loose[parent], True
         return self.loose[parent], False
 

@@ -1,4 +1,4 @@
-"""The model's new notebook text (cells joined) back to edits within cells: `notebooks.cell_edits`."""
+"""The model's new notebook text (cells joined) back to edits within cells: `run/cells.py`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from modelroute.context.model import Range
 from modelroute.context.notebook import NotebookEditError, join_cells, split_edits
-from modelroute.lsp.notebooks import cell_edits
+from modelroute.run.cells import cell_edits
 
 CELLS = ["import pandas as pd\ndf = pd.read_csv('s.csv')", "# plot revenue AI!\ndf.plot()", "df.tail()  # 🙂 done"]
 

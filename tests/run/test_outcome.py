@@ -1,4 +1,4 @@
-"""execute/outcome.py: the pure decisions and texts behind a `modelroute.run` answer."""
+"""run/outcome.py: the pure decisions and texts behind a `modelroute.run` answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from modelroute.catalog.load import builtin_models
 from modelroute.categories import Category
 from modelroute.cost.model import CostEstimate, TokenEstimate
 from modelroute.execute.agent import CommandOutcome, RunResult
-from modelroute.execute.outcome import (
+from modelroute.pipeline import RunPlan
+from modelroute.policy.schema import ProviderSettings
+from modelroute.prompt.model import PromptRequest
+from modelroute.providers.types import Usage
+from modelroute.route.model import Candidate
+from modelroute.run.outcome import (
     MIN_OUTPUT_TOKENS,
     Outcome,
     answer_markdown,
@@ -20,11 +25,6 @@ from modelroute.execute.outcome import (
     run_summary,
     running_usd,
 )
-from modelroute.pipeline import RunPlan
-from modelroute.policy.schema import ProviderSettings
-from modelroute.prompt.model import PromptRequest
-from modelroute.providers.types import Usage
-from modelroute.route.model import Candidate
 
 
 def _estimate(usd: float) -> CostEstimate:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.lsp.approval import (
+from modelroute.policy import resolve_settings
+from modelroute.policy.schema import SandboxSettings, Settings
+from modelroute.run.approval import (
     AlwaysStore,
     cap_output,
     sandboxed_settings,
@@ -14,8 +16,6 @@ from modelroute.lsp.approval import (
     short,
     unsandboxed_allowed,
 )
-from modelroute.policy import resolve_settings
-from modelroute.policy.schema import SandboxSettings, Settings
 
 
 def test_cap_output_keeps_head_and_tail_and_says_what_was_cut() -> None:

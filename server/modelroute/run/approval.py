@@ -1,10 +1,12 @@
-"""Approval before every proposed shell command, then the sandbox (issue 5, DESIGN section 4).
+"""Approval before every command a model proposes, then the sandbox, then the audit log.
 
-`command_runner` gives the agent loop a `RunCommand`: parse -> rules -> (prompt) -> run -> audit.
-Nothing runs without a rule or a human saying so; what runs, runs in bubblewrap unless the human
-picked "Run without sandbox", which is offered only when the user file sets `sandbox.mode = "off"`
-and is never stored. "Always allow" prefixes are kept per workspace for the server's lifetime and
-in `<data dir>/always-allow.json`, outside every workspace, so a repository cannot plant one.
+`command_runner` gives the agent loop a `RunCommand`: parse -> rules -> ask (through the editor) ->
+run in the attempt's sandbox -> audit. Nothing runs without a rule or a human saying so; what runs,
+runs in bubblewrap unless the human picked "Run without sandbox", which is offered only when the
+user file sets `sandbox.mode = "off"` and is never stored. "Always allow" prefixes are kept per
+workspace for the session and in `<data dir>/always-allow.json`, outside every workspace, so a
+repository cannot plant one. (The order follows codex's tool orchestrator: approval, then the
+sandbox choice, then the attempt.)
 """
 
 from __future__ import annotations
@@ -14,28 +16,20 @@ import json
 import logging
 import os
 import re
-import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from lsprotocol import types
+from typing import TYPE_CHECKING, Any, Literal
 
 from modelroute.execute import approval as rules
 from modelroute.execute.agent import CommandOutcome
 from modelroute.execute.audit import AuditLog, data_dir
-from modelroute.execute.sandbox import (
-    SandboxResult,
-    SandboxSpec,
-    SandboxUnavailable,
-    run_sandboxed,
-    run_unsandboxed,
-)
 from modelroute.execute.shellparse import ParsedCommand, parse_command
-from modelroute.lsp.asking import ask
-from modelroute.lsp.server import ModelrouteServer
 from modelroute.policy.schema import SandboxSettings, Settings
+from modelroute.run.editor import Editor, Level, Question
+
+if TYPE_CHECKING:
+    from modelroute.run.workspace import AttemptWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +76,23 @@ class AlwaysStore:
         os.replace(tmp, self.path)
 
 
-_BOOKS: weakref.WeakKeyDictionary[ModelrouteServer, dict[Path, rules.ApprovalBook]] = weakref.WeakKeyDictionary()
+@dataclass
+class Approvals:
+    """A session's approval state: one book per workspace (seeded from the store), the store of
+    "always allow" answers, and the audit log. One per server or command-line run."""
 
+    store: AlwaysStore = field(default_factory=AlwaysStore)
+    audit: AuditLog = field(default_factory=AuditLog)
+    books: dict[Path, rules.ApprovalBook] = field(default_factory=dict)
 
-def book_for(ls: ModelrouteServer, root: Path, store: AlwaysStore | None = None) -> rules.ApprovalBook:
-    """The server's approval book for one workspace, seeded with its persisted "always" prefixes."""
-    books = _BOOKS.setdefault(ls, {})
-    book = books.get(root)
-    if book is None:
-        book = rules.ApprovalBook()
-        for prefix in (store or AlwaysStore()).load().get(str(root), []):
-            book.add_always(root, prefix)
-        books[root] = book
-    return book
+    def book(self, root: Path) -> rules.ApprovalBook:
+        book = self.books.get(root)
+        if book is None:
+            book = rules.ApprovalBook()
+            for prefix in self.store.load().get(str(root), []):
+                book.add_always(root, prefix)
+            self.books[root] = book
+        return book
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -130,7 +128,7 @@ def cap_output(text: str, limit: int = OUTPUT_LIMIT) -> str:
     return f"{head}\n[… {len(text) - len(head) - len(tail)} characters cut …]\n{tail}"
 
 
-def run_report(command: str, how: str, result: SandboxResult) -> str:
+def run_report(command: str, how: str, result: Any) -> str:
     """What the model reads back: the decision, the exit code, capped output, sandbox notes."""
     parts = [f"Command: {command}", f"Ran {how}.", f"Exit code: {result.exit_code}"]
     if result.timed_out:
@@ -157,22 +155,33 @@ def scrubbed_env() -> dict[str, str]:
 
 @dataclass
 class _Runner:
-    ls: ModelrouteServer
-    root: Path
-    settings: Settings
+    editor: Editor
+    approvals: Approvals
+    workspace: AttemptWorkspace
+    settings: Callable[[], Settings]  # the settings in force now: a run is long, settings reload
+    user_file: Path | None
     model: str
     reason_prefix: str
     on_status: OnStatus | None
-    audit: AuditLog
-    store: AlwaysStore
+    denials: list[str] = field(default_factory=list)  # commands not run because approval refused them
+    unavailable: list[str] = field(default_factory=list)  # commands approved but no sandbox could run them
+
+    @property
+    def root(self) -> Path:
+        return self.workspace.root
 
     async def run(self, command: str, reason: str) -> CommandOutcome:
         parsed = parse_command(command)
-        book = book_for(self.ls, self.root, self.store)
-        settings = self._live_settings()  # a run is long: the settings in force now, not at its start
+        book = self.approvals.book(self.root)
+        settings = self.settings()
         book.timeout_s = settings.approval.timeout_s
         verdict = rules.evaluate(parsed, settings.approval, book.always_prefixes(self.root))
         sandbox = sandboxed_settings(settings.sandbox)
+        if not self.workspace.runs_commands:
+            return self._denied(parsed, verdict, "rule", sandbox,
+                                f"Not run: {self.workspace.only} is outside every workspace folder, so no command "
+                                "runs for it (open its folder as a workspace to allow commands).",
+                                "not run: the file is outside every workspace folder")
         if verdict.action == "deny":
             why = "; ".join(verdict.reasons) or "denied by the rules"
             return self._denied(
@@ -191,25 +200,25 @@ class _Runner:
         settings: Settings,
     ) -> CommandOutcome:
         sandbox = sandboxed_settings(settings.sandbox)
-        escalate = await asyncio.to_thread(unsandboxed_allowed, settings, self._user_file())
+        escalate = await asyncio.to_thread(unsandboxed_allowed, settings, self.user_file)
         why = f"{self.reason_prefix}{reason}".strip() or "(no reason given)"
         prompt = rules.build_prompt(self.model, why, parsed, self.root, sandbox, escalate, verdict=verdict)
         token = book.open(rules.binding_hash(parsed, self.root, sandbox), self.root, prompt, escalate)
         self._status(f"waiting for your approval: {short(parsed.text)}")
-        choice = await self._prompt(prompt, book, token)
+        choice = await self.editor.ask(Question(
+            message=prompt.message, choices=tuple(prompt.actions), purpose="approval", level="warning",
+            timeout_s=book.timeout_s, on_late=lambda title: self._late(title, book, token),
+        ))
         answer = book.answer(token, choice)
         if answer.stored_prefix is not None:
-            await asyncio.to_thread(self.store.add, self.root, answer.stored_prefix)
+            await asyncio.to_thread(self.approvals.store.add, self.root, answer.stored_prefix)
         # Settings reloaded while the prompt was open: the approval was for other sandbox settings.
-        live_after = self._live_settings()
+        live_after = self.settings()
         current = sandbox if live_after is settings else sandboxed_settings(live_after.sandbox)
         outcome = book.consume(token, rules.binding_hash(parsed, self.root, current))
         if answer.decided_by == "timeout":
             return self._denied(
-                parsed,
-                verdict,
-                "timeout",
-                sandbox,
+                parsed, verdict, "timeout", sandbox,
                 f"Denied: nobody answered the approval prompt within {settings.approval.timeout_s:g} s.",
                 "denied: no answer in time",
             )
@@ -217,10 +226,7 @@ class _Runner:
             outcome = "deny"
         if outcome == "deny" and answer.outcome in ("run_sandboxed", "run_unsandboxed"):
             return self._denied(
-                parsed,
-                verdict,
-                "user",
-                current,
+                parsed, verdict, "user", current,
                 "Not run: the sandbox settings changed while the prompt was open, so the "
                 "approval no longer matches this command.",
                 "not run: settings changed during the prompt (stale approval ignored)",
@@ -229,30 +235,12 @@ class _Runner:
             return self._denied(parsed, verdict, "user", sandbox, "Denied by the user.", "denied by you")
         return await self._execute(parsed, verdict, outcome, "user", current, stored=answer.stored_prefix)
 
-    async def _prompt(self, prompt: rules.PromptSpec, book: rules.ApprovalBook, token: str) -> str | None:
-        """The button the user picked; None on no answer in time or a client error."""
-        params = types.ShowMessageRequestParams(
-            type=types.MessageType.Warning,
-            message=prompt.message,
-            actions=[types.MessageActionItem(title=a) for a in prompt.actions],
-        )
-        return await ask(
-            self.ls,
-            params,
-            book.timeout_s,
-            msg_id_prefix="modelroute-approval-",
-            on_late=lambda title: self._late(title, book, token),
-            on_error=lambda exc: self.ls.log(
-                f"modelroute: approval prompt failed: {exc}", types.MessageType.Warning
-            ),
-        )
-
     def _late(self, title: str, book: rules.ApprovalBook, token: str) -> None:
         ignored = book.answer(token, title).outcome == "ignored"
-        self.ls.log(
+        self.editor.log(
+            "warning",
             f"modelroute: ignored a late answer {title!r} to an approval prompt that had "
             f"already timed out{'' if ignored else ' (unexpectedly accepted)'}",
-            types.MessageType.Warning,
         )
 
     async def _execute(
@@ -265,54 +253,38 @@ class _Runner:
         *,
         stored: str | None = None,
     ) -> CommandOutcome:
+        from modelroute.run.sandboxing import SandboxUnavailable
+
         who = "approved by you" if decided_by == "user" else "allowed by your rules"
         if stored:
             who += f"; `{rules.escape_visible(stored)}` is now always allowed here"
+        unsandboxed = decision == "run_unsandboxed"
         try:
-            if decision == "run_unsandboxed":
+            if unsandboxed:
                 self._status(f"running WITHOUT sandbox: {short(parsed.text)}")
-                result = await asyncio.to_thread(
-                    run_unsandboxed,
-                    parsed.text,
-                    self.root,
-                    timeout_s=sandbox.timeout_s,
-                    max_output_bytes=sandbox.max_output_bytes,
-                    env=scrubbed_env(),
-                )
                 how = "WITHOUT the sandbox (the user chose so for this command only)"
             else:
                 self._status(f"running in the sandbox: {short(parsed.text)}")
-                spec = SandboxSpec.from_settings(self.root, sandbox)
-                result = await asyncio.to_thread(run_sandboxed, parsed.text, spec)
                 how = f"in the sandbox ({sandbox.mode}, network {'on' if sandbox.network else 'off'})"
+            result = await self.workspace.run(
+                parsed.text, sandbox, unsandboxed=unsandboxed, env=scrubbed_env() if unsandboxed else None
+            )
         except SandboxUnavailable as exc:
             self._record(parsed, verdict, decision, decided_by, sandbox, None, error=exc.reason)
-            return self._tell(
-                CommandOutcome(
-                    False,
-                    None,
-                    f"Not run: no sandbox could be set up: {exc.reason}. {_NO_RETRY}",
-                    f"`{short(parsed.text)}` not run: no sandbox ({exc.reason})",
-                ),
-                types.MessageType.Error,
-            )
-        self._record(
-            parsed,
-            verdict,
-            decision,
-            decided_by,
-            sandbox,
-            result.exit_code,
-            timed_out=result.timed_out,
-            violations=list(result.violations),
-        )
-        where = "without sandbox" if decision == "run_unsandboxed" else "in sandbox"
+            self.unavailable.append(exc.reason)
+            return self._tell(CommandOutcome(
+                False, None, f"Not run: no sandbox could be set up: {exc.reason}. {_NO_RETRY}",
+                f"`{short(parsed.text)}` not run: no sandbox ({exc.reason})",
+            ), "error")
+        self._record(parsed, verdict, decision, decided_by, sandbox, result.exit_code,
+                     timed_out=result.timed_out, violations=list(result.violations))
+        where = "without sandbox" if unsandboxed else "in sandbox"
         flags = " (timed out)" if result.timed_out else ""
         flags += f"; {len(result.violations)} protected-path violation(s)" if result.violations else ""
         summary = (
             f"`{short(parsed.text)}` ran {where} ({who}): exit {result.exit_code}{flags}, {result.duration_s:.1f} s"
         )
-        level = types.MessageType.Info if result.exit_code == 0 and not result.violations else types.MessageType.Warning
+        level: Level = "info" if result.exit_code == 0 and not result.violations else "warning"
         return self._tell(CommandOutcome(True, result.exit_code, run_report(parsed.text, how, result), summary), level)
 
     def _denied(
@@ -325,13 +297,13 @@ class _Runner:
         for_user: str,
     ) -> CommandOutcome:
         self._record(parsed, verdict, "deny", decided_by, sandbox, None)
+        self.denials.append(parsed.text)
         return self._tell(
-            CommandOutcome(False, None, f"{for_model} {_NO_RETRY}", f"`{short(parsed.text)}` {for_user}"),
-            types.MessageType.Warning,
+            CommandOutcome(False, None, f"{for_model} {_NO_RETRY}", f"`{short(parsed.text)}` {for_user}"), "warning"
         )
 
-    def _tell(self, outcome: CommandOutcome, level: types.MessageType) -> CommandOutcome:
-        self.ls.log(f"modelroute: {outcome.summary}", level)
+    def _tell(self, outcome: CommandOutcome, level: Level) -> CommandOutcome:
+        self.editor.log(level, f"modelroute: {outcome.summary}")
         self._status(outcome.summary)
         return outcome
 
@@ -352,64 +324,66 @@ class _Runner:
         exit_code: int | None,
         **extra: Any,
     ) -> None:
+        audit = self.approvals.audit
         try:
-            self.audit.record(
-                model=self.model,
-                parsed=parsed,
-                verdict=verdict,
-                decision=decision,
-                decided_by=decided_by,
-                cwd=self.root,
-                sandbox=sandbox.model_dump(mode="json"),
-                exit_code=exit_code,
+            audit.record(
+                model=self.model, parsed=parsed, verdict=verdict, decision=decision, decided_by=decided_by,
+                cwd=self.root, sandbox=sandbox.model_dump(mode="json"), exit_code=exit_code,
                 extra={k: v for k, v in extra.items() if v not in (None, [], False)},
             )
         except OSError as exc:  # an unwritable log is reported, and does not undo the decision
-            self.ls.log(f"modelroute: could not write the audit log {self.audit.path}: {exc}", types.MessageType.Error)
+            self.editor.log("error", f"modelroute: could not write the audit log {audit.path}: {exc}")
 
-    def _live_settings(self) -> Settings:
-        """The workspace's settings as now in force (they may reload while a prompt is open)."""
-        state = self.ls.registry.find(self.root)
-        engine = state.engine if state is not None else None
-        return engine.settings if engine is not None else self.settings
 
-    def _user_file(self) -> Path | None:
-        state = self.ls.registry.find(self.root)
-        engine = state.engine if state is not None else None
-        if engine is not None:
-            return engine.user_file
-        from modelroute.policy import user_config_path
+class CommandRunner:
+    """The agent's `run_command` for one attempt, and what it refused along the way."""
 
-        return user_config_path()
+    def __init__(self, runner: _Runner) -> None:
+        self._runner = runner
+
+    async def __call__(self, command: str, reason: str) -> CommandOutcome:
+        return await self._runner.run(command, reason)
+
+    @property
+    def denials(self) -> list[str]:
+        """Commands approval refused (a rule, the user, no answer, no workspace)."""
+        return list(self._runner.denials)
+
+    @property
+    def unavailable(self) -> list[str]:
+        """Why approved commands could not run (no sandbox)."""
+        return list(self._runner.unavailable)
 
 
 def command_runner(
-    ls: ModelrouteServer,
-    root: Path,
-    settings: Settings,
+    editor: Editor,
+    approvals: Approvals,
+    workspace: AttemptWorkspace,
+    settings: Callable[[], Settings],
     model_display: str,
-    reason_prefix: str = "",
     *,
+    user_file: Path | None = None,
+    reason_prefix: str = "",
     on_status: OnStatus | None = None,
-    audit: AuditLog | None = None,
-    always_store: AlwaysStore | None = None,
-) -> RunCommand:
-    """A `RunCommand` for `run_agent`: every proposed command is judged, maybe prompted, sandboxed,
-    audited; the model gets the (capped) output or why nothing ran; the user gets one line.
+) -> CommandRunner:
+    """A `RunCommand` for `run_agent`: every proposed command is judged, maybe asked about, sandboxed,
+    audited; the model gets the (capped) output or why nothing ran; the user gets one log line.
 
-    Each command is judged under the workspace's settings in force when it is proposed (`settings`
-    is the fallback for a root without a loaded engine): a run takes minutes and settings reload."""
-    runner = _Runner(
-        ls,
-        Path(os.path.realpath(root)),
-        settings,
-        model_display,
-        reason_prefix,
-        on_status,
-        audit if audit is not None else AuditLog(),
-        always_store if always_store is not None else AlwaysStore(),
-    )
-    return runner.run
+    Each command is judged under `settings()` as they are when it is proposed."""
+    return CommandRunner(_Runner(editor, approvals, workspace, settings, user_file, model_display,
+                                 reason_prefix, on_status))
 
 
-__all__ = ["AlwaysStore", "RunCommand", "book_for", "command_runner", "sandboxed_settings", "unsandboxed_allowed"]
+__all__ = [
+    "AlwaysStore",
+    "Approvals",
+    "CommandRunner",
+    "RunCommand",
+    "cap_output",
+    "command_runner",
+    "run_report",
+    "sandboxed_settings",
+    "scrubbed_env",
+    "short",
+    "unsandboxed_allowed",
+]

@@ -1,6 +1,6 @@
 """What a run ends as and says: outcome names, the summary, the fallback model, the output cap.
 
-Pure decisions and text, no protocol and no I/O: lsp/run.py turns them into editor messages.
+Pure decisions and text, no protocol and no I/O: the run flow (run/flow.py) says them through the editor.
 """
 
 from __future__ import annotations

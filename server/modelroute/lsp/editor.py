@@ -1,0 +1,241 @@
+"""The run core's editor, spoken in LSP: questions are window/showMessageRequest, messages
+window/showMessage and window/logMessage, progress is server-created $/progress, documents are
+window/showDocument, a change set is one workspace/applyEdit, review findings are diagnostics.
+
+One `LspEditor` per run, made for the document the action names (a text file or a notebook), so the
+core sees a notebook as one more document: its joined cells are the buffer it reads, and its changes
+and findings are mapped back into the cells here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import platformdirs
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from modelroute.lsp.asking import ask
+from modelroute.lsp.documents import DocumentQuery
+from modelroute.lsp.progress import ProgressHandle, work_done
+from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
+
+if TYPE_CHECKING:
+    from modelroute.changeset import Change, Flag
+    from modelroute.lsp.server import ModelrouteServer
+
+log = logging.getLogger(__name__)
+
+LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning, "info": types.MessageType.Info}
+FLAGGED_ID = "modelroute-flagged"
+
+
+class LspEditor:
+    """`run.editor.Editor` over one language server session, for one action's document."""
+
+    def __init__(self, ls: ModelrouteServer, query: DocumentQuery) -> None:
+        self.ls = ls
+        self.query = query  # the action's document as it was when the action was asked for
+
+    # -- talking to the user -----------------------------------------------------------
+    async def ask(self, question: Question) -> str | None:
+        params = types.ShowMessageRequestParams(
+            type=LEVELS[question.level], message=question.message,
+            actions=[types.MessageActionItem(title=c) for c in question.choices],
+        )
+        prefix = "modelroute-approval-" if question.purpose == "approval" else f"modelroute-{question.purpose}-"
+        return await ask(self.ls, params, question.timeout_s, msg_id_prefix=prefix, on_late=question.on_late,
+                         on_error=lambda exc: self.log("warning", f"modelroute: could not ask the user: {exc}"))
+
+    def tell(self, level: Level, message: str) -> None:
+        self.ls.window_show_message(types.ShowMessageParams(type=LEVELS[level], message=message))
+
+    def log(self, level: Level, message: str) -> None:
+        self.ls.log(message, LEVELS[level])
+
+    def progress(
+        self, title: str, *, cancellable: bool = False, message: str | None = None
+    ) -> AbstractAsyncContextManager[ProgressHandle]:
+        return work_done(self.ls, title, cancellable=cancellable, message=message)
+
+    async def show(self, document: Markdown) -> Shown:
+        uri = write_markdown(document.text, document.key).as_uri()
+        if supports_show_document(self.ls):
+            try:
+                answer = await self.ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+                if answer is not None and answer.success:
+                    return Shown(True, uri)
+            except Exception as exc:
+                log.info("showDocument failed: %s", exc)
+        self.tell("info", document.text)
+        return Shown(False, uri)
+
+    # -- the editor's documents ---------------------------------------------------------
+    def buffer(self, path: Path) -> Buffer | None:
+        """The editor's text of `path` now (the action's document is asked for again by its URI:
+        a notebook's buffer is its cells joined)."""
+        if path == self.query.state.root / self.query.rel:
+            current = self.ls.session.query(self.query.uri)
+            return current.buffer if current is not None else None
+        query = self._query(path, opened_only=True)
+        return query.buffer if query is not None else None
+
+    def _query(self, path: Path, *, opened_only: bool = False) -> DocumentQuery | None:
+        """The editor's view of another file: an open text document or notebook (else from disk)."""
+        session = self.ls.session
+        uri = from_fs_path(str(path)) or path.as_uri()
+        if opened_only and session.documents.get(uri) is None and \
+                self.ls.workspace.get_notebook_document(notebook_uri=uri) is None:
+            return None
+        return session.query(uri)
+
+    def _document(self, rel: str) -> DocumentQuery | None:
+        if rel == self.query.rel:
+            return self.query
+        return self._query(self.query.state.root / rel)
+
+    # -- results ------------------------------------------------------------------------
+    async def offer(self, offer: Offer) -> OfferResult:
+        refused = offer.changes.refused
+        if refused:  # never dropped silently
+            listed = "; ".join(f"{r.path}: {r.reason}" for r in refused)
+            self.tell("warning", f"modelroute: not offered ({len(refused)}): {listed}")
+        try:
+            edit = self.workspace_edit(offer)
+        except ValueError as exc:  # the editor cannot take this change set: nothing is applied
+            return OfferResult("rejected", str(exc))
+        try:
+            applied = await self.ls.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=offer.label)
+            )
+        except Exception as exc:  # the client failed the request: nothing was applied
+            applied = types.ApplyWorkspaceEditResult(applied=False, failure_reason=str(exc))
+        if applied.applied:
+            return OfferResult("applied")
+        reason = applied.failure_reason or "rejected"
+        return OfferResult("rejected", f"the editor did not apply the edit ({reason}); nothing was applied")
+
+    def workspace_edit(self, offer: Offer) -> types.WorkspaceEdit:
+        """One WorkspaceEdit for the whole change set: versioned documentChanges (with CreateFile
+        where supported), else plain `changes`. Only flagged changes carry an annotation that asks
+        for confirmation (VS Code then shows them unticked, the rest ticked, and says why in the
+        label); everything else applies when the user presses Apply. ValueError: the editor cannot
+        take a change (the message says why)."""
+        versioned, creates = _edit_caps(self.ls)
+        flags = {f.path: f for f in offer.changes.flagged}
+        annotated = versioned and bool(flags) and _annotations(self.ls)
+        plain: dict[str, list[types.TextEdit]] = {}
+        ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = []
+        for change in offer.changes.changes:
+            annotation = FLAGGED_ID if annotated and change.path in flags else None
+            for uri, edits, version in self._edits(change, versioned, creates, ops, annotation, offer):
+                if not versioned:
+                    plain.setdefault(uri, []).extend(edits)
+                    continue
+                ops.append(types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                    edits=[types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=annotation)
+                           if annotation else e for e in edits],
+                ))
+        if not versioned:
+            return types.WorkspaceEdit(changes=plain)
+        annotations = {FLAGGED_ID: _flag_annotation(list(flags.values()))} if annotated else None
+        return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
+
+    def _edits(
+        self, change: Change, versioned: bool, creates: bool, ops: list[types.TextDocumentEdit | types.CreateFile |
+                                                                          types.RenameFile | types.DeleteFile],
+        annotation: str | None, offer: Offer,
+    ) -> Iterator[tuple[str, list[types.TextEdit], int | None]]:
+        if change.binary or change.new is None:
+            raise ValueError(f"{change.path}: this editor cannot take a {change.kind} "
+                             f"{'binary ' if change.binary else ''}file through LSP; nothing was applied")
+        path = self.query.state.root / change.path
+        uri = from_fs_path(str(path)) or path.as_uri()
+        if change.kind == "created":
+            if not (versioned and creates):
+                raise ValueError(f"this editor cannot create files through LSP ({change.path}); nothing was applied")
+            ops.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True),
+                                        annotation_id=annotation))
+            yield uri, [types.TextEdit(range=types.Range(start=types.Position(line=0, character=0),
+                                                         end=types.Position(line=0, character=0)),
+                                       new_text=change.new)], None
+            return
+        document = self._document(change.path)
+        if document is None:
+            raise ValueError(f"{change.path} cannot be read any more; nothing was applied")
+        read = offer.read_versions.get(change.path)
+        for edit_uri, edits in document.text_edits(change.original or "", change.new).items():
+            version = document.edit_version(edit_uri) if document is self.query or not isinstance(read, int) \
+                else read
+            yield edit_uri, edits, version
+
+    async def review(self, review: Review) -> None:
+        """Replace the previous review of each file touched (the action's document always: an empty
+        review clears it)."""
+        by_path: dict[str, list[object]] = {}
+        for finding in review.findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        by_uri: dict[str, list[types.Diagnostic]] = {self.query.uri: []}
+        for rel, findings in by_path.items():
+            document = self._document(rel)
+            if document is None:
+                continue
+            for uri, diagnostics in document.review(findings, review.model).items():  # type: ignore[arg-type]
+                by_uri.setdefault(uri, []).extend(diagnostics)
+        reviews = self.ls.session.reviews
+        for uri, diagnostics in by_uri.items():
+            reviews[uri] = diagnostics
+            self.ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+
+
+def _flag_annotation(flags: list[Flag]) -> types.ChangeAnnotation:
+    reasons = "; ".join(f"{f.path}: {f.reason}" for f in flags)
+    return types.ChangeAnnotation(
+        label=f"Flagged by modelroute, not ticked: {reasons}"[:200], needs_confirmation=True,
+        description="Review these changes; tick them to apply them with the rest (the rest is ticked).",
+    )
+
+
+def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool]:
+    """(documentChanges, CreateFile) as the client advertises them."""
+    ws = ls.client_capabilities.workspace
+    we = ws.workspace_edit if ws else None
+    versioned = bool(we and we.document_changes)
+    operations = (we.resource_operations if we else None) or ()
+    return versioned, versioned and types.ResourceOperationKind.Create in operations
+
+
+def _annotations(ls: ModelrouteServer) -> bool:
+    ws = ls.client_capabilities.workspace
+    we = ws.workspace_edit if ws else None
+    return bool(we and we.change_annotation_support is not None)
+
+
+def clear_review(ls: ModelrouteServer, uri: str) -> int:
+    cleared = len(ls.session.reviews.pop(uri, []))
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    return cleared
+
+
+def write_markdown(markdown: str, identity: str) -> Path:
+    """A stable file per identity (document, instruction, model) under the user cache directory."""
+    folder = platformdirs.user_cache_path("modelroute") / "explain"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.blake2b(identity.encode(), digest_size=6).hexdigest()
+    path = folder / f"route-{name}.md"
+    path.write_text(markdown, encoding="utf-8")
+    return path
+
+
+def supports_show_document(ls: ModelrouteServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window and window.show_document and window.show_document.support)
+
+
+__all__ = ["LspEditor", "clear_review", "supports_show_document", "write_markdown"]

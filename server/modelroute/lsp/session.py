@@ -1,0 +1,294 @@
+"""The server's session: everything one language server holds, in one object it owns.
+
+- workspace states (`Registry`), the client's settings (`ClientConfig`);
+- the open text documents, kept from their edits (`Documents`), and the `DocumentQuery` that
+  every handler gets for a URI, text file or notebook alike;
+- ONE decision cache (`Decisions`);
+- the run core's session (ledger, runs in progress, approval books) and the published reviews.
+
+The decision cache is keyed by document and by what the decision is about (an anchor): a directive
+(its instruction, kind and occurrence, not its line) or a range. A decision answers requests on its
+document version; after an edit, the previous version's decision of the same directive still answers
+code actions, hover and inlay hints at once while the new one is computed in the background (a
+keystroke elsewhere in the file moves its estimate by a few tokens, not its model); commands
+(`modelroute.route`, `modelroute.run`) always wait for the current version. A document keeps the
+decisions of at most its current and its previous version, so memory follows what is open, not the
+edit history; closed documents lose theirs, and documents read from disk share a bounded pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from modelroute.lsp.config import ClientConfig
+from modelroute.lsp.documents import DocumentQuery, Documents, TextQuery, Units, fs_path, read_disk, relative
+from modelroute.lsp.notebooks import SavedNotebooks
+from modelroute.lsp.state import FileEventKind, Registry, WorkspaceState
+
+if TYPE_CHECKING:
+    from modelroute.context.gather import ActionRequest
+    from modelroute.lsp.server import ModelrouteServer
+    from modelroute.pipeline import Routed
+    from modelroute.run.flow import RunSession
+
+log = logging.getLogger(__name__)
+
+PER_DOCUMENT = 64  # decisions kept per document (directives and ranges asked about)
+DISK_DOCUMENTS = 256  # documents read from disk (not open) whose decisions are kept
+
+
+@dataclass
+class Entry:
+    """One cached decision (or the error that routing gave) and what was built from it."""
+
+    id: str  # what `codeAction/resolve` finds it by
+    state: WorkspaceState
+    generation: int
+    version: Hashable
+    routed: Routed | None = None
+    error: Exception | None = None
+    actions: tuple[Hashable, list[dict[str, Any]]] | None = None  # code actions as JSON, with their tag
+    refreshing: bool = False
+
+
+@dataclass
+class _Doc:
+    entries: OrderedDict[Hashable, Entry] = field(default_factory=OrderedDict)
+    version: Hashable = None  # the newest version a decision was asked for
+    previous: Hashable = None
+
+
+class Decisions:
+    """The one decision cache (see the module docstring)."""
+
+    def __init__(self, spawn: Callable[[Any, str], Any], is_open: Callable[[str], bool]) -> None:
+        self._spawn = spawn
+        self._is_open = is_open
+        self._docs: OrderedDict[str, _Doc] = OrderedDict()
+        self._by_id: dict[str, tuple[str, Hashable]] = {}
+        self._inflight: dict[tuple[str, Hashable, int, Hashable], asyncio.Future[Entry]] = {}
+        self._next_id = 0
+        self.count = 0  # decisions computed: the cache's effect, visible to tests through modelroute.idle
+
+    async def get(
+        self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest], *, stale_ok: bool = False
+    ) -> Entry:
+        """The decision for `key` on the query's document version. With `stale_ok`, the previous
+        version's decision answers at once while the current one is computed in the background."""
+        doc = self._doc(query)
+        entry = doc.entries.get(key)
+        generation = query.state.generation
+        if entry is not None and entry.generation == generation:
+            doc.entries.move_to_end(key)
+            if entry.version == query.version:
+                return entry
+            if stale_ok and entry.routed is not None and entry.version == doc.previous:
+                self._refresh(query, key, make, entry)
+                return entry
+        return await self._compute(query, key, make)
+
+    def by_id(self, entry_id: str) -> Entry | None:
+        found = self._by_id.get(entry_id)
+        if found is None:
+            return None
+        doc = self._docs.get(found[0])
+        return doc.entries.get(found[1]) if doc is not None else None
+
+    def forget(self, uri: str) -> None:
+        """A closed document: its decisions go."""
+        doc = self._docs.pop(uri, None)
+        if doc is not None:
+            for entry in doc.entries.values():
+                self._by_id.pop(entry.id, None)
+
+    def documents(self) -> int:
+        return len(self._docs)
+
+    def held_versions(self, uri: str) -> set[Hashable]:
+        """The document versions a document's cached decisions were made on (at most two)."""
+        doc = self._docs.get(uri)
+        return {e.version for e in doc.entries.values()} if doc is not None else set()
+
+    # -- internals --------------------------------------------------------------------
+    def _doc(self, query: DocumentQuery) -> _Doc:
+        doc = self._docs.get(query.uri)
+        if doc is None:
+            doc = self._docs[query.uri] = _Doc()
+            self._trim_documents()
+        else:
+            self._docs.move_to_end(query.uri)
+        if query.version != doc.version:
+            self._moved_on(query.uri, doc, query.version)
+        return doc
+
+    def _moved_on(self, uri: str, doc: _Doc, version: Hashable) -> None:
+        """A new version: keep the decisions of the version before it (they may answer stale),
+        drop anything older and every range decision (ranges do not survive edits)."""
+        doc.previous, doc.version = doc.version, version
+        for key, entry in list(doc.entries.items()):
+            keep = entry.version == version or (entry.version == doc.previous and _is_directive(key))
+            if not keep:
+                self._drop(doc, key)
+
+    def _trim_documents(self) -> None:
+        closed = [uri for uri in self._docs if not self._is_open(uri)]
+        for uri in closed[: max(len(closed) - DISK_DOCUMENTS, 0)]:
+            self.forget(uri)
+
+    def _drop(self, doc: _Doc, key: Hashable) -> None:
+        entry = doc.entries.pop(key, None)
+        if entry is not None:
+            self._by_id.pop(entry.id, None)
+
+    def _refresh(self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest], stale: Entry) -> None:
+        if stale.refreshing:
+            return
+        stale.refreshing = True
+
+        async def refresh() -> None:
+            try:
+                await self._compute(query, key, make)
+            except Exception as exc:  # the next request sees the error; nobody waits for this one
+                log.info("background decision failed: %s", exc)
+            finally:
+                stale.refreshing = False
+
+        self._spawn(refresh(), "refreshing a decision")
+
+    async def _compute(self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest]) -> Entry:
+        state, version, uri = query.state, query.version, query.uri
+        flight = (uri, key, state.generation, version)
+        future = self._inflight.get(flight)
+        if future is None:
+            future = asyncio.ensure_future(self._decide(query, key, make, state.generation))
+            self._inflight[flight] = future
+            future.add_done_callback(lambda _: self._inflight.pop(flight, None))
+        entry = await asyncio.shield(future)
+        if entry.error is not None:
+            raise entry.error
+        return entry
+
+    async def _decide(self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest],
+                      generation: int) -> Entry:
+        self.count += 1
+        self._next_id += 1
+        entry = Entry(id=format(self._next_id, "x"), state=query.state, generation=generation, version=query.version)
+        try:
+            await query.state.ready()  # settings load first: the decision is made under these
+            entry.generation = generation = query.state.generation
+            entry.routed = await query.state.decide(make)
+        except Exception as exc:  # cached too: a request that cannot be routed is not retried per keystroke
+            entry.error = exc
+        doc = self._docs.get(query.uri)
+        if doc is not None and entry.version in (doc.version, doc.previous) and generation == query.state.generation:
+            old = doc.entries.get(key)
+            if old is None or old.version != doc.version or entry.version == doc.version:
+                if old is not None:
+                    self._by_id.pop(old.id, None)
+                doc.entries[key] = entry
+                self._by_id[entry.id] = (query.uri, key)
+                while len(doc.entries) > PER_DOCUMENT:
+                    self._drop(doc, next(iter(doc.entries)))
+        return entry
+
+
+def _is_directive(key: Hashable) -> bool:
+    anchor = key[0] if isinstance(key, tuple) and key else None
+    return isinstance(anchor, tuple) and bool(anchor) and anchor[0] == "directive"
+
+
+class Session:
+    """What one language server holds (see the module docstring)."""
+
+    def __init__(self, server: ModelrouteServer) -> None:
+        self.server = server
+        self.registry = Registry()
+        self.config = ClientConfig()
+        self.documents = Documents()
+        self.decisions = Decisions(server.spawn, lambda uri: self.documents.get(uri) is not None
+                                   or server.workspace.get_notebook_document(cell_uri=uri) is not None)
+        self.reviews: dict[str, list[types.Diagnostic]] = {}  # uri -> published review diagnostics
+        self.saved = SavedNotebooks()
+        self.pending_events: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = {}  # batched
+        self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
+        self._runs: RunSession | None = None
+
+    @property
+    def units(self) -> Units:
+        return Units(self.server.workspace.position_encoding)
+
+    @property
+    def runs(self) -> RunSession:
+        """The run core's session: created on the first run (it loads the run's dependencies)."""
+        if self._runs is None:
+            from modelroute.run.flow import RunSession
+
+            self._runs = RunSession(on_spend=self.spend_changed)
+        return self._runs
+
+    @property
+    def running(self) -> int:
+        return len(self._runs.active) if self._runs is not None else 0
+
+    # -- documents --------------------------------------------------------------------
+    def query(self, uri: str) -> DocumentQuery | None:
+        """The document behind `uri` (text, notebook cell, virtual notebook), or None when unreadable."""
+        from modelroute.lsp import notebooks
+
+        found = notebooks.query(self, uri)
+        if found is not None:
+            return found
+        path = fs_path(uri)
+        if path is None:
+            return None
+        owner = self.owner(path)
+        if owner is None:
+            return None
+        state, rel = owner
+        doc = self.documents.get(uri)
+        if doc is not None:
+            return TextQuery(uri, path, rel, state, self.units, doc)
+        disk = read_disk(path)
+        if disk is None:
+            return None
+        from modelroute.context.languages import language_for
+
+        return TextQuery(uri, path, rel, state, self.units, None, (disk[0], disk[1], language_for(path.name)))
+
+    def owner(self, path: Path) -> tuple[WorkspaceState, str] | None:
+        """The workspace state of a file (started if new) and the file's path relative to it."""
+        state, created = self.registry.for_path(path.resolve())
+        if created:
+            self.server.start_state(state)
+        try:
+            return state, relative(path, state.root)
+        except ValueError:
+            return None
+
+    # -- spend ------------------------------------------------------------------------
+    async def spend_changed(self, ledger: Any) -> None:
+        """Feed every Engine today's and this month's spend and the ledger's calibration (one ledger
+        for all workspaces); cached decisions are dropped since both move estimates and eligibility."""
+        from modelroute.route import Spend
+
+        def read() -> tuple[float, float, Any]:
+            return ledger.spent("day"), ledger.spent("month"), ledger.calibration()
+
+        today, month, calibration = await asyncio.to_thread(read)
+        for state in self.registry.all():
+            engine = state.engine
+            if engine is not None:
+                engine.spend = Spend(today_usd=today, month_usd=month)
+                engine.calibration = calibration
+                state.invalidate()
+
+
+__all__ = ["Decisions", "Entry", "Session"]

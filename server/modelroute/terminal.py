@@ -1,0 +1,328 @@
+"""`modelroute run` (DESIGN 2.2b): one action run headless, through the same run core as the language
+server, with the terminal as its editor.
+
+    modelroute run --workspace DIR --file PATH [--line N --character N] [--end-line N --end-character N]
+        --instruction TEXT [--model ID] [--strategy single|cascade|best-of-n|plan] [--models ID[,ID...]]
+        [--verify COMMAND] [--approve deny|ask] [--apply] [--json]
+
+Nothing in DIR changes without --apply: the proposed change set prints as a unified diff (or goes in
+the JSON). Commands the model proposes are approved by the policy's rules; anything else is asked on
+the terminal with --approve ask and denied with --approve deny (the default when stdin is not a
+terminal). A run in which approval refused a command is `refused` and its change set is not applied,
+since it may be incomplete.
+
+Exit codes: 0 done, 1 run error (provider, network), 2 bad arguments or settings, 3 verification
+failed, 4 refused by budget or approval, 125 a sandbox was needed and none could be set up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
+
+if TYPE_CHECKING:
+    from modelroute.run.flow import RunReport
+
+EXIT_DONE, EXIT_ERROR, EXIT_USAGE, EXIT_VERIFY, EXIT_REFUSED, EXIT_NO_SANDBOX = 0, 1, 2, 3, 4, 125
+EXIT_FOR = {"done": EXIT_DONE, "error": EXIT_ERROR, "verification_failed": EXIT_VERIFY, "refused": EXIT_REFUSED}
+STRATEGIES = ("single", "cascade", "best-of-n", "plan")
+
+
+class UsageError(Exception):
+    """Bad arguments or settings: exit 2 with the message (`raw`: already formatted, compiler-style)."""
+
+    def __init__(self, message: str, *, raw: bool = False) -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="modelroute run",
+        description="Run one action headless with the routed (or a pinned) model. Nothing in the workspace "
+                    "changes without --apply.",
+    )
+    p.add_argument("--workspace", required=True, type=Path, help="workspace root folder")
+    p.add_argument("--file", required=True, help="file path relative to the workspace")
+    p.add_argument("--line", type=int, default=0, help="0-based cursor line")
+    p.add_argument("--character", type=int, default=0, help="0-based cursor character")
+    p.add_argument("--end-line", type=int, help="0-based selection end line")
+    p.add_argument("--end-character", type=int, help="0-based selection end character")
+    p.add_argument("--instruction", default="", help="what the user asks for")
+    p.add_argument("--model", help="pin one model (catalog id); default: the routed model")
+    p.add_argument("--strategy", choices=STRATEGIES, default=None, help="how the run is made (default: single)")
+    p.add_argument("--models", help="comma-separated catalog ids for the strategy")
+    p.add_argument("--verify", metavar="COMMAND", help="command that judges an attempt (exit 0 = pass)")
+    p.add_argument("--approve", choices=("deny", "ask"), default=None,
+                   help="commands no rule allows: ask on the terminal, or deny (default when stdin is not a terminal)")
+    p.add_argument("--apply", action="store_true", help="write the accepted change set to the workspace")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+class TerminalEditor:
+    """The run core's editor on a terminal: questions on stderr answered on stdin, messages on
+    stderr, the result on stdout (a diff, the answer, findings) unless --json."""
+
+    def __init__(self, root: Path, *, approve: str, apply: bool, as_json: bool,
+                 stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
+        self.root = root
+        self.approve = approve
+        self.apply = apply
+        self.as_json = as_json
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.interactive = approve == "ask" or _isatty(self.stdin)
+        self.written: list[str] = []
+
+    # -- talking to the user -----------------------------------------------------------
+    async def ask(self, question: Question) -> str | None:
+        if question.purpose == "approval" and self.approve == "deny":
+            self.say(f"denied (--approve deny): {question.message.splitlines()[0]}")
+            return None
+        if not self.interactive:
+            self.say(f"declined (no terminal to ask): {question.message.splitlines()[0]}")
+            return None
+        lines = [question.message, *[f"  [{i}] {c}" for i, c in enumerate(question.choices, 1)],
+                 f"Choose 1-{len(question.choices)}: "]
+        self.stderr.write("\n".join(lines))
+        self.stderr.flush()
+        try:
+            reply = await asyncio.wait_for(asyncio.to_thread(self.stdin.readline), question.timeout_s)
+        except TimeoutError:
+            self.say(f"no answer within {question.timeout_s:g} s: declined")
+            return None
+        return _choice(reply.strip(), question.choices)
+
+    def say(self, message: str) -> None:
+        self.stderr.write(f"modelroute: {message}\n")
+        self.stderr.flush()
+
+    def tell(self, level: Level, message: str) -> None:
+        text = message.removeprefix("modelroute: ")
+        self.say(text if level == "info" else f"{level}: {text}")
+
+    def log(self, level: Level, message: str) -> None:
+        self.tell(level, message)
+
+    @asynccontextmanager
+    async def progress(self, title: str, *, cancellable: bool = False, message: str | None = None
+                       ) -> AsyncIterator[_Progress]:
+        bar = _Progress(self.stderr, live=_isatty(self.stderr))
+        self.say(f"{title.removeprefix('modelroute: ')}{f' ({message})' if message else ''}")
+        try:
+            yield bar
+        finally:
+            bar.end()
+
+    async def show(self, document: Markdown) -> Shown:
+        if not self.as_json:
+            self.stdout.write(document.text)
+            self.stdout.flush()
+        return Shown(True, None)
+
+    async def review(self, review: Review) -> None:
+        if self.as_json:
+            return
+        for f in review.findings:
+            lines = f"{f.line}" if f.end_line == f.line else f"{f.line}-{f.end_line}"
+            self.stdout.write(f"{f.path}:{lines}: {f.severity}: {f.message}\n")
+        self.stdout.flush()
+
+    def buffer(self, path: Path) -> Buffer | None:
+        return None  # the terminal holds no unsaved text: the run reads the disk
+
+    # -- the change set ---------------------------------------------------------------
+    async def offer(self, offer: Offer) -> OfferResult:
+        from modelroute.run.sandboxing import apply_change_set
+
+        changes = offer.changes
+        if not self.as_json:
+            self.stdout.write(changes.diff())
+            self.stdout.flush()
+        for refused in changes.refused:
+            self.say(f"not offered: {refused.path}: {refused.reason}")
+        if not self.apply:
+            return OfferResult("proposed", "not applied: run again with --apply to write the change set")
+        if offer.denied_commands:
+            return OfferResult("proposed", f"not applied: approval refused {len(offer.denied_commands)} command(s) "
+                                           "the model wanted to run, so the change set may be incomplete")
+        if changes.flagged:
+            flagged = "; ".join(f"{f.path}: {f.reason}" for f in changes.flagged)
+            return OfferResult("proposed", f"not applied: flagged changes need a review first ({flagged})")
+        applied = apply_change_set(self.root, changes)
+        if applied.refused:
+            reasons = "; ".join(f"{r.path}: {r.reason}" for r in applied.refused)
+            return OfferResult("rejected", f"nothing was written: {reasons}")
+        self.written = applied.written
+        return OfferResult("applied")
+
+
+class _Progress:
+    """Streamed progress on one terminal line (only when stderr is a terminal)."""
+
+    def __init__(self, stream: IO[str], *, live: bool) -> None:
+        self.stream = stream
+        self.live = live
+        self.cancelled = False  # Ctrl-C cancels the whole command instead
+        self.shown = False
+
+    def report(self, message: str) -> None:
+        if self.live:
+            self.stream.write("\r\x1b[2K  " + message[:100])
+            self.stream.flush()
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def _choice(reply: str, choices: Sequence[str]) -> str | None:
+    if reply.isdigit() and 1 <= int(reply) <= len(choices):
+        return choices[int(reply) - 1]
+    lowered = reply.lower()
+    matches = [c for c in choices if c.lower() == lowered]
+    return matches[0] if matches else None
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- the command ----------------------------------------------------------------------------
+def run_main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    try:
+        return asyncio.run(_run(args))
+    except UsageError as exc:
+        return _fail(args, "error", str(exc), EXIT_USAGE, raw=exc.raw)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from modelroute.context.gather import ContextError
+    from modelroute.route.model import Unroutable
+    from modelroute.run.flow import RunRefused, RunSession, run_action
+
+    model = _model(args)
+    engine = _engine(args.workspace)
+    try:
+        routed = await asyncio.to_thread(engine.decide, _request(args))
+    except ContextError as exc:
+        raise UsageError(str(exc)) from exc
+    except Unroutable as exc:
+        return _fail(args, "refused", str(exc), EXIT_REFUSED)
+    approve = args.approve or ("ask" if _isatty(sys.stdin) else "deny")
+    editor = TerminalEditor(engine.root, approve=approve, apply=args.apply, as_json=args.json)
+    from modelroute.run.flow import Action
+
+    action = Action(engine=engine, routed=routed, document=routed.context.file, instruction=args.instruction,
+                    loose=False)
+    try:
+        report = await run_action(RunSession(), editor, action, model or routed.decision.model)
+    except RunRefused as exc:
+        raise UsageError(str(exc)) from exc
+    return _finish(args, editor, report)
+
+
+def _finish(args: argparse.Namespace, editor: TerminalEditor, report: RunReport) -> int:
+    contract = report.contract()
+    code = EXIT_NO_SANDBOX if report.sandbox_unavailable else EXIT_FOR[report.conclusion]
+    if report.sandbox_unavailable:
+        contract["outcome"] = "error"
+        contract["message"] = f"no sandbox could be set up: {report.sandbox_unavailable[0]}"
+    contract["applied"] = editor.written
+    if args.json:
+        print(json.dumps(contract, ensure_ascii=False))
+    else:
+        editor.say(_summary(contract))
+    return code
+
+
+def _summary(contract: dict[str, Any]) -> str:
+    attempts = ", ".join(f"{a['model']} ${a['cost_usd']:.4f} (estimated ${a['estimated_cost_usd']:.4f})"
+                         for a in contract["attempts"]) or "no model was called"
+    message = f": {contract['message']}" if contract.get("message") else ""
+    return f"{contract['outcome']}{message} · {attempts}"
+
+
+def _model(args: argparse.Namespace) -> str | None:
+    """The one model a `single` run uses; other strategies and --verify are refused clearly."""
+    strategy = args.strategy or "single"
+    if strategy != "single":
+        raise UsageError(f"--strategy {strategy} is not built yet; only `single` runs today "
+                         "(cascade, best-of-n and plan come with verification)")
+    if args.verify is not None:
+        raise UsageError("--verify is not built yet: runs are not verified today, so nothing would judge "
+                         "the attempt; run without --verify and check the diff yourself")
+    listed = [m.strip() for m in (args.models or "").split(",") if m.strip()]
+    if len(listed) > 1:
+        raise UsageError("--strategy single runs one model: give one --model (or one entry in --models)")
+    if listed and args.model and listed[0] != args.model:
+        raise UsageError(f"--model {args.model} and --models {listed[0]} disagree: give one")
+    for name in ("line", "character", "end_line", "end_character"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be 0 or more (lines and characters are 0-based)")
+    if (args.end_line is None) != (args.end_character is None):
+        raise UsageError("--end-line and --end-character go together")
+    return args.model or (listed[0] if listed else None)
+
+
+def _engine(workspace: Path) -> Any:
+    from modelroute.pipeline import Engine
+
+    if not workspace.is_dir():
+        raise UsageError(f"workspace {workspace} is not a folder")
+    engine = Engine(workspace)
+    if engine.resolved.errors:
+        raise UsageError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
+    for warning in engine.resolved.warnings:
+        print(warning.format(), file=sys.stderr)
+    engine.build_index()
+    try:  # budgets and calibration hold as in the server
+        from modelroute.ledger import Ledger
+        from modelroute.route import Spend
+
+        ledger = Ledger()
+        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
+        engine.calibration = ledger.calibration()
+    except Exception as exc:  # an unreadable ledger: the run's reservation says so clearly
+        print(f"modelroute: warning: ledger unreadable, routing without spend: {exc}", file=sys.stderr)
+    return engine
+
+
+def _request(args: argparse.Namespace) -> Any:
+    from modelroute.context.gather import ActionRequest
+    from modelroute.context.model import Position
+
+    end = None
+    if args.end_line is not None:
+        end = Position(line=args.end_line, character=args.end_character)
+    return ActionRequest(file=args.file, cursor=Position(line=args.line, character=args.character),
+                         selection_end=end, instruction=args.instruction)
+
+
+def _fail(args: argparse.Namespace, outcome: str, message: str, code: int, *, raw: bool = False) -> int:
+    """Nothing ran: say why (and, with --json, as the one JSON object on stdout)."""
+    if args.json:
+        print(json.dumps({"outcome": outcome, "strategy": args.strategy or "single", "attempts": [], "changes": [],
+                          "flagged": [], "cost_usd": 0.0, "message": message}, ensure_ascii=False))
+    print(message if raw else f"modelroute run: error: {message}", file=sys.stderr)
+    return code
+
+
+__all__ = ["TerminalEditor", "build_parser", "run_main"]

@@ -1,0 +1,103 @@
+"""The session's one decision cache, on a real server object, real Engine and real documents: a hit
+per version, the previous version's decision answering at once after an edit while the new one is
+made in the background, at most two versions held per document, and >512 open documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.workspace import Workspace
+
+from modelroute.lsp.documents import DocumentQuery
+from modelroute.lsp.server import ModelrouteServer
+
+TEXT = "import json\n\n\ndef load(path):\n    # add type hints to this function AI!\n    return json.load(open(path))\n"
+
+
+def server_for(root: Path) -> ModelrouteServer:
+    server = ModelrouteServer()
+    server.protocol._workspace = Workspace(root.as_uri())
+    server.protocol.client_capabilities = types.ClientCapabilities()  # no client to pull settings from
+    state, _ = server.session.registry.add_folder(root)
+    server.start_state(state)  # settings and the index, as `initialized` does
+    return server
+
+
+def open_doc(server: ModelrouteServer, uri: str, text: str = TEXT) -> None:
+    server.session.documents.opened(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+
+
+def edit(server: ModelrouteServer, uri: str, version: int, line: int, text: str) -> None:
+    server.session.documents.changed(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)),
+            text=text)],
+    ), server.session.units)
+
+
+async def directive_decision(server: ModelrouteServer, uri: str, *, stale_ok: bool = True) -> tuple[object, object]:
+    query = server.session.query(uri)
+    assert isinstance(query, DocumentQuery)
+    [directive] = query.directives()
+    key, make = query.request(start=directive.range.start, end=None, instruction=directive.instruction,
+                              directive=directive)
+    entry = await server.session.decisions.get(query, key, make, stale_ok=stale_ok)
+    return entry, query.version
+
+
+async def test_one_decision_per_version_and_the_previous_one_answers_after_an_edit(tmp_path: Path) -> None:
+    server = server_for(tmp_path)
+    await server.idle()
+    uri = (tmp_path / "store.py").as_uri()
+    open_doc(server, uri)
+    decisions = server.session.decisions
+    entry, version = await directive_decision(server, uri)
+    again, _ = await directive_decision(server, uri)
+    assert again is entry and decisions.count == 1 and entry.version == version  # type: ignore[attr-defined]
+
+    edit(server, uri, 2, 6, "\nprint('more')\n")  # below the directive
+    stale, version2 = await directive_decision(server, uri)
+    assert stale is entry and entry.refreshing  # type: ignore[attr-defined]  # at once; the new one is on its way
+    await server.idle()
+    assert decisions.count == 2
+    fresh, _ = await directive_decision(server, uri)
+    assert fresh is not entry and fresh.version == version2 and decisions.count == 2  # type: ignore[attr-defined]
+
+    edit(server, uri, 3, 0, "# a comment\n")  # above: the directive moves a line down
+    exact, version3 = await directive_decision(server, uri, stale_ok=False)  # commands wait for the current one
+    assert exact.version == version3 and decisions.count == 3  # type: ignore[attr-defined]
+    query = server.session.query(uri)
+    assert query is not None and query.directive_on(5) is not None and query.directive_on(4) is None
+    await server.idle()
+
+
+async def test_a_long_edit_session_holds_at_most_two_versions(tmp_path: Path) -> None:
+    server = server_for(tmp_path)
+    await server.idle()
+    uri = (tmp_path / "store.py").as_uri()
+    open_doc(server, uri, TEXT + "x = 1\n" * 2000)
+    for version in range(2, 40):
+        edit(server, uri, version, 7, f"# edit {version}\n")
+        await directive_decision(server, uri)
+        await server.idle()
+        held = server.session.decisions.held_versions(uri)
+        assert len(held) <= 2 and version in held
+    server.session.documents.closed(uri)
+    server.session.decisions.forget(uri)
+    assert server.session.decisions.held_versions(uri) == set()
+    await server.idle()
+
+
+async def test_more_than_512_open_documents_keep_their_decisions(tmp_path: Path) -> None:
+    server = server_for(tmp_path)
+    await server.idle()
+    uris = [(tmp_path / f"m{i}.py").as_uri() for i in range(600)]
+    for uri in uris:
+        open_doc(server, uri)
+        await directive_decision(server, uri)
+    count = server.session.decisions.count
+    await directive_decision(server, uris[0])
+    assert server.session.decisions.count == count == 600  # the first one is still cached
+    await server.idle()
