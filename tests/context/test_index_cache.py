@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modelroute.context import index_cache
 from modelroute.context.index_cache import IndexCache
@@ -49,8 +51,10 @@ def built(root: Path, cache: IndexCache | None) -> WorkspaceIndex:
 def same_answers(a: WorkspaceIndex, b: WorkspaceIndex) -> None:
     assert a.files == b.files and a.file_count == b.file_count
     assert a.markers() == b.markers()
-    for name in ("load_orders", "store", "ordersView", "deploy", "nothing_here"):
-        assert a.referencing_files(name) == b.referencing_files(name), name
+    for name in ("load_orders", "store", "ordersView", "deploy", "nothing_here", "alpha_one", "beta_two",
+                 "gamma_three", "changed", "a_a", "b_c"):
+        # the same files; their order is index order, where a file read again comes last
+        assert sorted(a.referencing_files(name)) == sorted(b.referencing_files(name)), name
         assert a.referencing_count(name) == b.referencing_count(name), name
 
 
@@ -257,3 +261,46 @@ def test_names_with_newlines_and_odd_bytes_round_trip(workspace: WriteFiles, cac
     assert again.last_build is not None and again.last_build.kind == "refreshed"
     same_answers(again, built(root, None))
     assert again.referencing_files("odd_name") == ["line\nbreak.py"]
+
+
+_NAMES = ("a", "b", "c")
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["write", "delete", "gitignore", "rename", "mkdir"]),
+        st.sampled_from(_NAMES),
+        st.sampled_from(_NAMES),
+        st.sampled_from(["alpha_one", "beta_two", "gamma_three", "*.py", "b/", "!a.py"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS)
+def test_after_any_changes_the_loaded_index_answers_as_a_fresh_walk(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, str, str, str]]
+) -> None:
+    root = tmp_path_factory.mktemp("ws")
+    cache = IndexCache(tmp_path_factory.mktemp("cache"), min_files=0)
+    for folder in _NAMES:
+        (root / folder / "b").mkdir(parents=True)
+        for name in _NAMES:
+            (root / folder / f"{name}.py").write_text(f"def {folder}_{name}(): return alpha_one\n")
+            (root / folder / "b" / f"{name}.txt").write_text(f"beta_two {folder} {name}\n")
+    age(root)
+    built(root, cache)
+    for op, folder, name, word in ops:
+        target = root / folder
+        if op == "write" and target.is_dir():
+            (target / f"{name}.py").write_text(f"def changed(): return {word.strip('*!/.')}\n")
+        elif op == "delete" and (target / f"{name}.py").exists():
+            (target / f"{name}.py").unlink()
+        elif op == "gitignore" and target.is_dir():
+            (target / ".gitignore").write_text(f"{word}\n")
+        elif op == "rename" and target.is_dir() and not (root / f"{folder}{name}").exists():
+            target.rename(root / f"{folder}{name}")
+        elif op == "mkdir":
+            (root / folder / name / "new").mkdir(parents=True, exist_ok=True)
+            (root / folder / name / "new" / "n.py").write_text(f"{word.strip('*!/.')} = 1\n")
+    same_answers(built(root, cache), built(root, None))

@@ -119,6 +119,7 @@ class _State:
     listing: tuple[str, ...] | None = None  # sorted rel paths, rebuilt on demand
     truncated: bool = False
     scanned_ns: int = 0  # when the walk or refresh that produced this state started
+    refresh: _Refresh | None = None  # set while a build brings this (loaded) state up to date
 
     def is_live(self, file_id: int) -> bool:
         return file_id < len(self.paths) and self.paths[file_id] is not None
@@ -154,9 +155,9 @@ class BuildReport:
 class _Refresh:
     racy_after: int  # files and folders changed after this time (ns) are not trusted
     reusable: dict[str, tuple[int, Sig, str | None]] = field(default_factory=dict)  # rel -> id, lstat, language
+    walked: list[str] = field(default_factory=list)  # folders walked again (their ignore rules changed)
     files_read: int = 0
     folders_listed: int = 0
-    trees_walked: int = 0
 
 
 class WorkspaceIndex:
@@ -180,7 +181,6 @@ class WorkspaceIndex:
         self._building = 0
         self._pending: list[str] = []  # paths touched while a build ran, replayed after the swap
         self._built = threading.Event()
-        self._refresh: _Refresh | None = None  # set while a build refreshes a loaded index
         self.last_build: BuildReport | None = None
 
     # --- building -----------------------------------------------------------------------------
@@ -390,7 +390,7 @@ class WorkspaceIndex:
         entries changed, walk again the folders whose ignore rules changed and read again the files
         whose content may have changed. Nothing else is read."""
         job = _Refresh(racy_after=saved_ns - RACY_NS)
-        self._refresh = job
+        st.refresh = job
         st.symbols.hold = True  # ids of unchanged files may be revived by a walk: keep their postings
         try:
             trees, folders, files = self._changes(st, job)
@@ -398,17 +398,17 @@ class WorkspaceIndex:
                 self._walk_again(st, tree, job)
             children = _children(st) if folders else {}
             for folder in folders:
-                if folder in st.dirs and not _under_any(folder, trees):
+                if folder in st.dirs and not _under_any(folder, job.walked):
                     self._list_again(st, folder, children, job)
             for rel, file_id in files:
-                if st.ids.get(rel) == file_id:  # not forgotten by a folder listed again
+                if st.ids.get(rel) == file_id and not _under_any(rel, job.walked):  # not handled above
                     self._sync(st, rel)
         finally:
             st.symbols.hold = False
-            self._refresh = None
+            st.refresh = None
         if st.symbols.dead_ids > max(1024, len(st.ids) // 4):
             st.symbols.refreeze(st.in_place())
-        return BuildReport("refreshed", job.files_read, job.folders_listed, job.trees_walked)
+        return BuildReport("refreshed", job.files_read, job.folders_listed, len(job.walked))
 
     def _changes(self, st: _State, job: _Refresh) -> tuple[list[str], list[str], list[tuple[str, int]]]:
         """(folders to walk again, folders to list again, files to read again), found by lstat."""
@@ -452,11 +452,9 @@ class WorkspaceIndex:
             if rel.startswith(prefix)
         )
         self._forget_tree(st, tree)
-        chain = self._chain_for(st, _parent(tree)) if tree else ()
-        if tree and self._ignored_with_parents(st, tree, True):
-            return
-        self._walk(st, tree, chain)
-        job.trees_walked += 1
+        job.walked.append(tree)
+        if not (tree and self._ignored_with_parents(st, tree, True)):
+            self._walk(st, tree, self._chain_for(st, _parent(tree)) if tree else ())
         job.reusable.clear()
 
     def _list_again(self, st: _State, folder: str, children: dict[str, set[str]], job: _Refresh) -> None:
@@ -590,7 +588,7 @@ class WorkspaceIndex:
 
     def _add_file(self, st: _State, rel: str, info: os.stat_result) -> None:
         sig = sig_of(info)
-        job = self._refresh
+        job = st.refresh
         reuse = job.reusable.pop(rel, None) if job is not None else None
         unchanged = job is not None and reuse is not None and not _changed(sig, reuse[1], job)
         if reuse is not None and unchanged and _basename(rel) != "package.json":  # its frameworks are not stored
@@ -615,7 +613,7 @@ class WorkspaceIndex:
             st.symbols.add(file_id, identifiers_in(data))
             if _basename(rel) == "package.json":
                 st.markers.set_frameworks(rel, frameworks_in_package_json(data))
-        if job is not None and self._refresh is job:
+        if job is not None:
             job.files_read += 1
 
     def _revive(self, st: _State, rel: str, file_id: int, language: str | None) -> None:
