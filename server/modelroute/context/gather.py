@@ -7,13 +7,11 @@ cached git state for the rest: no walking per decision.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from modelroute.context.directives import find_directives
 from modelroute.context.excerpt import Excerpt, NotText, excerpt_of_file, excerpt_of_text
-from modelroute.context.git import GitReader
 from modelroute.context.languages import is_test_path, language_for
 from modelroute.context.model import (
     ActionContext,
@@ -26,7 +24,10 @@ from modelroute.context.model import (
     SymbolInfo,
 )
 from modelroute.context.outline import defines, enclosing_name, first_defined_name, identifier_at
-from modelroute.context.workspace import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from modelroute.context.git import GitReader
+    from modelroute.context.workspace import WorkspaceIndex
 
 WINDOW_LINES = 40
 MAX_RELATED = 20
@@ -198,6 +199,8 @@ def _suffix(lines: list[str], end: Position) -> str:
 
 def _directive_on_line(lines: list[str], line: int, language: str) -> tuple[str, Literal["do", "ask"] | None]:
     """An empty request on a directive comment's line takes its instruction from the comment."""
+    from modelroute.context.directives import find_directives  # only for a request without instruction
+
     found = find_directives(lines[line], language)
     if not found:
         return "", None
