@@ -55,7 +55,7 @@ def measure(files: int, with_git: bool) -> dict[str, float]:
         if with_git:
             env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
                    "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
-            for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "init"]):
+            for args in (["init", "-q"], ["add", "."], ["-c", "gc.auto=0", "commit", "-qm", "init"]):  # no gc after
                 subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
         age(root)  # files an hour old, as in a workspace opened again: outside the index's racy window
         gc.collect()

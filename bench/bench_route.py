@@ -99,7 +99,7 @@ def measure(files: int, count: int, with_git: bool) -> dict[str, float]:
 def _commit_all(root: Path) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
            "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
-    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "init"]):
+    for args in (["init", "-q"], ["add", "."], ["-c", "gc.auto=0", "commit", "-qm", "init"]):  # no gc left running
         subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
