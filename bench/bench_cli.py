@@ -6,7 +6,9 @@ Two workspaces: examples/shop (8 files) and a generated one of --files files
 (modelroute_testing.workspaces). Each gets a fresh user cache folder, so the first `route` there is
 cold (nothing cached); the next --runs are warm, alternated with `python -c pass` so that load from
 other processes hits both alike. Goals (issue 16): under 0.5 s on the small workspace and under 1 s
-on 50,000 files. --imports prints the 15 slowest imports of one warm run (`python -X importtime`).
+on 50,000 files. --imports prints the 15 slowest imports of one warm run (`python -X importtime`);
+--phases times the phases of a warm run on the small workspace (imports, Engine, index and git,
+tokenizer load, decision), 3 runs, in a fresh process each.
 
 --baseline-src DIR runs the same commands with another checkout's sources first on PYTHONPATH (e.g.
 `git archive main server | tar -x -C /tmp/main && python -m compileall -q /tmp/main/server`, then
@@ -17,6 +19,7 @@ measured in the same run, under the same load.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -90,12 +93,45 @@ def imports(command: list[str], home: Path, top: int = 15) -> list[str]:
     return [f"{us / 1000:8.1f} ms  {name}" for us, name in sorted(rows, reverse=True)[:top]]
 
 
+PHASES = """
+import json, sys, time
+from pathlib import Path
+marks = [("start", time.perf_counter())]
+def mark(name): marks.append((name, time.perf_counter()))
+import modelroute.cli; mark("import cli")
+import pydantic; mark("import pydantic")
+from modelroute.pipeline import Engine; mark("import pipeline")
+from modelroute.context.gather import ActionRequest
+from modelroute.context.model import Position
+from modelroute.cost.tokens import tokenizer_name
+engine = Engine(Path(sys.argv[1])); mark("Engine()")
+engine.git.refresh_async(); engine.build_index(); mark("index and git")
+tokenizer_name(); mark("tokenizer load")
+routed = engine.decide(ActionRequest(file="src/shop/users.py", cursor=Position(line=17, character=8),
+                                     instruction="move this into its own module and update every caller"))
+json.dumps(routed.decision.to_json()); mark("decision")
+print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(marks, marks[1:])}))
+"""
+
+
+def phases(home: Path, runs: int = 3) -> list[str]:
+    env = scrubbed_env(**user_dirs(home))
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", PHASES, str(SHOP)], env=env, capture_output=True, text=True,
+                              check=True)  # fmt: skip
+        for name, seconds in json.loads(done.stdout).items():
+            samples.setdefault(name, []).append(seconds)
+    return [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} | {max(s):.3f} |" for name, s in samples.items()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--imports", action="store_true", help="also print the slowest imports of a warm run")
     parser.add_argument("--baseline-src", type=Path, help="another checkout's server/ folder, measured alongside")
+    parser.add_argument("--phases", action="store_true", help="also time the phases of a small warm run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="modelroute-bench-cli-") as tmp:
         base = Path(tmp)
@@ -113,6 +149,9 @@ def main() -> int:
         print("| workspace | first run s | warm median s | warm max s | `python -c pass` s | ratio |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         print("\n".join(rows))
+        if args.phases:
+            print("\n| phase of a warm run on examples/shop | median s | min s | max s |\n| --- | ---: | ---: | ---: |")
+            print("\n".join(phases(base / "home-small" / "this")))
         if args.imports:
             print("\nslowest imports (cumulative), warm run on the small workspace:")
             print("\n".join(imports(route_command(SHOP, "src/shop/users.py", 17), base / "home-small" / "this")))
