@@ -7,7 +7,7 @@ few thousand tokens a file) goes through the product's own path: the
 Engine gathers context, routes and estimates it (the estimate counts the expected cache reads of
 later turns), and the agent loop (`execute.agent.run_agent`) runs it through the real SDK against
 the fake provider on 127.0.0.1. The fake model reads three files, one per turn, then answers: five
-turns. The fake provider caches as the APIs do (tests/fakeprovider/cache.py: Anthropic only up to
+turns. The fake provider caches as the APIs do (modelroute_testing/fakeprovider/cache.py: Anthropic only up to
 the request's cache_control breakpoints, OpenAI by prompt_cache_key / prefix, nothing under 1,024
 tokens) and reports the usage; the actual cost is priced from that usage with the catalog's
 genai-prices rates.
@@ -32,10 +32,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakeprovider
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for modelroute_testing.fakeprovider
 
 from tests.cost.caching_run import measure
-from tests.fakeprovider.server import FakeProvider
+
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 
 async def main_async(models: list[str]) -> list[dict[str, Any]]:

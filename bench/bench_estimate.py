@@ -29,10 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakeprovider
-
-from tests.fakeprovider.script import Reply
-from tests.fakeprovider.server import FakeProvider
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # modelroute_testing
 
 from modelroute.catalog import default_providers, load_catalog
 from modelroute.catalog.model import ModelEntry
@@ -45,6 +42,8 @@ from modelroute.ledger import Ledger, RunStart
 from modelroute.policy.schema import BudgetSettings, PrivacySettings, Settings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.providers import client_for
+from modelroute_testing.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-6", "gpt-5-mini", "deepseek-v4-flash")
 VERBOSITY = {"claude-haiku-4-5": 0.55, "claude-sonnet-4-6": 1.3, "gpt-5-mini": 1.8, "deepseek-v4-flash": 0.8}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,12 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+from benchlib import use_test_support
+
+use_test_support()
+
+from modelroute_testing.env import scrubbed_env  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TARGET = "src/pkg_000/orders.py"
@@ -55,7 +60,7 @@ def generate(root: Path, count: int) -> None:
 
 
 def server_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = scrubbed_env()
     env.update(
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_CACHE_HOME=str(home / "cache"),

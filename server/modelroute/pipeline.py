@@ -120,7 +120,7 @@ class Engine:
         else:
             self.index.update(rel_path)
         if self.git is not None:
-            self.git.invalidate()
+            self.git.invalidate(rel_path)
         if rel_path == WORKSPACE_FILE:
             self.reload_settings()
 

@@ -4,7 +4,6 @@ provider, the real ledger and sandbox. Nothing is written without --apply; --jso
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 STORE = """\
 import json
@@ -37,7 +37,6 @@ max_retries = 1
 timeout_s = 1.0
 """
 HAIKU = "claude-haiku-4-5"
-KEYS = ("API_KEY", "BASE_URL")
 
 
 def call(name: str, **args: Any) -> ScriptedToolCall:
@@ -80,7 +79,7 @@ class Cli:
         config.parent.mkdir(parents=True)
         config.write_text(PROVIDERS)
         self.config = config
-        self.env = {k: v for k, v in os.environ.items() if not k.endswith(KEYS)} | {
+        self.env = scrubbed_env() | {
             "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
             "XDG_DATA_HOME": str(home / "xdg-data"), "MODELROUTE_DATA_DIR": str(home / "data"),
             "ANTHROPIC_API_KEY": "sk-ant-test-key", "OPENAI_API_KEY": "sk-test-key",

@@ -9,8 +9,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 # The documented install puts `modelroute` on PATH (pipx, or a venv's bin): the venv running the tests.
 SERVER_BIN = Path(sys.executable).parent

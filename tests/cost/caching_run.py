@@ -9,15 +9,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
-
 from modelroute.context.gather import ActionRequest
 from modelroute.context.model import Position
 from modelroute.cost.actual import Usage
 from modelroute.execute.agent import RunLimits, run_agent
 from modelroute.pipeline import Engine, RunPlan
 from modelroute.providers import ModelClient, ModelRequest, client_for
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "server" / "modelroute" / "ledger"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from tests.cost.caching_run import measure
-from tests.fakeprovider.server import FakeProvider
+
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 
 @pytest.mark.parametrize("model_id", ["claude-sonnet-4-6", "gpt-5.4"])

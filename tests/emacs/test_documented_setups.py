@@ -20,7 +20,8 @@ from tests.clients.headless import (
     ledger_outcomes,
     workspace,
 )
-from tests.fakeprovider.server import FakeProvider
+
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

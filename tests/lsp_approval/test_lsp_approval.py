@@ -16,9 +16,10 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
-from tests.fakeprovider.script import Reply, ScriptedToolCall
 from tests.lsp.lsp_helpers import command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, open_doc
+
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 

@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.lsp.lsp_helpers import SERVER_COMMAND, make_client, server_env
 
 PROVIDER_TOML = """\

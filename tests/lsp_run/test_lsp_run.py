@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
 from tests.lsp.lsp_helpers import PROFILES, code_actions, command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, change_doc, open_doc, text_of, version_of
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,15 +12,9 @@ from pathlib import Path
 import pytest
 from tests.clients.editors import neovims
 
+from modelroute_testing.env import scrubbed_env
+
 LUA = Path(__file__).with_name("code_actions.lua")
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-)
 PRICED = re.compile(r"^[A-Z][\w ]* with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z -]+\)")
 FILES = {
     "app/store.py": "import json\n\n\ndef load(path):\n    # add type hints and a docstring AI!\n"
@@ -39,7 +32,7 @@ def test_neovim_gets_priced_code_actions(nvim: Path, tmp_path: Path, rel: str, l
         (root / name).write_text(text)
     out = tmp_path / "result.json"
     home = Path(tempfile.mkdtemp(prefix="modelroute-nvim-"))
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         MR_ROOT=str(root),
         MR_FILE=rel,

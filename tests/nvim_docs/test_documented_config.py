@@ -21,25 +21,16 @@ from typing import Any
 
 import pytest
 
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.clients.editors import neovims, nvim_version
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "clients" / "neovim.md"
 MODULE = REPO / "docs" / "clients" / "modelroute.lua"
 DRIVER = Path(__file__).with_name("documented_config.lua")
 SERVER = Path(sys.executable).with_name("modelroute")
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-)
 PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 SOURCE = """\
@@ -133,7 +124,7 @@ def _run_nvim(
     source = _workspace(tmp_path / "ws")
     init, xdg = _user_home(tmp_path / "home")
     out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         xdg,
         PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",  # step 1: the venv's bin on PATH
@@ -235,7 +226,7 @@ def test_by_hand_config_on_neovim_011(nvim: Path, tmp_path: Path) -> None:
     init = tmp_path / "init.lua"
     init.write_text(by_hand_011(DOC.read_text()))
     out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",
         XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),

@@ -10,8 +10,8 @@ from modelroute.cost.actual import actual_cost_usd
 from modelroute.providers import ModelRequest, ToolResult, ToolResultsMessage, ToolSpec, UserMessage
 from modelroute.providers.anthropic_messages import build_params as anthropic_params
 from modelroute.providers.openai_responses import build_params as responses_params
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 from .conftest import APIS, MakeClient, model_entry
 

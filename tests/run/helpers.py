@@ -16,7 +16,7 @@ from modelroute.pipeline import Engine
 from modelroute.run.approval import AlwaysStore, Approvals
 from modelroute.run.editor import Buffer
 from modelroute.run.flow import Action, RunReport, RunSession, run_action
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.scripted import ScriptedEditor
 
 PROVIDERS = """\

@@ -19,9 +19,9 @@ from opentelemetry.semconv.schemas import Schemas
 from modelroute import telemetry
 from modelroute.cost.actual import actual_cost_usd
 from modelroute.providers import ModelRequest, UserMessage
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
-from tests.fakeprovider.script import Reply
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
+from modelroute_testing.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import MakeClient, make_client, model_entry  # noqa: F401  (a fixture)
 
 from .otlp_receiver import OtlpReceiver, attributes

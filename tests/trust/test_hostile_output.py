@@ -22,11 +22,11 @@ from modelroute.execute.agent import CommandOutcome, RunCommand, RunLimits, run_
 from modelroute.policy.schema import PrivacySettings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.prompt.tools import tools_for
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.canaries import CANARIES, Canary, leaks, rand
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import APIS, MakeClient, make_client, model_entry  # noqa: F401
-from tests.trust.canaries import CANARIES, Canary, leaks, rand
 
 BY_KIND = {c.kind: c for c in CANARIES}
 PEM = next(c for c in CANARIES if c.kind == "private-key-rsa")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trust.canaries import CANARIES, leaked
+from modelroute_testing.canaries import CANARIES, leaked
 
 MODELROUTE = Path(sys.executable).with_name("modelroute")
 SECRET_ENV = "\n".join(c.text for c in CANARIES[:6]) + "\n"

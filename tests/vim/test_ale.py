@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.clients.artifacts import REPO, artifact_dir
 from tests.clients.editors import unavailable, which
 from tests.clients.headless import (
@@ -31,7 +32,6 @@ from tests.clients.headless import (
     ledger_outcomes,
     workspace,
 )
-from tests.fakeprovider.server import FakeProvider
 
 DOC = REPO / "docs" / "clients" / "vim.md"
 VIM, NEEDS_VIM = which("vim", "apt-get install vim-nox")

@@ -1,7 +1,7 @@
 """Real VS Code (code-server 4.139.1 = VS Code 1.139.1) in Debian's Chromium, with the .vsix built
 from client-vscode/ installed by `--install-extension`, as docs/clients/vscode.md tells a user.
 
-The model is played by tests/fakeprovider on 127.0.0.1: the language server's real SDKs reach it
+The model is played by modelroute_testing.fakeprovider on 127.0.0.1: the language server's real SDKs reach it
 through ANTHROPIC_BASE_URL / OPENAI_BASE_URL in code-server's environment, which the extension
 host and the server inherit. Screenshots of every step go to .ci/artifacts/vscode/<test>/.
 
@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.clients.artifacts import REPO, artifact_dir
 from tests.clients.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.clients.editors import unavailable
 from tests.clients.vscode import codeserver
 from tests.clients.vscode.workbench import Workbench
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MODELROUTE_VSCODE") != "1",

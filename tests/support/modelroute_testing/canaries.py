@@ -229,3 +229,44 @@ def leaks(secret: str, text: str) -> bool:
 
 def leaked(text: str) -> list[str]:
     return [x.kind for x in CANARIES if leaks(x.secret, text)]
+
+
+# Code that names keys, tokens and passwords without holding one: the redactor must keep it as is.
+ORDINARY = [
+    "token = os.environ['GITHUB_TOKEN']",
+    "api_key = settings.api_key",
+    "password = getpass()",
+    "password = getpass.getpass('Password: ')",
+    "SECRET_NAME = 'prod'",
+    "def get_token(self): return self._token",
+    "max_tokens = 4096",
+    "sort_key = lambda item: item.name",
+    "cache_key = f'user:{user_id}:profile'",
+    "primary_key = 'id'",
+    "'price_key': 'input_mtok',",
+    "const apiKey = process.env.OPENAI_API_KEY;",
+    "export GITHUB_TOKEN=$(gh auth token)",
+    'password: ${DB_PASSWORD}',
+    'api_key: "{{ vault_api_key }}"',
+    'secret_key = "changeme"',
+    "TOKEN_URL = 'https://oauth2.googleapis.com/token'",
+    "key_path = '/etc/ssl/private/server.key'",
+    "RegOpenKeyEx = win32api.RegOpenKeyEx",
+    "keep = {'keep_old_secret_active_for_24_hours': keep_old_secret_active_for_24_hours}",
+    "Authorization header is sent as a bearer token on each request",
+    "postgres://user:password@localhost/db",
+    "if token_type == 'Bearer':",
+    "hf_hub_download(repo_id, filename)",
+    "auth = ('user', password)",
+]
+
+
+def file_with_secrets(lines: int, every: int) -> tuple[str, int]:
+    """A `lines`-line file of ORDINARY code with a canary's text at every `every`-th line, cycling
+    through the kinds; returns (text, number of canaries planted)."""
+    ordinary = (ORDINARY * (lines // len(ORDINARY) + 1))[:lines]
+    planted = 0
+    for i in range(0, lines, every):
+        ordinary[i] = CANARIES[planted % len(CANARIES)].text
+        planted += 1
+    return "\n".join(ordinary), planted

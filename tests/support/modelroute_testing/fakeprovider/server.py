@@ -3,7 +3,7 @@
 Built on the standard library's ThreadingHTTPServer on purpose: the faults we script (a body cut
 off mid-chunk, a hang before or during a stream, a broken SSE event) need byte-level control of
 the socket that ASGI servers hide, and it adds no dependency for other test suites (node, Neovim)
-that start it as `python -m tests.fakeprovider`.
+that start it as `python -m modelroute_testing.fakeprovider`.
 
 Endpoints: POST /v1/messages (+ /v1/messages/count_tokens), POST /v1/responses,
 POST /v1/chat/completions, each as JSON or SSE. Control (for other processes):
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.fakeprovider import wire
-from tests.fakeprovider.cache import PromptCache
-from tests.fakeprovider.script import Fault, Reply
+from modelroute_testing.fakeprovider import wire
+from modelroute_testing.fakeprovider.cache import PromptCache
+from modelroute_testing.fakeprovider.script import Fault, Reply
 
 API_PATHS = {
     "/v1/messages": "anthropic",

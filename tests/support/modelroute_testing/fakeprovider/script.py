@@ -58,7 +58,7 @@ class Reply:
     fault: Fault | None = None
     chunk_chars: int = 4  # characters per text delta
     event_delay_s: float = 0.0  # pause between streamed events
-    # Count the prompt's tokens and cache it as the API would (tests/fakeprovider/cache.py): the
+    # Count the prompt's tokens and cache it as the API would (fakeprovider/cache.py): the
     # usage then reports cache reads on later turns, replacing input/cache token numbers above.
     prompt_cache: bool = False
 

@@ -1,6 +1,6 @@
 """pytest fixture for the fake provider. Use it from any test module or conftest:
 
-    from tests.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
+    from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
 
 then `def test_x(fake_provider): fake_provider.queue(Reply(text="hi"))` and point the SDKs at
 `fake_provider.anthropic_base_url` / `fake_provider.openai_base_url`.
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 
 @pytest.fixture

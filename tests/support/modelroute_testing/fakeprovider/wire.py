@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 
 Event = tuple[str | None, Any]  # (SSE event name or None, data: dict or the literal "[DONE]")
 

@@ -1,6 +1,6 @@
 """Run the fake provider for tests in other languages.
 
-    python -m tests.fakeprovider [--port N] [--script replies.json]
+    PYTHONPATH=tests/support python -m modelroute_testing.fakeprovider [--port N] [--script replies.json]
 
 Prints one JSON line {"url", "port", "anthropic_base_url", "openai_base_url"} on stdout, then
 serves until SIGTERM/SIGINT (or stdin closes, with --exit-on-stdin-eof).
@@ -18,12 +18,12 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.fakeprovider.script import Reply
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakeprovider")
+    parser = argparse.ArgumentParser(prog="python -m modelroute_testing.fakeprovider")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--script", type=Path, help="JSON file: a list of replies to queue")
     parser.add_argument("--default-text", help="answer with this text once the queue is empty")

@@ -113,15 +113,25 @@ def _candidates(
                 blocked_by=blocked[m.id],
                 setup_hint=hint,
                 evidence=evidence,
+                prior=prior,
             )
         )
     return rows
 
 
-def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[Candidate, list[str]]:
-    """The chosen candidate and the reasons that are about the choice rule (pin, tie-break)."""
-    eligible = [r for r in rows if r.eligible]
-    pool = [r for r in eligible if r.available] or eligible
+@dataclass(frozen=True)
+class _Choice:
+    """The chosen candidate, and which rule chose it when it was not the best score."""
+
+    candidate: Candidate
+    rule: str | None = None  # "pin" or "tie-break"
+    notes: tuple[str, ...] = ()
+
+
+def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> _Choice:
+    """The chosen candidate: a usable pin, else the cheapest on an unsure label when asked, else the
+    best score among the eligible models that can run (all eligible ones when none can)."""
+    pool = _runnable(rows) or [r for r in rows if r.eligible]
     by_score = sorted(pool, key=lambda r: (-r.score, r.cost.usd, r.model))
     notes: list[str] = []
     category = inp.classification.label
@@ -129,7 +139,7 @@ def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[C
     if pin:
         pinned = next((r for r in rows if r.model == pin), None)
         if pinned and pinned.eligible:
-            return pinned, [f"Pinned for {category.words} by [route.{category.value}] pin"]
+            return _Choice(pinned, "pin", (f"Pinned for {category.words} by [route.{category.value}] pin",))
         why = "; ".join(pinned.blocked_by) if pinned else "not in the catalog"
         notes.append(f"Pinned model {pin} was not used: {why}")
     conf = inp.classification.confidence
@@ -141,21 +151,30 @@ def _pick(rows: list[Candidate], inp: RouteInput, settings: Settings) -> tuple[C
             f"tie-break picked the cheapest allowed model, {money(cheapest.cost.usd)} "
             f"instead of {best.display_name} at {money(best.cost.usd)}"
         )
-        return cheapest, notes
-    return by_score[0], notes
+        return _Choice(cheapest, "tie-break", tuple(notes))
+    return _Choice(by_score[0], None, tuple(notes))
 
 
-def _reasons(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
+def _runnable(rows: list[Candidate]) -> list[Candidate]:
+    return [r for r in rows if r.eligible and r.available]
+
+
+def _reasons(choice: _Choice, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
+    chosen = choice.candidate
     cls = inp.classification
-    reasons = [f"Task looks like {cls.label.words} (confidence {cls.confidence:.2f})"]
+    reasons = [_category_reason(inp, settings)]
     reasons += [f"  {r}" for r in cls.reasons[:3]]
+    reasons.append(f"{chosen.display_name}: {_strength(chosen, cls.label)}")
+    only = _only_one(chosen, rows)
+    if only:
+        reasons.append(only)
     others = sorted((r for r in rows if r.eligible and r.model != chosen.model), key=lambda r: -r.score)
-    runner = others[0] if others else None
-    reasons.append(f"{chosen.display_name}: {chosen.evidence}")
-    if runner:
-        reasons.append(f"{runner.display_name}: {runner.evidence}")
-    if chosen.evidence.startswith("prior"):
-        reasons.append(f"No public result for {chosen.display_name} on {cls.label.words}: a documented prior")
+    if others:
+        runner = others[0]
+        reasons.append(
+            f"Runner-up {runner.display_name}: {_strength(runner, cls.label)}; "
+            f"not chosen: {_why_not(runner, choice, settings)}"
+        )
     t = chosen.cost.tokens
     line = (
         f"Estimated {money(chosen.cost.usd)} ({tokens(t.input)} in, {tokens(t.output + t.reasoning)} out"
@@ -172,6 +191,62 @@ def _reasons(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings
     return reasons
 
 
+def _category_reason(inp: RouteInput, settings: Settings) -> str:
+    cls = inp.classification
+    if cls.confidence >= settings.route.low_confidence:
+        return f"Task looks like {cls.label.words} (confidence {cls.confidence:.2f})"
+    return f"Task looks like {cls.label.words}, with low confidence ({cls.confidence:.2f}){_next_guess(cls)}"
+
+
+def _next_guess(cls: Classification) -> str:
+    runner = cls.runner_up()
+    return f"; next guess: {runner.words}" if runner is not None and cls.scores.get(runner, 0.0) > 0 else ""
+
+
+def _strength(c: Candidate, category: Category) -> str:
+    """The evidence behind a candidate's strength, marked as an estimate when it is one."""
+    if c.prior:
+        evidence = c.evidence.removeprefix("prior: ")
+        return f"estimated strength {c.quality:.0f} for {category.words}, not a published result ({evidence})"
+    return c.evidence
+
+
+def _only_one(chosen: Candidate, rows: list[Candidate]) -> str | None:
+    """Say so when nothing else could have been chosen: no other model passes the limits, or no other
+    eligible one can run (no key or endpoint)."""
+    eligible = [r for r in rows if r.eligible]
+    if len(eligible) == 1:
+        return f"{chosen.display_name} is the only model that passes the limits for this action (see candidates)"
+    runnable = _runnable(rows)
+    if len(runnable) == 1 and runnable[0] is chosen:
+        hints = sorted({r.setup_hint for r in eligible if not r.available and r.setup_hint})
+        more = ", ".join(h.removeprefix("needs ") for h in hints[:3]) + (", ..." if len(hints) > 3 else "")
+        return f"{chosen.display_name} is the only eligible model that can run now: the others need {more or 'a key'}"
+    return None
+
+
+def _why_not(runner: Candidate, choice: _Choice, settings: Settings) -> str:
+    """Why the best-scoring other model was not the choice, in the rule's own terms."""
+    chosen = choice.candidate
+    if choice.rule == "pin":
+        return f"{chosen.display_name} is pinned for this category"
+    if choice.rule == "tie-break":
+        return "the category is uncertain, so the cheapest allowed model was picked"
+    if not runner.available and chosen.available:
+        return f"it cannot run yet ({runner.setup_hint})"
+    scores = f"score {runner.score:.1f} vs {chosen.score:.1f}"
+    if runner.quality > chosen.quality:
+        return (
+            f"stronger ({runner.quality:.1f} vs {chosen.quality:.1f}) but {money(runner.cost.usd)} vs "
+            f"{money(chosen.cost.usd)}, which the {settings.objective} objective does not pay for ({scores})"
+        )
+    if runner.prior and not chosen.prior and runner.quality - chosen.quality > -PRIOR_PENALTY:
+        return f"its strength is an estimate, which counts {PRIOR_PENALTY:g} points below a measured one ({scores})"
+    if runner.quality == chosen.quality:
+        return f"as strong, at {money(runner.cost.usd)} vs {money(chosen.cost.usd)} ({scores})"
+    return f"weaker ({runner.quality:.1f} vs {chosen.quality:.1f}; {scores})"
+
+
 def _objective_reason(objective: str) -> str:
     return {
         "quality": "Objective quality: the strongest model wins; cost only breaks near-ties",
@@ -182,6 +257,12 @@ def _objective_reason(objective: str) -> str:
 
 def _notes(chosen: Candidate, rows: list[Candidate], inp: RouteInput, settings: Settings) -> list[str]:
     notes = []
+    cls = inp.classification
+    if cls.confidence < settings.route.low_confidence:
+        notes.append(
+            f"low confidence ({cls.confidence:.2f}): the task may not be {cls.label.words}{_next_guess(cls)}; "
+            f"the model and the estimate are for {cls.label.words}"
+        )
     if not chosen.available:
         notes.append(f"{chosen.display_name} cannot run yet: {chosen.setup_hint}")
     if chosen.cost.usd > settings.budget.per_request_usd:
@@ -208,9 +289,10 @@ def decide(
     if not any(r.eligible for r in rows):
         detail = "; ".join(f"{r.model}: {', '.join(r.blocked_by)}" for r in rows[:12])
         raise Unroutable(f"No model passes the limits for this action. {detail}", tuple(rows))
-    chosen, rule_notes = _pick(rows, inp, settings)
+    choice = _pick(rows, inp, settings)
+    chosen = choice.candidate
     rest = sorted((r for r in rows if r.model != chosen.model), key=lambda r: (not r.eligible, -r.score))
-    reasons = _reasons(chosen, rows, inp, settings) + rule_notes
+    reasons = _reasons(choice, rows, inp, settings) + list(choice.notes)
     return Decision(
         category=inp.classification.label,
         confidence=inp.classification.confidence,
