@@ -33,9 +33,14 @@ def stem(word: str) -> str:
     return word
 
 
+def raw_tokens(text: str) -> list[str]:
+    """Word tokens of already normalised text, unstemmed."""
+    return [t.strip("'") for t in _TOKEN.findall(text)]
+
+
 def tokens(text: str) -> list[str]:
     """Stemmed word tokens of already normalised text."""
-    return [stem(t) for t in _TOKEN.findall(text)]
+    return [stem(t) for t in raw_tokens(text)]
 
 
 def first_sentence(text: str) -> str:
