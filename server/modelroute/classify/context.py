@@ -27,8 +27,17 @@ _UI_SUFFIXES = {".html", ".htm", ".tsx", ".jsx", ".vue", ".svelte", ".css", ".sc
                 ".astro", ".dart", ".swift"}
 _UI_LANGS = {"html", "typescriptreact", "javascriptreact", "vue", "svelte", "css", "scss", "less", "astro"}
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|\b\w+(?:Error|Exception)\b")
+# A change to a symbol's name, place or signature: with callers in other files, it is a multi-file change.
+_SIGNATURE_CHANGE = re.compile(
+    r"\b(?:renam\w*|mov(?:e|ing)|extract\w*|signature|parameters?|arguments?|kwargs?"
+    r"|make (?:it|this) (?:private|public|async)|into (?:a|its own) (?:module|file|package))\b", re.IGNORECASE)
+# "why is this merge dropping rows", "what's wrong here", "how come it returns None"
+_ASKS_WHY = re.compile(r"^\W*(?:why\b|what(?:'s| is) (?:wrong|happening|going on)|how come\b)", re.IGNORECASE)
 _CREATION = re.compile(r"\b(?:build|create|design|make|develop|generate|new|implement|mock|craft)\b",
                        re.IGNORECASE)
+
+
+_ERRORS = frozenset({"error_diagnostics", "notebook_error"})
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,10 @@ def context_signals(ctx: ActionContext) -> list[ContextSignal]:
     if instruction:
         out += _selection(ctx)
     out += _git(ctx)
-    out += _symbol(ctx)
+    out += _symbol(ctx, instruction)
     out += _notebook(ctx)
+    if instruction and _ASKS_WHY.match(instruction) and any(s.name in _ERRORS for s in out):
+        out.append(_signal("error_question", "asks why, with the error right there"))
     if ctx.directive == "ask":
         out.append(_signal("ask_directive", "written as an AI? question"))
     elif ctx.directive == "do":
@@ -146,13 +157,19 @@ def _git(ctx: ActionContext) -> list[ContextSignal]:
     return []
 
 
-def _symbol(ctx: ActionContext) -> list[ContextSignal]:
+def _symbol(ctx: ActionContext, instruction: str) -> list[ContextSignal]:
     refs = ctx.symbol.reference_files
     if refs < 2 or not ctx.symbol.name:
         return []
     spec = _table()["symbol_shared"]
     scale = 1.0 + spec["per_file"] * min(refs, spec["max_files"]) / spec["weights"]["multi_file_refactor"]
-    return [_signal("symbol_shared", f"'{ctx.symbol.name[:40]}' is used in {refs} other files", scale)]
+    name = ctx.symbol.name[:40]
+    out = [_signal("symbol_shared", f"'{name}' is used in {refs} other files", scale)]
+    change = _SIGNATURE_CHANGE.search(instruction)
+    if change:
+        out.append(_signal("symbol_shared_change",
+                           f"the request changes '{name}' ('{change.group(0)}') and {refs} other files use it"))
+    return out
 
 
 def _notebook(ctx: ActionContext) -> list[ContextSignal]:
@@ -163,5 +180,7 @@ def _notebook(ctx: ActionContext) -> list[ContextSignal]:
     cell = nb.cells[nb.active_cell] if 0 <= nb.active_cell < len(nb.cells) else None
     if cell is not None and (cell.has_error or _TRACEBACK.search(cell.outputs[:5000])):
         out.append(_signal("notebook_error", "the notebook cell's output shows an error"))
-    out.append(_signal("notebook_cell", "a notebook cell: changes are local"))
+        out.append(_signal("notebook_scope", "a notebook cell: changes are local"))
+    else:
+        out.append(_signal("notebook_cell", "a notebook cell: changes are local"))
     return out

@@ -75,7 +75,8 @@ CUES: tuple[Cue, ...] = (
     _cue("failure", "describes a failure",
          r"\b(?:crash(?:es|ed|ing)?|errors?|exceptions?|fails?|failing|failed|failure|broken|bug|panic(?:s|ked)?"
          r"|segfaults?|hangs?|hanging|freez\w+|regression|doesn't work|does not work|not working|stopped working"
-         r"|wrong|incorrect(?:ly)?|unexpected(?:ly)?|instead of|no longer|flaky|deadlock|leaks?)\b"),
+         r"|wrong|incorrect(?:ly)?|unexpected(?:ly)?|instead of|no longer|flaky|deadlock|leaks?"
+         r"|(?:make|get) (?:it|this|that|them|these|\w+) (?:to )?work(?:ing)?(?: again)?)\b"),
     _cue("symptom_title", "states a misbehaviour in its title",
          r"\A[^\n?]{8,160}\b(?:returns?|raises|fails|crash(?:es)?|drops|ignores|loses|breaks|hangs|throws"
          r"|doesn't|does not|isn't|is not|no longer|not working|wrong|incorrect(?:ly)?|instead of)\b[^\n?]*\n", "body"),
@@ -98,12 +99,14 @@ CUES: tuple[Cue, ...] = (
     # scope and structure
     _cue("cross_file", "cross-file scope",
          rf"\b(?:every|all|each|other|any) (?:of the )?(?:\w+ )?{_UNITS}\b"
-         r"|\bacross (?:the |all |our |multiple |several )?(?:codebase|code base|project|repo|repository|files|modules|packages|services|app)\b|\beverywhere\b"
+         r"|\bacross (?:the |all |our |multiple |several )?"
+         r"(?:codebase|code base|project|repo|repository|files|modules|packages|services|app)\b|\beverywhere\b"
          r"|\bthroughout\b|\b(?:whole|entire) (?:codebase|project|repo|app)|\bproject-wide\b|\bcodebase\b"),
     _cue("restructure", "a restructuring verb",
          r"\b(?:refactor\w*|restructur\w+|reorgani[sz]\w+|extract\w*|split\w*|move|moving|rename\w*|consolidat\w+"
          r"|decoupl\w+|deduplicat\w+|migrat\w+|port(?:ing)?|modulari[sz]\w+|unif(?:y|ied)|inlin\w+|pull (?:\w+ )?out"
-         r"|break (?:\w+ )?(?:up|apart|into)|introduce an? (?:interface|abstraction|base class|layer)|dependency injection)\b"),
+         r"|break (?:\w+ )?(?:up|apart|into)|introduce an? (?:interface|abstraction|base class|layer)"
+         r"|dependency injection)\b"),
     _cue("port_language", "a port to another language or framework",
          r"\b(?:port|rewrite|translate|convert|migrate)\b.{0,50}\b(?:to|in|into) (?:rust|go|golang|typescript|python"
          r"|java|kotlin|c\+\+|swift|react|vue|svelte|fastapi|django|async)\b"),
@@ -112,7 +115,8 @@ CUES: tuple[Cue, ...] = (
          r"|docstring|comment|prop|helper|regex|query|condition|test)\b"),
     _cue("small_scope", "a small, local change",
          r"\b(?:docstrings?|type hints?|type annotations?|typos?|comments?|default value"
-         r"|optional \w+ (?:param|argument)|parameters?|arguments?|kwargs?|small|tiny|minor|quick|simple|one-liner|just|only|a bit|slightly"
+         r"|optional \w+ (?:param|argument)|parameters?|arguments?|kwargs?|small|tiny|minor|quick|simple|one-liner"
+         r"|just|only|a bit|slightly"
          r"|log line|constant|list comprehension|f-string|rename (?:this|the) (?:variable|local|parameter))\b"),
     _cue("option_ask", "asks for an option or flag",
          r"\b(?:add|support|expose|accept|allow)\b.{0,30}\b(?:option|flag|setting|parameter|argument|keyword|config"
@@ -121,7 +125,8 @@ CUES: tuple[Cue, ...] = (
     # shell, build, system
     _cue("script_ask", "asks for a script or automation",
          r"\b(?:write|create|make|give me|generate) (?:a |an |me a |me an )?(?:small |simple |quick )?"
-         r"(?:bash |shell |sh |zsh |python |powershell |ps1 )?(?:script|one-liner|cron ?job|crontab|alias|makefile|dockerfile|workflow"
+         r"(?:bash |shell |sh |zsh |python |powershell |ps1 )?"
+         r"(?:script|one-liner|cron ?job|crontab|alias|makefile|dockerfile|workflow"
          r"|pipeline|systemd (?:unit|service)|pre-commit hook|git hook)\b"),
     _cue("setup_verb", "a set-up or deploy verb",
          r"\b(?:set ?up|install\w*|configure|deploy\w*|provision\w*|automate|schedul\w+|containeri[sz]\w+"

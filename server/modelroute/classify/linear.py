@@ -43,6 +43,12 @@ class LinearModel:
         self.bias = bias
         self.meta = meta
         self.temperature = float(meta.get("temperature", 1.0))
+        self.temperatures: dict[str, float] = {k: float(v) for k, v in meta.get("temperatures", {}).items()}
+
+    def temperature_for(self, values: dict[str, float]) -> float:
+        """The calibration temperature for a text with these features (its length bucket's, if fitted)."""
+        bucket = next((name for name in values if name.startswith("len:")), "")
+        return self.temperatures.get(bucket, self.temperature)
 
     def logits(self, values: dict[str, float]) -> tuple[FloatArray, list[int], FloatArray]:
         """Raw (uncalibrated) logits per label, with the known features' rows and values."""

@@ -35,7 +35,7 @@ class Scores:
         """A markdown table: rows wanted, columns got."""
         counts = Counter(self.pairs)
         cats = list(Category)
-        head = "| want \\ got | " + " | ".join(c.value.split("_")[0][:8] for c in cats) + " |"
+        head = "| want \\ got | " + " | ".join(c.short for c in cats) + " |"
         lines = [head, "|" + " --- |" * (len(cats) + 1)]
         for want in cats:
             n = sum(v for (w, _), v in counts.items() if w == want)

@@ -33,6 +33,7 @@ from modelroute.classify.metrics import Scores, calibration_error, score_pairs
 C = 4.0  # inverse L2 strength; chosen once by cross-validation on the project-written families
 MIN_COUNT = 2  # a feature seen in one text only says nothing general
 FOLDS = 10
+MIN_BUCKET = 100  # texts a length bucket needs for a temperature of its own
 ECE_BINS = 10
 
 Matrix = Any  # scipy.sparse.csr_matrix; scipy is a training-time dependency only
@@ -124,9 +125,24 @@ def fit_temperature(logits: FloatArray, gold: Sequence[int]) -> float:
     return round((lo + hi) / 2, 4)
 
 
-def report(examples: Sequence[Example], logits: FloatArray, temperature: float) -> dict[str, Any]:
+def fit_temperatures(logits: FloatArray, gold: Sequence[int], buckets: Sequence[str]) -> dict[str, float]:
+    """One temperature overall ("*") and one per length bucket with enough texts: a three-word request
+    and a pasted issue are not equally reliable, and one scale would make one of them overconfident."""
+    out = {"*": fit_temperature(logits, gold)}
+    for bucket in sorted(set(buckets)):
+        idx = [i for i, b in enumerate(buckets) if b == bucket]
+        if len(idx) >= MIN_BUCKET:
+            out[bucket] = fit_temperature(logits[idx], [gold[i] for i in idx])
+    return out
+
+
+def _bucket(values: dict[str, float]) -> str:
+    return next((name for name in values if name.startswith("len:")), "*")
+
+
+def report(examples: Sequence[Example], logits: FloatArray, temperatures: Sequence[float]) -> dict[str, Any]:
     """Held-out figures for the real families, the project-written ones and all together."""
-    probs = [softmax(list(row / temperature)) for row in logits]
+    probs = [softmax(list(row / t)) for row, t in zip(logits, temperatures, strict=True)]
     got = [LABELS[int(np.argmax(p))] for p in probs]
     summary: dict[str, Any] = {}
     parts = {"real": [i for i, e in enumerate(examples) if e.family != PROJECT_FAMILY],
@@ -142,7 +158,7 @@ def report(examples: Sequence[Example], logits: FloatArray, temperature: float) 
         summary[name] = {"n": len(idx), "accuracy": round(scores.accuracy, 4), "macro_f1": round(scores.macro_f1, 4),
                          "ece_uncalibrated": round(raw, 4), "ece": round(ece, 4)}
         print(f"\n== held-out {name} texts: {scores.summary()}, ECE {raw:.3f} before and {ece:.3f} after "
-              f"calibration (T={temperature})")
+              "calibration")
         print(scores.confusion_table())
     by_family: dict[str, list[bool]] = defaultdict(list)
     for i, e in enumerate(examples):
@@ -161,12 +177,15 @@ def train(corpus: Path | None = None, out: Path | None = None, *, evaluate: bool
     gold = [LABELS.index(e.label) for e in examples]
     meta: dict[str, Any] = {"corpus_sha256": corpus_hash(data), "examples": len(examples), "C": C,
                             "min_count": MIN_COUNT, "labels_count": dict(Counter(e.label.value for e in examples))}
-    temperature = 1.0
+    temperatures = {"*": 1.0}
     if evaluate:
         logits = out_of_fold(examples, rows)
-        temperature = fit_temperature(logits, gold)
-        meta["heldout"] = report(examples, logits, temperature)
-    meta["temperature"] = temperature
+        buckets = [_bucket(r) for r in rows]
+        temperatures = fit_temperatures(logits, gold, buckets)
+        print(f"temperatures: {temperatures}")
+        meta["heldout"] = report(examples, logits, [temperatures.get(b, temperatures["*"]) for b in buckets])
+    meta["temperature"] = temperatures["*"]
+    meta["temperatures"] = temperatures
     fitted = fit(rows, [e.label for e in examples])
     keep = np.flatnonzero(np.abs(fitted.weights).max(axis=1) >= 1e-3)
     features = [fitted.features[i] for i in keep]
