@@ -119,9 +119,10 @@ CUES: tuple[Cue, ...] = (
          r"|just|only|a bit|slightly"
          r"|log line|constant|list comprehension|f-string|rename (?:this|the) (?:variable|local|parameter))\b"),
     _cue("wording_change", "a change of wording or a default",
-         r"\b(?:(?:button|link|menu|page|label|placeholder|tooltip|title|header|error|warning|log|help) (?:text|label|copy"
-         r"|message|wording|string)s?|wording|reword\w*|typos?|spelling|placeholders?|default (?:value|timeout|setting)"
-         r"|(?:change|increase|decrease|bump|set|raise|lower) (?:the )?(?:default|timeout|limit|threshold|retries|version)"
+         r"\b(?:(?:button|link|menu|page|label|placeholder|tooltip|title|header|error|warning|log|help) "
+         r"(?:text|label|copy|message|wording|string)s?|wording|reword\w*|typos?|spelling|placeholders?"
+         r"|default (?:value|timeout|setting)|(?:change|increase|decrease|bump|set|raise|lower) (?:the )?"
+         r"(?:default|timeout|limit|threshold|retries|version)"
          r"|from \S+ to \S+ (?:seconds|ms|minutes)|display text)\b"),
     _cue("option_ask", "asks for an option or flag",
          r"\b(?:add|support|expose|accept|allow)\b.{0,30}\b(?:option|flag|setting|parameter|argument|keyword|config"
