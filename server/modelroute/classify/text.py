@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-HEAD_CHARS = 3000  # intent lives at the start; long bug reports are read in full only for structure
 BODY_CHARS = 20000  # cap for structure scans (tracebacks, report sections) so huge inputs stay fast
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -36,18 +35,6 @@ def stem(word: str) -> str:
 def raw_tokens(text: str) -> list[str]:
     """Word tokens of already normalised text, unstemmed."""
     return [t.strip("'") for t in _TOKEN.findall(text)]
-
-
-def tokens(text: str) -> list[str]:
-    """Stemmed word tokens of already normalised text."""
-    return [stem(t) for t in raw_tokens(text)]
-
-
-def first_sentence(text: str) -> str:
-    """The lead clause: up to the first sentence end or line break, at most 300 characters."""
-    stripped = text.lstrip(" \t\n#>*-`")
-    match = re.search(r"[.?!\n](?:\s|$)|\n", stripped[:300])
-    return stripped[: match.end()] if match else stripped[:300]
 
 
 # Fenced code blocks, indented lines (code, stack frames) and log lines: evidence of what happened,
