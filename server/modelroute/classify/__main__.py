@@ -61,7 +61,7 @@ def check(artifact: Path | None = None, corpus: Path | None = None) -> str | Non
     got = model.meta.get("corpus_sha256")
     if got != want:
         return (f"the classifier artifact was trained on corpus {str(got)[:12]}, but the corpus is {want[:12]}: "
-                "run `python -m modelroute.classify train` and commit data/model.npz")
+                "run `python -m modelroute.classify train` and commit data/model.zip")
     return None
 
 

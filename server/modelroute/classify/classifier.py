@@ -2,7 +2,7 @@
 
 1. The request's text becomes named features (features.py): named cues, opening words, title words,
    words and word pairs with pasted code and logs masked, a length bucket.
-2. A multinomial logistic regression trained on the corpus (train.py, data/model.npz) turns them into
+2. A multinomial logistic regression trained on the corpus (train.py, data/model.zip) turns them into
    logits; temperatures fitted on held-out families calibrate them (one per length bucket).
 3. Context signals (context.py) add documented log-odds: error diagnostics, the file's kind, a
    selection, uncommitted changes, a symbol used elsewhere, a notebook cell, a directive.
@@ -17,8 +17,6 @@ Pure, deterministic, offline; classify never raises.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import numpy as np
 
 from modelroute.categories import Category
 from modelroute.classify.context import ContextSignal, context_signals
@@ -57,10 +55,7 @@ def _classify(ctx: ActionContext) -> Classification:
     model = shipped()
     instruction = (ctx.instruction or "").strip()
     feats = text_features(instruction) if instruction else TextFeatures()  # no words: context decides
-    if instruction:
-        raw, rows, vals = model.logits(feats.values)
-    else:
-        raw, rows, vals = np.zeros(len(LABELS), dtype=np.float32), [], np.zeros(0, dtype=np.float32)
+    raw, rows = model.logits(feats.values) if instruction else ([0.0] * len(LABELS), [])
     temperature = model.temperature_for(feats.values) / _reliability(instruction)
     logits = [float(v) / temperature for v in raw]
     signals = context_signals(ctx)
@@ -70,7 +65,7 @@ def _classify(ctx: ActionContext) -> Classification:
     probs = softmax(logits)
     order = sorted(range(len(LABELS)), key=lambda i: (-probs[i], i))
     top, second = order[0], order[1]
-    text_reasons = model.contributions(rows, vals, top, second)
+    text_reasons = model.contributions(rows, top, second)
     reasons = _reasons(text_reasons, feats.snippets, signals, LABELS[top], LABELS[second], temperature)
     p1, p2 = probs[top], probs[second]
     close = p2 >= CLOSE_MIN and p2 >= CLOSE_RATIO * p1
@@ -86,7 +81,7 @@ def _reliability(instruction: str) -> float:
     """How far to trust the text model: a request of a few words ("make this work", "the retry loop") says
     little, and the corpus has few such texts (all clear by construction), so its logits shrink toward no
     opinion by n / (n + FEW_WORDS) and the context decides; longer requests are taken as calibrated."""
-    n = len(instruction.split())
+    n = len(instruction.split(maxsplit=TINY_WORDS))  # stops counting past the bucket: pastes can be huge
     return n / (n + FEW_WORDS) if 0 < n <= TINY_WORDS else 1.0
 
 

@@ -22,6 +22,7 @@ from modelroute.classify.text import BODY_CHARS, intent_view, normalize, raw_tok
 INTENT_CHARS = 2500  # the request lives at the start; later paragraphs are context and asides
 LEAD_WORDS = 6
 TITLE_WORDS = 8
+LENGTH_CHARS = 3000  # enough to tell every length bucket apart (the longest ends at 150 words)
 _LENGTHS = ((4, "tiny"), (12, "short"), (40, "medium"), (150, "long"))
 
 
@@ -53,6 +54,6 @@ def text_features(text: str) -> TextFeatures:
         out.add(f"w:{stem(word)}", word)
     for a, b in pairwise(words):
         out.add(f"b:{stem(a)} {stem(b)}", f"{a} {b}")
-    count = len(raw_tokens(body[:20000]))
+    count = len(raw_tokens(body[:LENGTH_CHARS]))
     out.add(f"len:{next((name for limit, name in _LENGTHS if count <= limit), 'huge')}", "")
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-BODY_CHARS = 20000  # cap for structure scans (tracebacks, report sections) so huge inputs stay fast
+BODY_CHARS = 8000  # cap for structure scans (tracebacks, report sections): they sit near the top; huge pastes stay fast
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",

@@ -1,6 +1,6 @@
 """Train the classifier from the corpus, measure it on held-out families, and write the artifact.
 
-    python -m modelroute.classify train     # cross-validate by family, calibrate, fit, write data/model.npz
+    python -m modelroute.classify train     # cross-validate by family, calibrate, fit, write data/model.zip
     python -m modelroute.classify check     # exit 1 unless the artifact was trained on this corpus
 
 Training needs scikit-learn and scipy (the `train` extra); classifying needs only numpy.
@@ -189,8 +189,7 @@ def train(corpus: Path | None = None, out: Path | None = None, *, evaluate: bool
     fitted = fit(rows, [e.label for e in examples])
     keep = np.flatnonzero(np.abs(fitted.weights).max(axis=1) >= 1e-3)
     features = [fitted.features[i] for i in keep]
-    write_artifact(out or artifact_path(), features, fitted.weights[keep].astype(np.float32),
-                   fitted.bias.astype(np.float32), meta)
+    write_artifact(out or artifact_path(), features, fitted.weights[keep].tolist(), fitted.bias.tolist(), meta)
     print(f"\nwrote {out or artifact_path()}: {len(features)} features, {len(examples)} examples, "
           f"corpus {meta['corpus_sha256'][:12]}")
     return meta
