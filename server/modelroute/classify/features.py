@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from modelroute.classify.cues import lead_clause, match_cues
-from modelroute.classify.text import BODY_CHARS, intent_view, normalize, raw_tokens, stem
+from modelroute.classify.text import BODY_CHARS, count_tokens, intent_view, normalize, raw_tokens, stem
 
 INTENT_CHARS = 2500  # the request lives at the start; later paragraphs are context and asides
 LEAD_WORDS = 6
@@ -50,10 +50,10 @@ def text_features(text: str) -> TextFeatures:
     for word in raw_tokens(intent.split("\n", 1)[0])[:TITLE_WORDS]:
         out.add(f"title:{stem(word)}", word)
     words = raw_tokens(intent)
-    for word in words:
+    for word in dict.fromkeys(words):  # presence only: each distinct word once (pastes repeat a lot)
         out.add(f"w:{stem(word)}", word)
-    for a, b in pairwise(words):
+    for a, b in dict.fromkeys(pairwise(words)):
         out.add(f"b:{stem(a)} {stem(b)}", f"{a} {b}")
-    count = len(raw_tokens(body[:LENGTH_CHARS]))
+    count = count_tokens(body[:LENGTH_CHARS], _LENGTHS[-1][0] + 1)
     out.add(f"len:{next((name for limit, name in _LENGTHS if count <= limit), 'huge')}", "")
     return out

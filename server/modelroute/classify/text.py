@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 
 BODY_CHARS = 8000  # cap for structure scans (tracebacks, report sections): they sit near the top; huge pastes stay fast
 
@@ -30,6 +31,11 @@ def stem(word: str) -> str:
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word
+
+
+def count_tokens(text: str, limit: int) -> int:
+    """How many word tokens `text` has, counting no further than `limit`."""
+    return sum(1 for _ in islice(_TOKEN.finditer(text), limit))
 
 
 def raw_tokens(text: str) -> list[str]:
