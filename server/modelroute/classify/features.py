@@ -3,7 +3,7 @@
 Features are named strings, each present or absent (value 1.0):
 - `cue:NAME`: a named cue matched (cues.py);
 - `lead:STEM`: a word of the opening clause (the imperative verb or the question word lives there);
-- `title:STEM`: a word of the first line (an issue's or a PR's title states its point);
+- `title:STEM`: a word of the first line when a body follows (an issue's or a PR's title states its point);
 - `w:STEM` and `b:STEM STEM`: the words and word pairs of the request, with pasted code, logs and
   quoted strings masked (text.intent_view), read in the first INTENT_CHARS characters;
 - `len:BUCKET`: how long the request is (a one-liner and a pasted issue are different genres).
@@ -47,8 +47,10 @@ def text_features(text: str) -> TextFeatures:
         out.add(f"cue:{cue.name}", snippet)
     for word in raw_tokens(lead)[:LEAD_WORDS]:
         out.add(f"lead:{stem(word)}", word)
-    for word in raw_tokens(intent.split("\n", 1)[0])[:TITLE_WORDS]:
-        out.add(f"title:{stem(word)}", word)
+    title, newline, rest = intent.partition("\n")
+    if newline and rest.strip():  # a title over a body; a one-line request has no title apart from itself
+        for word in raw_tokens(title)[:TITLE_WORDS]:
+            out.add(f"title:{stem(word)}", word)
     words = raw_tokens(intent)
     for word in dict.fromkeys(words):  # presence only: each distinct word once (pastes repeat a lot)
         out.add(f"w:{stem(word)}", word)
