@@ -100,6 +100,7 @@ class OpenDoc:
         self.lines = split_lines(text)
         self._text: str | None = text
         self._directives: DirectiveMap | None = None
+        self._shared = False
 
     @property
     def text(self) -> str:
@@ -120,6 +121,7 @@ class OpenDoc:
         self._text = None
         if not isinstance(change, types.TextDocumentContentChangePartial):
             self.lines = split_lines(change.text)
+            self._shared = False
             self._directives = None
             return
         lines = self.lines
@@ -136,8 +138,17 @@ class OpenDoc:
         suffix = lines[last][units.to_points(lines[last], end.character):] if end.line < len(lines) else ""
         self._replace(start.line, last + 1, prefix + change.text + suffix)
 
+    def snapshot(self) -> list[str]:
+        """The lines as they are now, for a query to keep: the next edit copies them first."""
+        self._shared = True
+        return self.lines
+
     def _replace(self, first: int, stop: int, text: str) -> None:
-        self.lines = [*self.lines[:first], *split_lines(text), *self.lines[stop:]]
+        if self._shared:  # a query holds this version's lines: keep them as they are
+            self.lines = self.lines[:first] + split_lines(text) + self.lines[stop:]
+            self._shared = False
+        else:  # nobody looked since the last edit (a burst of keystrokes): in place, no copy
+            self.lines[first:stop] = split_lines(text)
         if self._directives is not None:
             self._directives.replaced(first, stop - first, self.lines)
 
@@ -265,14 +276,13 @@ class DocumentQuery(ABC):
             end = None
         kind = directive.kind if directive is not None else None
         diags = self.shift_diagnostics(to_diagnostics(diagnostics))
-        text, rel = self.text, self.rel
-        language, notebook = self.language(), self.notebook(start)
+        rel, language, notebook = self.rel, self.language(), self.notebook(start)
 
-        def make() -> ActionRequest:
+        def make() -> ActionRequest:  # on a cache miss only: the text is joined then, not per keystroke
             from modelroute.context.gather import ActionRequest
 
             return ActionRequest(file=rel, cursor=start, selection_end=end, instruction=instruction,
-                                 diagnostics=diags, directive=kind, document_text=text, language=language,
+                                 diagnostics=diags, directive=kind, document_text=self.text, language=language,
                                  notebook=notebook)
 
         if directive is not None:  # a directive's decision survives edits elsewhere (see session.py)
@@ -280,9 +290,20 @@ class DocumentQuery(ABC):
                              d.instruction == directive.instruction)
             anchor: Hashable = ("directive", instruction, kind, occurrence,
                                 (end.line - directive.line, end.character) if end is not None else None)
+        elif end is not None:  # a selection: by what is selected, so an edit elsewhere keeps its decision
+            anchor = ("selection", instruction, _text_digest(self.selected(start, end)))
         else:
-            anchor = ("range", (start.line, start.character), (end.line, end.character) if end else None, instruction)
+            anchor = ("cursor", (start.line, start.character), instruction)
         return (anchor, _digest(diags)), make
+
+    def selected(self, start: Position, end: Position) -> str:
+        """The text between two positions of `text`."""
+        if start.line == end.line:
+            return self.line_text(start.line)[start.character : end.character]
+        parts = [self.line_text(start.line)[start.character :]]
+        parts += [self.line_text(line) for line in range(start.line + 1, end.line)]
+        parts.append(self.line_text(end.line)[: end.character])
+        return "\n".join(parts)
 
     # -- results back into the editor -----------------------------------------------------
     def review(self, findings: Sequence[Finding], model_id: str) -> dict[str, list[types.Diagnostic]]:
@@ -337,7 +358,7 @@ class TextQuery(DocumentQuery):
         self._doc = doc
         self._directive_map: Mapping[int, Directive] | None = None
         if doc is not None:  # a snapshot: edits after this make new lists and maps
-            self._lines: list[str] | None = doc.lines
+            self._lines: list[str] | None = doc.snapshot()
             self._version: Hashable = doc.version
             self._language = doc.language_id
             self._directive_map = doc.directives().snapshot()
@@ -469,6 +490,10 @@ def to_diagnostics(items: Sequence[types.Diagnostic]) -> tuple[Diagnostic, ...]:
         )
         for d in items
     )
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def _digest(diags: tuple[Diagnostic, ...]) -> str:

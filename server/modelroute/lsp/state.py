@@ -151,6 +151,7 @@ class Registry:
     def __init__(self) -> None:
         self.folders: dict[Path, WorkspaceState] = {}
         self.loose: dict[Path, WorkspaceState] = {}
+        self.version = 0  # moves when folders come or go: where a file belongs may have changed
 
     def add_folder(self, root: Path) -> tuple[WorkspaceState, bool]:
         root = root.resolve()
@@ -158,9 +159,11 @@ class Registry:
             return self.folders[root], False
         state = WorkspaceState(root, loose=home_or_above(root))
         self.folders[root] = state
+        self.version += 1
         return state, True
 
     def remove_folder(self, root: Path) -> WorkspaceState | None:
+        self.version += 1
         return self.folders.pop(root.resolve(), None)
 
     def find(self, path: Path) -> WorkspaceState | None:
