@@ -6,6 +6,7 @@ Subcommands import their modules lazily so `modelroute route` starts fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -164,8 +165,6 @@ def _passthrough(name: str) -> int:
 
         return run_main(argv)
     if name == "sandbox":
-        from modelroute.execute.sandbox import sandbox_main
-
         return sandbox_main(argv, _sandbox_settings(argv))
     from modelroute.ledger import report_main
 
@@ -191,6 +190,49 @@ def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
     sandbox = resolved.settings.sandbox
     # "off" means the server may offer unsandboxed runs; this command always sandboxes.
     return sandbox.model_copy(update={"mode": "workspace-write"}) if sandbox.mode == "off" else sandbox
+
+
+def sandbox_main(argv: list[str], settings: SandboxSettings | None = None) -> int:
+    """`modelroute sandbox --workspace DIR [--network] [--timeout S] [--read-only] -- COMMAND [ARG...]`.
+
+    The command sees the workspace through a copy-on-write overlay; what it changed is then written to
+    the workspace through the apply guard, and what the guard refused is said on stderr."""
+    from modelroute.policy.schema import SandboxSettings
+    from modelroute.sandbox import EXIT_NO_SANDBOX, SandboxSpec, SandboxUnavailable, run_sandboxed
+
+    parser = argparse.ArgumentParser(
+        prog="modelroute sandbox", description="Run one command in the sandbox the server uses."
+    )
+    parser.add_argument("--workspace", required=True, type=Path)
+    parser.add_argument("--network", action="store_true", help="share the host network")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before the process tree is killed")
+    parser.add_argument("--read-only", action="store_true", help="mount the workspace read-only")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given (put it after --)")
+    try:
+        spec = SandboxSpec.from_settings(args.workspace, settings or SandboxSettings())
+        spec = dataclasses.replace(
+            spec,
+            network=args.network or spec.network,
+            timeout_s=args.timeout or spec.timeout_s,
+            mode="read-only" if args.read_only else spec.mode,
+        )
+        result = run_sandboxed(command, spec)
+    except SandboxUnavailable as exc:
+        print(f"modelroute sandbox: no sandbox, nothing was run: {exc.reason}", file=sys.stderr)
+        return EXIT_NO_SANDBOX
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    for line in (*result.violations, *result.notes):
+        print(f"modelroute sandbox: {line}", file=sys.stderr)
+    if result.truncated:
+        print(f"modelroute sandbox: output cut at {spec.max_output_bytes} bytes; command killed", file=sys.stderr)
+    if result.timed_out:
+        print(f"modelroute sandbox: timed out after {spec.timeout_s:g} s; process tree killed", file=sys.stderr)
+    return result.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+from tests.sandbox.conftest import needs_bwrap
+
+pytestmark = needs_bwrap
 
 SANDBOX_CHECKS = (
     "sandbox available",
@@ -20,8 +21,13 @@ SANDBOX_CHECKS = (
     "seccomp filter",
     "unix sockets refused",
     "cannot write outside the workspace",
+    "vsock refused",
+    "keyrings refused",
+    "host FIFOs not writable",
+    "workspace is copy-on-write",
     "host processes hidden",
     "process limit",
+    "memory limit",
 )
 
 
@@ -33,7 +39,7 @@ def ws(tmp_path: Path) -> Path:
     return root
 
 
-def env(tmp_path: Path, *, path: str | None = None, user_file: str | None = None) -> dict[str, str]:
+def env(tmp_path: Path, *, bwrap: str | None = None, user_file: str | None = None) -> dict[str, str]:
     config = tmp_path / "config"
     if user_file is not None:
         (config / "modelroute").mkdir(parents=True)
@@ -43,8 +49,9 @@ def env(tmp_path: Path, *, path: str | None = None, user_file: str | None = None
         XDG_CONFIG_HOME=str(config),
         XDG_CACHE_HOME=str(tmp_path / "cache"),
         MODELROUTE_DATA_DIR=str(tmp_path / "data"),
-        PATH=path if path is not None else os.environ.get("PATH", ""),
     )
+    if bwrap is not None:
+        out["MODELROUTE_BWRAP"] = bwrap
     return out
 
 
@@ -54,15 +61,9 @@ def modelroute(*args: str, env: dict[str, str], cwd: Path | None = None) -> subp
     )
 
 
-def no_bwrap_path(tmp_path: Path) -> str:
-    """A PATH with the usual tools (sh, python) but no bwrap."""
-    bin_dir = tmp_path / "bin-without-bwrap"
-    bin_dir.mkdir()
-    for tool in ("sh", "bash", "git", Path(sys.executable).name):
-        found = shutil.which(tool)
-        if found:
-            (bin_dir / tool).symlink_to(found)
-    return str(bin_dir)
+def no_bwrap(tmp_path: Path) -> str:
+    """A bubblewrap that is not there (the wheel's own bwrap is found otherwise, whatever PATH says)."""
+    return str(tmp_path / "no-such-bwrap")
 
 
 def test_sandbox_passes_the_exit_code_and_output_through(ws: Path, tmp_path: Path) -> None:
@@ -74,6 +75,7 @@ def test_sandbox_passes_the_exit_code_and_output_through(ws: Path, tmp_path: Pat
 
 
 def test_sandbox_writes_the_workspace_and_nothing_else(ws: Path, tmp_path: Path) -> None:
+    # The command writes through a copy-on-write overlay; the apply guard then writes the change set.
     beside = tmp_path / "beside.txt"  # under /tmp: lands in the sandbox's private tmpfs, gone after
     system = Path("/usr/local/modelroute-escape.txt")  # read-only inside: refused
     script = f"echo in > made.txt; echo out > {beside}; echo out > {system}"
@@ -92,7 +94,7 @@ def test_sandbox_exits_125_and_runs_nothing_without_bwrap(ws: Path, tmp_path: Pa
         "sh",
         "-c",
         "touch ran.txt",
-        env=env(tmp_path, path=no_bwrap_path(tmp_path)),
+        env=env(tmp_path, bwrap=no_bwrap(tmp_path)),
     )
     assert done.returncode == 125
     assert "no sandbox, nothing was run" in done.stderr and "bubblewrap" in done.stderr
@@ -129,7 +131,7 @@ def test_doctor_json_and_the_users_sandbox_settings(ws: Path, tmp_path: Path) ->
 
 
 def test_doctor_fails_without_bwrap(ws: Path, tmp_path: Path) -> None:
-    done = modelroute("doctor", "--workspace", str(ws), env=env(tmp_path, path=no_bwrap_path(tmp_path)))
+    done = modelroute("doctor", "--workspace", str(ws), env=env(tmp_path, bwrap=no_bwrap(tmp_path)))
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "bubblewrap" in done.stdout
 

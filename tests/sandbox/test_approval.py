@@ -1,10 +1,7 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-
-import pytest
 
 from modelroute.execute.approval import (
     DENY,
@@ -18,8 +15,6 @@ from modelroute.execute.approval import (
     evaluate,
 )
 from modelroute.execute.audit import AuditLog, redact
-from modelroute.execute.sandbox import sandbox_main
-from modelroute.execute.seatbelt import generate_profile
 from modelroute.execute.shellparse import parse_command
 from modelroute.policy.schema import ApprovalSettings, SandboxSettings
 
@@ -144,28 +139,3 @@ def test_audit_log_redacts(tmp_path: Path, _data_dir: Path) -> None:
     entry = json.loads(text)
     assert entry["decided_by"] == "user" and entry["subcommands"][0]["argv"][0] == "curl"
     assert redact("ghp_" + "a" * 36) == "[REDACTED]"
-
-
-def test_seatbelt_profile(tmp_path: Path) -> None:
-    profile = generate_profile(tmp_path, home=Path("/Users/u"), network=False)
-    assert profile.startswith("(version 1)\n(deny default)")
-    assert f'(allow file-write* (subpath "{tmp_path.resolve()}"))' in profile
-    assert "\\.git(/.*)?$" in profile and '(subpath "/Users/u/.ssh")' in profile
-    assert "network-outbound (remote ip)" not in profile and "(remote unix-socket)" in profile
-    assert profile.index("(allow file-write* (subpath") < profile.index("(deny file-write* (regex")
-    online = generate_profile(tmp_path, home=Path("/Users/u"), network=True, mode="read-only")
-    assert (
-        "(allow network-outbound (remote ip))" in online
-        and f'(subpath "{tmp_path.resolve()}"))' not in online
-    )
-
-
-def test_sandbox_main(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    code = sandbox_main(["--workspace", str(tmp_path), "--", "sh", "-c", "echo out; exit 7"])
-    assert code == 7 and capsys.readouterr().out == "out\n"
-    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    assert sandbox_main(["--workspace", str(tmp_path), "--", "true"]) == 125
-    assert "no sandbox" in capsys.readouterr().err
-    assert sys.executable

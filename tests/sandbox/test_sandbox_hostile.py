@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from modelroute.execute.sandbox import SandboxSpec, run_sandboxed
-from tests.sandbox.conftest import needs_bwrap
+from modelroute.sandbox import SandboxSpec, run_sandboxed
+from tests.sandbox.conftest import needs_bwrap, process_alive
 
 pytestmark = needs_bwrap
 
@@ -243,11 +243,6 @@ def test_host_processes_invisible_and_unkillable(spec: SandboxSpec) -> None:
         host.wait()
 
 
-def _alive(marker: str) -> bool:
-    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
-    return bool(out.stdout.strip())
-
-
 @pytest.mark.parametrize(
     "command",
     [
@@ -260,7 +255,7 @@ def test_background_processes_do_not_outlive_the_run(spec: SandboxSpec, command:
     run(spec, command)
     time.sleep(0.2)
     for marker in ("sleep 1001", "sleep 1002", "sleep 1003", "sleep 1004"):
-        assert not _alive(marker), marker
+        assert not process_alive(marker), marker
 
 
 def test_fork_bomb_is_bounded(spec: SandboxSpec) -> None:
@@ -269,7 +264,7 @@ def test_fork_bomb_is_bounded(spec: SandboxSpec) -> None:
     assert time.monotonic() - start < 8
     assert r.process_limit in ("cgroup-v1", "cgroup-v2")
     time.sleep(0.2)
-    assert not _alive("bomb")
+    assert not process_alive("bomb")
 
 
 def test_output_flood_is_capped(spec: SandboxSpec) -> None:
@@ -283,7 +278,7 @@ def test_timeout_kills_process_group(spec: SandboxSpec) -> None:
     r = run(spec, "sleep 1005 & sleep 1006", timeout_s=1)
     assert r.timed_out and r.exit_code == 124 and r.duration_s < 3
     time.sleep(0.2)
-    assert not _alive("sleep 1005") and not _alive("sleep 1006")
+    assert not process_alive("sleep 1005") and not process_alive("sleep 1006")
 
 
 def test_private_dev_shm_and_proc_sys(spec: SandboxSpec) -> None:

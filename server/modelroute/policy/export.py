@@ -20,7 +20,7 @@ VSCODE_PREFIX = "modelroute."
 
 # A repository's .vscode/settings.json reaches the server through workspace/configuration too,
 # so VS Code must not accept these there: "machine" scope keeps them to user settings.
-_MACHINE_SECTIONS = {"budget", "providers", "approval", "sandbox", "privacy"}
+_MACHINE_SECTIONS = {"budget", "providers", "approval", "sandbox", "privacy", "verify"}
 
 
 def json_schema() -> dict[str, Any]:

@@ -59,6 +59,8 @@ RULES: tuple[Rule, ...] = (
     Rule("privacy.exclude", "added to the user's"),
     Rule("privacy.local_only", "added to the user's"),
     Rule("privacy.redact_secrets", "`true` only"),
+    Rule("verify.protect_tests", "`true` only"),
+    Rule("verify.timeout_s", "lower only"),
 )
 WORKSPACE_RULES = {rule.key: rule.workspace for rule in RULES}
 
@@ -78,6 +80,7 @@ def narrow_workspace(layer: Layer, base: Settings) -> tuple[dict[str, Any], list
     _approval(_table(data, "approval"), base, warn)
     _sandbox(_table(data, "sandbox"), base, warn)
     _privacy(_table(data, "privacy"), base, warn)
+    _verify(_table(data, "verify"), base, warn)
     return data, warnings
 
 
@@ -187,6 +190,14 @@ def _privacy(table: dict[str, Any], base: Settings, warn: Warn) -> None:
     if table.get("redact_secrets") is False and base.privacy.redact_secrets:
         del table["redact_secrets"]
         warn(("privacy", "redact_secrets"), "a workspace file may not turn secret redaction off; ignored")
+
+
+def _verify(table: dict[str, Any], base: Settings, warn: Warn) -> None:
+    # A repository that turned the test-tamper guard off could have a model "fix" it by editing its tests.
+    if table.get("protect_tests") is False and base.verify.protect_tests:
+        del table["protect_tests"]
+        warn(("verify", "protect_tests"), "a workspace file may not turn the test-tamper guard off; ignored")
+    _lower_only(table, "verify", "timeout_s", base.verify.timeout_s, warn)
 
 
 def _union(base: list[str], added: list[str]) -> list[str]:

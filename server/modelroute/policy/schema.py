@@ -148,6 +148,30 @@ class RunSettings(_Section):
     stream: bool = Field(True, description="Stream model output as it arrives.")
 
 
+class VerifySettings(_Section):
+    """How an attempt's result is checked before it is offered (and before a cascade escalates)."""
+
+    command: str | None = Field(
+        None,
+        description="Command that judges an attempt (exit 0 = pass), run in the sandbox against the attempt's "
+        "changes and through the approval rules. Unset: detected from the workspace's own files "
+        "(pytest, npm test, cargo test, go test, make test), else no check.",
+    )
+    protect_tests: bool = Field(
+        True,
+        description="Flag an attempt that changes, deletes or skips tests or test-runner config: it is shown "
+        "apart, never counts as verified, and a cascade escalates.",
+    )
+    timeout_s: float = Field(
+        600.0, gt=0, description="Seconds before the verify command is killed (a timeout fails the check)."
+    )
+    lint: str | None = Field(
+        None,
+        description="Optional linter or type checker run after the check; its findings are shown with the "
+        "result and do not fail the check.",
+    )
+
+
 class Settings(_Section):
     objective: Objective = Field(
         "balanced",
@@ -178,3 +202,6 @@ class Settings(_Section):
         default_factory=PrivacySettings, description="What may leave the machine in a prompt."
     )
     run: RunSettings = Field(default_factory=RunSettings, description="How a model run proceeds.")
+    verify: VerifySettings = Field(
+        default_factory=VerifySettings, description="How a run checks its own work before offering it."
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from modelroute.changeset import Change, ChangeSet, Refusal
-from modelroute.execute.sandbox import (
+from modelroute.sandbox import (
     SandboxResult,
     SandboxSpec,
     SandboxUnavailable,

@@ -1,7 +1,8 @@
 """macOS: the same policy as a Seatbelt (sandbox-exec) profile. Generated and unit-tested; it cannot run here.
 
-Seatbelt rules are path based, so protected paths that do not exist yet are covered too (a regex over
-`.git` at any depth); the last matching rule wins, so the denies come after the allows.
+Seatbelt rules are path based, so protected paths that do not exist yet are covered too (a regex per entry
+of the protected list, e.g. `.git` at any depth); the last matching rule wins, so the denies come after
+the allows. Credential stores come from the same list as on Linux (`subpath` covers files and folders).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from modelroute.execute.sandbox import CREDENTIAL_DIRS, CREDENTIAL_FILES, PROTECTED_NAMES
+from modelroute.sandbox.credentials import credential_paths
+from modelroute.sandbox.protected import protected_entries
 
 
 def _q(path: str | Path) -> str:
@@ -49,14 +51,16 @@ def generate_profile(
     if mode == "workspace-write":
         lines.append(f"(allow file-write* (subpath {_q(ws)}))")
     escaped = re.escape(ws)
-    protected = " ".join(
-        f"(regex {_regex('^' + escaped + '(/.*)?/' + re.escape(name) + '(/.*)?$')})"
-        for name in sorted(PROTECTED_NAMES)
-    )
-    lines.append(f"(deny file-write* {protected})")
-    hidden = [home / d for d in CREDENTIAL_DIRS] + [*extra_hidden, *deny_read]
-    files = [home / f for f in CREDENTIAL_FILES]
-    denies = [f"(subpath {_q(p)})" for p in hidden] + [f"(literal {_q(p)})" for p in files]
+    rules = []
+    for entry in protected_entries():  # the one protected list; "marker" folders need a lookup: the guard's job
+        name = re.escape(entry.pattern)
+        if entry.kind == "name":
+            rules.append(f"(regex {_regex('^' + escaped + '(/.*)?/' + name + '(/.*)?$')})")
+        elif entry.kind == "suffix":
+            rules.append(f"(regex {_regex('^' + escaped + '/(.*/)?[^/]*' + name + '$')})")
+    lines.append(f"(deny file-write* {' '.join(rules)})")
+    hidden = [*credential_paths(home, {}), *extra_hidden, *deny_read]
+    denies = [f"(subpath {_q(p)})" for p in hidden]
     lines.append(f"(deny file-read* file-write* {' '.join(denies)})")
     if network:
         lines += [
