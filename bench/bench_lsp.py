@@ -139,7 +139,8 @@ class Session:
 
 async def one_round(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
     noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py")], False)
-    ours = Session("modelroute", [sys.executable, *os.environ.get("BENCH_PROFILE", "").split(), "-m", "modelroute.lsp.main"], True)
+    profile = os.environ.get("BENCH_PROFILE", "").split()  # e.g. "-m cProfile -o /tmp/server.prof"
+    ours = Session("modelroute", [sys.executable, *profile, "-m", "modelroute.lsp.main"], True)
     await noop.start(root, env)
     await ours.start(root, env)
     directive = rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)

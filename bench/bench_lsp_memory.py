@@ -27,7 +27,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lsp import HERE, rng, server_env  # noqa: E402
+from bench_lsp import HERE, rng, server_env
 
 DIRECTIVE = "    # split this loader into a reader and a validator and update every caller AI!\n"
 SMALL = "def load(path):\n" + DIRECTIVE + "    return path\n"

@@ -226,15 +226,10 @@ def test_approve_ask_reads_the_answer_from_stdin_and_runs_in_the_sandbox(cli: Cl
 
 
 def test_no_sandbox_exits_125(cli: Cli, tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"  # a PATH with git but without bwrap
-    bin_dir.mkdir()
-    git = shutil.which("git")
-    if git:
-        (bin_dir / "git").symlink_to(git)
     cli.config.write_text(PROVIDERS + '\n[approval]\nallow = ["touch"]\n')
     cli.fake.queue(Reply(tool_calls=[call("propose_command", command="touch x.txt", reason="r")]),
                    Reply(text="ok"))
-    done = cli("--model", HAIKU, "--json", env=cli.env | {"PATH": str(bin_dir)})
+    done = cli("--model", HAIKU, "--json", env=cli.env | {"MODELROUTE_BWRAP": str(tmp_path / "no-bwrap")})
     assert done.code == 125, done.stderr
     assert "no sandbox" in done.json()["message"] and not (cli.root / "x.txt").exists()
 

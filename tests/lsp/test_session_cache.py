@@ -82,7 +82,7 @@ async def test_a_long_edit_session_holds_one_copy_of_the_text(tmp_path: Path) ->
     decisions = server.session.decisions
     for version in range(2, 30):  # typing: no pause, so no decision is made meanwhile
         edit(server, uri, version, 7, f"# edit {version}\n")
-        entry, _ = await directive_decision(server, uri)
+        await directive_decision(server, uri)
         assert len(decisions.texts_held(uri)) <= 1
     assert decisions.count == 1
     await server.idle()  # the pause: one decision for the newest version
