@@ -11,8 +11,10 @@ stdio, interleaving their requests so that load from other processes hits both a
 - codeAction after didChange: an edit below the directive, then a request on its line (what an
   editor sends while the user types);
 - selection after didChange: the same with a selection (Explain/Review).
-The no-op server answers every codeAction with nothing. Figures are per round; the ratio of each
-round's medians is reported, and the median of the rounds' ratios is the result.
+The no-op server answers every codeAction with nothing (`--baseline-actions N`: with N static actions
+of modelroute's shape, to see what answering with actions costs by itself, mostly in the client's
+parsing). Figures are per round; the ratio of each round's medians is reported, and the median of the
+rounds' ratios is the result.
 """
 
 from __future__ import annotations
@@ -138,7 +140,8 @@ class Session:
 
 
 async def one_round(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
-    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py")], False)
+    extra = ["--actions", str(args.baseline_actions)] if args.baseline_actions else []
+    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py"), *extra], False)
     profile = os.environ.get("BENCH_PROFILE", "").split()  # e.g. "-m cProfile -o /tmp/server.prof"
     ours = Session("modelroute", [sys.executable, *profile, "-m", "modelroute.lsp.main"], True)
     await noop.start(root, env)
@@ -165,6 +168,8 @@ async def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--edits", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-actions", type=int, default=0,
+                        help="the no-op server answers with this many static actions (default: none)")
     args = parser.parse_args()
     ratios: dict[str, list[float]] = {key: [] for _, key in FIGURES}
     with tempfile.TemporaryDirectory(prefix="modelroute-bench-") as tmp:
