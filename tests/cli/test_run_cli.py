@@ -17,6 +17,7 @@ import pytest
 
 from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
 from tests.fakeprovider.server import FakeProvider
+from tests.lsp_run.run_helpers import PROVIDER_TOML
 
 STORE = """\
 import json
@@ -26,15 +27,6 @@ def load(path):
     # add type hints to this function AI!
     with open(path) as f:
         return json.load(f)
-"""
-PROVIDERS = """\
-[providers.anthropic]
-max_retries = 1
-timeout_s = 1.0
-
-[providers.openai]
-max_retries = 1
-timeout_s = 1.0
 """
 HAIKU = "claude-haiku-4-5"
 KEYS = ("API_KEY", "BASE_URL")
@@ -78,7 +70,7 @@ class Cli:
         (self.root / "app" / "store.py").write_text(STORE)
         config = home / "config" / "modelroute" / "config.toml"
         config.parent.mkdir(parents=True)
-        config.write_text(PROVIDERS)
+        config.write_text(PROVIDER_TOML)
         self.config = config
         self.env = {k: v for k, v in os.environ.items() if not k.endswith(KEYS)} | {
             "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
@@ -185,7 +177,7 @@ def test_broken_settings_exit_2_with_file_line_and_key(cli: Cli) -> None:
 
 
 def test_a_budget_refusal_exits_4_before_any_call(cli: Cli) -> None:
-    cli.config.write_text(PROVIDERS + "\n[budget]\nper_request_usd = 0.0\n")
+    cli.config.write_text(PROVIDER_TOML + "\n[budget]\nper_request_usd = 0.0\n")
     done = cli("--model", HAIKU, "--json")
     assert done.code == 4, done.stderr
     assert done.json()["outcome"] == "refused" and "declined" in done.stderr
@@ -193,7 +185,7 @@ def test_a_budget_refusal_exits_4_before_any_call(cli: Cli) -> None:
 
 
 def test_no_room_in_the_daily_cap_exits_4(cli: Cli) -> None:
-    cli.config.write_text(PROVIDERS + "\n[budget]\ndaily_usd = 0.0\n")
+    cli.config.write_text(PROVIDER_TOML + "\n[budget]\ndaily_usd = 0.0\n")
     done = cli("--model", HAIKU, "--json")
     assert done.code == 4 and done.json()["outcome"] == "refused"
     assert not cli.fake.model_requests()
@@ -226,7 +218,7 @@ def test_approve_ask_reads_the_answer_from_stdin_and_runs_in_the_sandbox(cli: Cl
 
 
 def test_no_sandbox_exits_125(cli: Cli, tmp_path: Path) -> None:
-    cli.config.write_text(PROVIDERS + '\n[approval]\nallow = ["touch"]\n')
+    cli.config.write_text(PROVIDER_TOML + '\n[approval]\nallow = ["touch"]\n')
     cli.fake.queue(Reply(tool_calls=[call("propose_command", command="touch x.txt", reason="r")]),
                    Reply(text="ok"))
     done = cli("--model", HAIKU, "--json", env=cli.env | {"MODELROUTE_BWRAP": str(tmp_path / "no-bwrap")})

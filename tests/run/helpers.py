@@ -17,17 +17,9 @@ from modelroute.run.approval import AlwaysStore, Approvals
 from modelroute.run.editor import Buffer
 from modelroute.run.flow import Action, RunReport, RunSession, run_action
 from tests.fakeprovider.server import FakeProvider
+from tests.lsp_run.run_helpers import PROVIDER_TOML
 from tests.run.scripted import ScriptedEditor
 
-PROVIDERS = """\
-[providers.anthropic]
-max_retries = 1
-timeout_s = 1.0
-
-[providers.openai]
-max_retries = 1
-timeout_s = 1.0
-"""
 STORE = """\
 import json
 
@@ -51,7 +43,7 @@ class Bench:
 
     home: Path
     fake: FakeProvider
-    user_toml: str = PROVIDERS
+    user_toml: str = PROVIDER_TOML
     editor: ScriptedEditor = field(default_factory=ScriptedEditor)
 
     def __post_init__(self) -> None:

@@ -130,15 +130,12 @@ class WorkspaceState:
 
 
 def _new_engine(root: Path, loose: bool = False) -> Engine:
-    from modelroute.ledger import Ledger, LedgerError
+    from modelroute.ledger import LedgerError
     from modelroute.pipeline import Engine
-    from modelroute.route import Spend
 
     engine = Engine(root, git=not loose)
     try:  # budgets and calibration hold from the first decision, not only after this server's first run
-        ledger = Ledger()
-        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
-        engine.calibration = ledger.calibration()
+        engine.load_spend()
     except LedgerError as exc:
         log.warning("ledger unreadable, routing without spend: %s", exc)
     return engine
