@@ -17,7 +17,7 @@ import pytest
 
 from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
 from tests.fakeprovider.server import FakeProvider
-from tests.lsp_run.run_helpers import PROVIDER_TOML
+from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 
 STORE = """\
 import json
@@ -91,12 +91,7 @@ class Cli:
         return (self.root / "app" / "store.py").read_text()
 
     def rows(self) -> list[dict[str, Any]]:
-        import sqlite3
-
-        path = self.home / "data" / "ledger.sqlite3"
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.home / "data")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ real SDKs, a private ledger, approval books and audit log, and a scripted editor
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from modelroute.run.approval import AlwaysStore, Approvals
 from modelroute.run.editor import Buffer
 from modelroute.run.flow import Action, RunReport, RunSession, run_action
 from tests.fakeprovider.server import FakeProvider
-from tests.lsp_run.run_helpers import PROVIDER_TOML
+from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 from tests.run.scripted import ScriptedEditor
 
 STORE = """\
@@ -85,9 +84,4 @@ class Bench:
         return await run_action(self.session, self.editor, action or self.action(), model)
 
     def rows(self) -> list[dict[str, Any]]:
-        path = self.data / "ledger.sqlite3"
-        if not path.exists():
-            return []
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.data)
