@@ -16,7 +16,6 @@ import hashlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -339,16 +338,6 @@ def _diagnostic(rng: types.Range, finding: Finding, model_id: str) -> types.Diag
                             source=REVIEW_SOURCE, code=model_id)
 
 
-@dataclass(frozen=True)
-class TextLines:
-    """A text as lines, for the position and edit helpers."""
-
-    lines: Sequence[str]
-
-    def line(self, index: int) -> str:
-        return self.lines[index] if 0 <= index < len(self.lines) else ""
-
-
 class TextQuery(DocumentQuery):
     """An open text document (as it was when the query was made), or a file read from disk."""
 
@@ -442,16 +431,17 @@ class TextQuery(DocumentQuery):
         from modelroute.execute.edits import text_changes
 
         lines = split_lines(original)
-        edits = []
-        for change in text_changes(original, new):
-            start = types.Position(line=change.start_line,
-                                   character=self.units.to_units(TextLines(lines).line(change.start_line),
-                                                                 change.start_character))
-            end = types.Position(line=change.end_line,
-                                 character=self.units.to_units(TextLines(lines).line(change.end_line),
-                                                               change.end_character))
-            edits.append(types.TextEdit(range=types.Range(start=start, end=end), new_text=change.text))
-        return {self.uri: edits}
+
+        def position(line: int, character: int) -> types.Position:
+            # text_changes gives line starts, or the end of the last line: the line's client units
+            text = lines[line] if line < len(lines) else ""
+            return types.Position(line=line, character=self.units.to_units(text, character))
+
+        return {self.uri: [
+            types.TextEdit(range=types.Range(start=position(c.start_line, c.start_character),
+                                             end=position(c.end_line, c.end_character)), new_text=c.text)
+            for c in text_changes(original, new)
+        ]}
 
     def edit_version(self, uri: str) -> int | None:
         return self._version if self._doc is not None and isinstance(self._version, int) else None
