@@ -101,6 +101,15 @@ class Engine:
     def build_index(self) -> None:
         self.index.build()
 
+    def load_spend(self) -> None:
+        """Today's and this month's spend and the estimate calibration from the ledger, so budgets
+        and calibration hold from the first decision (LedgerError when the ledger cannot be read)."""
+        from modelroute.ledger import open_ledger
+
+        with open_ledger(self.resolved.settings) as ledger:
+            self.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
+            self.calibration = ledger.calibration()
+
     def reload_settings(self, client: Mapping[str, Any] | None = None) -> Resolved:
         """Re-read the settings files (and client settings if given); keep the last valid ones on error."""
         with self._lock:

@@ -199,8 +199,8 @@ def _category_reason(inp: RouteInput, settings: Settings) -> str:
 
 
 def _next_guess(cls: Classification) -> str:
-    runner = cls.runner_up()
-    return f"; next guess: {runner.words}" if runner is not None and cls.scores.get(runner, 0.0) > 0 else ""
+    runner = cls.runner_up
+    return f"; next guess: {runner.words}" if runner is not None and cls.runner_up_confidence > 0 else ""
 
 
 def _strength(c: Candidate, category: Category) -> str:

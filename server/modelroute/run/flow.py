@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from modelroute.changeset import ChangeSet
 from modelroute.route.format import money
 from modelroute.run.approval import Approvals, CommandRunner, command_runner
 from modelroute.run.editor import Buffer, Editor, Markdown, Offer, Progress, Question, Review
@@ -43,7 +44,6 @@ from modelroute.run.outcome import (
 from modelroute.run.workspace import AttemptWorkspace
 
 if TYPE_CHECKING:
-    from modelroute.changeset import ChangeSet
     from modelroute.execute.agent import RunResult
     from modelroute.ledger import LedgerStore as Ledger
     from modelroute.ledger import Reservation
@@ -295,6 +295,7 @@ class Run:
             await self._agent(attempt, client, ledger, cancel)
         finally:
             self.session.active.pop(serial, None)
+            await _close(client)
             if attempt.finished:
                 await self.session.spent()
         return attempt
@@ -418,8 +419,11 @@ class Run:
         assert attempt.result is not None and attempt.workspace is not None
         result, plan = attempt.result, attempt.plan
         notes = notes_suffix(result.notes)
-        if result.changes:
-            return await self._offer(attempt, notes)
+        change_set = attempt.workspace.change_set()
+        if change_set.changes:
+            return await self._offer(attempt, change_set, notes)
+        for refused in change_set.refused:  # nothing to offer, but never dropped silently
+            self.editor.tell("warning", f"modelroute: not offered: {refused.path}: {refused.reason}")
         if result.findings or plan.category.value == "code_review":
             await self.editor.review(Review(document=self.action.document, findings=tuple(result.findings),
                                             model=plan.model.id))
@@ -434,10 +438,9 @@ class Run:
         return Outcome("answered", "answer shown" if shown.shown else "answer sent as a message",
                        shown_document=shown.location)
 
-    async def _offer(self, attempt: Attempt, notes: str) -> Outcome:
+    async def _offer(self, attempt: Attempt, change_set: ChangeSet, notes: str) -> Outcome:
         assert attempt.result is not None and attempt.workspace is not None
         workspace, plan, result = attempt.workspace, attempt.plan, attempt.result
-        change_set = workspace.change_set()
         files = change_set.paths()
         why = workspace.stale()
         if why is None:
@@ -447,6 +450,7 @@ class Run:
                 description=f"{len(files)} file(s), {money(result.cost_usd)}",
                 read_versions=workspace.read_versions(),
                 denied_commands=tuple(attempt.commands.denials) if attempt.commands is not None else (),
+                content_root=workspace.content_root,
             ))
             if offered.status == "applied":
                 self.editor.tell("info", f"modelroute: {plan.model.display_name} edited {', '.join(files)} "
@@ -457,6 +461,14 @@ class Run:
             why = workspace.stale() or offered.reason or "the editor did not apply the edit; nothing was applied"
         self.editor.tell("warning", f"modelroute: {why}. The run cost {money(result.cost_usd)}.")
         return Outcome("rejected", why, files=files)
+
+
+async def _close(client: Any) -> None:
+    """Close the SDK client's connections now, not when the garbage collector finds them."""
+    try:
+        await client.aclose()
+    except Exception as exc:  # closing must never turn a finished run into a failed one
+        log.info("closing the model client failed: %s", exc)
 
 
 async def _watch(bar: Progress, cancel: asyncio.Event) -> None:
@@ -497,24 +509,29 @@ async def run_single(run: Run, model_id: str) -> RunReport:
     tried: set[str] = set()
     attempts: list[Attempt] = []
     failed: list[dict[str, Any]] = []
-    while True:
-        plan = await run.plan(model_id)
-        tried.add(plan.model.id)
-        attempt = await run.attempt(plan)
-        attempts.append(attempt)
-        alternative = _fallback(run, attempt, tried)
-        if alternative is None:
-            break
-        question, yes, next_model = alternative
-        if not await run.confirm(question, yes, "fallback"):
-            break
-        failed.append(attempt.summary)
-        model_id = next_model
-    change_set = None
-    if not attempt.finished:
-        done = await run.deliver(attempt)
-        change_set = attempt.workspace.change_set() if attempt.workspace is not None else None
-        await run.settle(attempt, done)
+    try:
+        while True:
+            plan = await run.plan(model_id)
+            tried.add(plan.model.id)
+            attempt = await run.attempt(plan)
+            attempts.append(attempt)
+            alternative = _fallback(run, attempt, tried)
+            if alternative is None:
+                break
+            question, yes, next_model = alternative
+            if not await run.confirm(question, yes, "fallback"):
+                break
+            failed.append(attempt.summary)
+            model_id = next_model
+        change_set = None
+        if not attempt.finished:
+            done = await run.deliver(attempt)
+            change_set = attempt.workspace.change_set() if attempt.workspace is not None else None
+            await run.settle(attempt, done)
+    finally:
+        for each in attempts:
+            if each.workspace is not None:
+                each.workspace.close()
     summary = dict(attempt.summary)
     if failed:  # the latest failure first, each holding the one before it
         summary["fallback_from"] = _with_earlier(len(failed) - 1, failed)
