@@ -32,3 +32,18 @@ async def test_a_warning_is_a_warning_and_routine_notices_are_quiet(client: Lang
     assert any("ledger unreadable" in m for m in warnings), client.log_messages
     assert not [m for m in client.log_messages if m.type == types.MessageType.Error]
     assert not any("Cancel notification" in m.message for m in client.log_messages)
+
+
+async def test_status_on_a_ledger_that_cannot_open_says_so(client: LanguageClient, tmp_path: Path) -> None:
+    """The status bar asks for modelroute.status at start: a ledger that cannot be opened is an
+    answer that says so (no failed request, which editors log as an error, and no traceback)."""
+    root = make_workspace(tmp_path)
+    await client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
+    await idle(client)
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.status"))
+    assert status["objective"] == "balanced" and "spent_today_usd" not in status, status
+    assert "ledger cannot be read" in status["ledger_error"] and str(NOT_A_FOLDER) in status["ledger_error"], status
+    await idle(client)
+    assert not [m for m in client.log_messages if m.type == types.MessageType.Error], client.log_messages
