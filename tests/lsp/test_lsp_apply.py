@@ -39,7 +39,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def apply_client() -> LanguageClient:
     """An editor whose answer to workspace/applyEdit is set per test: `answer` applies and answers;
-    `silent` applies (didChange) and never answers, as ALE; `ignore` does neither."""
+    `silent` applies (didChange) and never answers, as ALE; `ignore` does neither; `late` applies
+    and answers once the run has given up waiting."""
     client = make_client()
     client.texts = {}  # type: ignore[attr-defined]
     client.apply_mode = "answer"  # type: ignore[attr-defined]
@@ -48,9 +49,10 @@ def apply_client() -> LanguageClient:
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     async def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         mode = client.apply_mode  # type: ignore[attr-defined]
-        if mode == "ignore":  # answers only when the test lets it: after the run settled
+        if mode in ("ignore", "late"):  # answers only when the test lets it: after the run settled
             await client.late.wait()  # type: ignore[attr-defined]
-            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="never shown")
+            if mode == "ignore":
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="never shown")
         result = apply_edit(client, params.edit)
         if mode == "silent":
             await client.late.wait()  # type: ignore[attr-defined]
@@ -123,3 +125,16 @@ async def test_an_answering_client_still_settles_on_its_answer(client: LanguageC
     result = await _run(client, workspace, "answer")
     assert result["outcome"] == "applied", result
     assert SETUP.rows()[-1]["outcome"] == "applied"
+
+
+async def test_a_late_answer_that_disagrees_is_told_and_the_ledger_keeps_its_outcome(
+        client: LanguageClient, workspace: Path):
+    result = await _run(client, workspace, "late")  # answers "applied" after the run settled
+    assert result["outcome"] == "rejected", result
+    assert SETUP.rows()[-1]["outcome"] == "rejected"
+    told: list[str] = []
+    for _ in range(600):  # a bound on the wait for the server's message, not a duration asserted
+        if told := [m.message for m in client.messages if "after the run was settled" in m.message]:
+            break
+        await asyncio.sleep(0.05)
+    assert told and "answered 'applied'" in told[-1] and "keeps 'rejected'" in told[-1], told

@@ -129,7 +129,7 @@ class LspEditor:
         """Send the edit and settle on the first of: the client's answer; its documents showing
         every changed file as edited (a client that applies without answering, as ALE does, still
         sends didChange); `run.apply_timeout_s` with neither (rejected, and the user is told how
-        to check). An answer after that is logged, never acted on."""
+        to check). An answer after that is never acted on; the user is told when it disagrees."""
         request = asyncio.ensure_future(self.ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=offer.label)))
         timeout = self._apply_timeout()
@@ -151,8 +151,9 @@ class LspEditor:
             self.log("info", f"modelroute: {offer.label}: the editor applied the edit without answering "
                              "workspace/applyEdit; its documents show every change, so it counts as applied")
             return OfferResult("applied")
+        files = ", ".join(c.path for c in offer.changes.changes)
         return OfferResult("rejected", f"the editor neither applied nor answered the edit within {timeout:g} s "
-                                       "(run.apply_timeout_s); it counts as not applied: check the files it names")
+                                       f"(run.apply_timeout_s), so it counts as not applied; check {files}")
 
     def _apply_timeout(self) -> float:
         engine = self.query.state.engine
@@ -172,8 +173,8 @@ class LspEditor:
         if late.cancelled():
             return
         status = _answered(late).status
-        if status != settled:  # the run was settled the other way: say so, the ledger keeps it
-            self.log("warning", f"modelroute: {offer.label}: the editor answered '{status}' after the run "
+        if status != settled:  # the run was settled the other way: the user must know what is on screen
+            self.tell("warning", f"modelroute: {offer.label}: the editor answered '{status}' after the run "
                                 f"was settled as '{settled}'; the ledger keeps '{settled}'")
 
     def workspace_edit(self, offer: Offer) -> types.WorkspaceEdit:
