@@ -142,3 +142,4 @@ def test_ale_documented_setup_runs_the_routed_model(request: pytest.FixtureReque
     assert len(requests) == 2, requests
     [outcome] = ledger_outcomes(tmp_path)
     assert outcome != "pending", "the run still waits for an answer ALE never sends to workspace/applyEdit"
+    assert outcome == "applied", "ALE's didChange showed the edit: the run counts as applied (docs/clients/vim.md)"
