@@ -16,7 +16,7 @@ import pytest_lsp
 from attrs import evolve
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
-from tests.lsp.lsp_helpers import command, idle, make_client, range_json, rng
+from tests.lsp.lsp_helpers import command, idle, make_client, range_json, rng, store_workspace
 from tests.lsp_run.run_helpers import Setup, apply_edit, open_doc, text_of
 from tests.run.helpers import HAIKU, STORE
 
@@ -30,11 +30,7 @@ OLD, NEW = "def load(path):", "def load(path: str) -> object:"
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("applyws")
-    (root / "app").mkdir()
-    (root / "app" / "store.py").write_text(STORE)
-    (root / ".modelroute.toml").write_text("[run]\napply_timeout_s = 0.5\n")
-    return root
+    return store_workspace(tmp_path_factory.mktemp("applyws"), {".modelroute.toml": "[run]\napply_timeout_s = 0.5\n"})
 
 
 def apply_client() -> LanguageClient:

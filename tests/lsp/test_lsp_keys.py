@@ -13,7 +13,16 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from tests.lsp.lsp_helpers import SERVER_COMMAND, code_actions, command, idle, range_json, rng, server_env
+from tests.lsp.lsp_helpers import (
+    SERVER_COMMAND,
+    code_actions,
+    command,
+    idle,
+    range_json,
+    rng,
+    server_env,
+    store_workspace,
+)
 from tests.lsp_run.run_helpers import Setup, editor_client, open_doc
 from tests.run.helpers import STORE
 
@@ -30,10 +39,7 @@ CONFIG = ClientServerConfig(
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("keysws")
-    (root / "app").mkdir()
-    (root / "app" / "store.py").write_text(STORE)
-    return root
+    return store_workspace(tmp_path_factory.mktemp("keysws"))
 
 
 @pytest_lsp.fixture(config=CONFIG, scope="module")
