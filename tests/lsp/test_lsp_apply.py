@@ -59,8 +59,11 @@ def apply_client() -> LanguageClient:
 
 @pytest_lsp.fixture(config=evolve(SETUP.config(), client_factory=apply_client), scope="module")
 async def client(lsp_client: LanguageClient, workspace: Path):
+    caps = client_capabilities("visual-studio-code")
+    assert caps.workspace is not None
+    caps.workspace.apply_edit = False  # as ALE says, though it applies them
     await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"),
+        capabilities=caps,
         root_uri=workspace.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="applyws")],
     ))

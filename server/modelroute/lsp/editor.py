@@ -147,9 +147,10 @@ class LspEditor:
             return _answered(request)
         landed = self._landed(offer)
         request.add_done_callback(lambda late: self._late_answer(late, offer, "applied" if landed else "rejected"))
-        if landed:
-            self.log("info", f"modelroute: {offer.label}: the editor applied the edit without answering "
-                             "workspace/applyEdit; its documents show every change, so it counts as applied")
+        if landed:  # a client that answers (VS Code) often sends didChange first: only ALE's kind is news
+            if not _answers_apply_edit(self.ls):
+                self.log("info", f"modelroute: {offer.label}: the editor applied the edit without answering "
+                                 "workspace/applyEdit; its documents show every change, so it counts as applied")
             return OfferResult("applied")
         files = ", ".join(c.path for c in offer.changes.changes)
         return OfferResult("rejected", f"the editor neither applied nor answered the edit within {timeout:g} s "
@@ -287,6 +288,12 @@ def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool, bool]:
     operations = (we.resource_operations if we else None) or ()
     kinds = types.ResourceOperationKind
     return versioned, versioned and kinds.Create in operations, versioned and kinds.Delete in operations
+
+
+def _answers_apply_edit(ls: ModelrouteServer) -> bool:
+    """The client says it handles workspace/applyEdit (ALE applies one but says it does not)."""
+    ws = ls.client_capabilities.workspace
+    return bool(ws and ws.apply_edit)
 
 
 def _annotations(ls: ModelrouteServer) -> bool:
