@@ -14,10 +14,16 @@ from typing import Any
 from modelroute_testing.env import scrubbed_env
 
 
+def _interruptible() -> None:
+    # A shell that runs the tests in the background ignores SIGINT for them, and a child inherits that;
+    # the server is started as a terminal starts it, with Ctrl-C's default action.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def serve(port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "modelroute", "serve", "--tcp", f"127.0.0.1:{port}"],
-        stderr=subprocess.PIPE, text=True, env=scrubbed_env(),
+        stderr=subprocess.PIPE, text=True, env=scrubbed_env(), preexec_fn=_interruptible,
     )  # fmt: skip
 
 

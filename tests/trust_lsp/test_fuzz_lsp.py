@@ -204,8 +204,15 @@ def test_random_messages_never_kill_the_server(server: StdioServer, batch: list[
 
 
 def test_still_routes_after_the_fuzzing(server: StdioServer) -> None:
-    """Runs after the fuzz test (file order): the file is still open and the lightbulb still lit."""
+    """Runs after the fuzz test (file order): the server still serves and the lightbulb lights again.
+    The fuzzing may have sent didChange or didClose for the file with random text, so the file is opened
+    afresh with its real text first."""
     assert server.proc.poll() is None
+    doc = uri(server.root, "app/store.py")
+    server.send({"method": types.TEXT_DOCUMENT_DID_CLOSE, "params": {"textDocument": {"uri": doc}}})
+    text = (server.root / "app/store.py").read_text()
+    server.send({"method": types.TEXT_DOCUMENT_DID_OPEN, "params": {
+        "textDocument": {"uri": doc, "languageId": "python", "version": 1000, "text": text}}})
     assert server.code_action()["result"]
     routed = server.request(
         types.WORKSPACE_EXECUTE_COMMAND,
