@@ -1,0 +1,85 @@
+"""Private files in the user cache folder (`$XDG_CACHE_HOME/modelroute/...`), safe to lose.
+
+Every cache modelroute keeps across processes reads and writes through here, so each gets the same
+guarantees: the folder belongs to the user and no one else can write in it (otherwise another user
+could plant an entry), a file is only read when it is a regular file of this user (never through a
+symlink), and a file is written to a temporary name with mode 0600 and renamed into place, so a
+reader sees the old content or the new, never half. Callers still check what they read: a cache
+file is data from disk, not something to trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def cache_folder(name: str) -> Path:
+    """`name` inside modelroute's user cache folder (not created)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("modelroute", appauthor=False)) / name
+
+
+def private_folder(folder: Path, *, create: bool) -> bool:
+    """The folder exists (or is created 0700), is a real folder of this user, and no one else can write
+    in it."""
+    try:
+        if create:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        log.warning("not using the cache folder %s: it must be a folder of this user, not writable by others", folder)
+        return False
+    return True
+
+
+def read_private(path: Path) -> bytes | None:
+    """The content of a regular file of this user in a private folder, else None (absent, a symlink,
+    another user's, unreadable)."""
+    if not private_folder(path.parent, create=False):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            log.warning("ignoring cache file %s: not a regular file of this user", path)
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Replace `path` with `data` (temporary file in the same folder, then rename; no fsync: a cache
+    lost in a crash is rebuilt). False when the folder is unsafe or the write fails."""
+    if not private_folder(path.parent, create=True):
+        return False
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        log.info("could not write the cache file %s: %s", path, exc)
+        return False
+    return True
