@@ -5,24 +5,30 @@ through the official SDKs, streamed, behind one neutral request/response model.
     result = await client.turn(request, on_text=print, cancel=event)
 """
 
-from modelroute.providers.base import ModelClient
-from modelroute.providers.errors import ErrorKind, ProviderError, ProviderNotConfigured
-from modelroute.providers.factory import availability, base_url_for, client_for, key_env_for
-from modelroute.providers.types import (
-    AssistantMessage,
-    Message,
-    ModelRequest,
-    NativeTurn,
-    StopReason,
-    ToolCall,
-    ToolResult,
-    ToolResultsMessage,
-    ToolSpec,
-    TurnResult,
-    Usage,
-    UserMessage,
-    sum_usage,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelroute.providers.base import ModelClient
+    from modelroute.providers.errors import ErrorKind, ProviderError, ProviderNotConfigured
+    from modelroute.providers.factory import availability, base_url_for, client_for, key_env_for
+    from modelroute.providers.types import (
+        AssistantMessage,
+        Message,
+        ModelRequest,
+        NativeTurn,
+        StopReason,
+        ToolCall,
+        ToolResult,
+        ToolResultsMessage,
+        ToolSpec,
+        TurnResult,
+        Usage,
+        UserMessage,
+        sum_usage,
+    )
 
 __all__ = [
     "AssistantMessage",
@@ -47,3 +53,23 @@ __all__ = [
     "key_env_for",
     "sum_usage",
 ]
+
+# Names load on first use: routing asks `availability` of a provider, which must not import the
+# client base (httpx2, asyncio) that only a run needs.
+_HOME = {
+    "ModelClient": "base",
+    **dict.fromkeys(("ErrorKind", "ProviderError", "ProviderNotConfigured"), "errors"),
+    **dict.fromkeys(("availability", "base_url_for", "client_for", "key_env_for"), "factory"),
+    **dict.fromkeys(("AssistantMessage", "Message", "ModelRequest", "NativeTurn", "StopReason", "ToolCall",
+                     "ToolResult", "ToolResultsMessage", "ToolSpec", "TurnResult", "Usage", "UserMessage",
+                     "sum_usage"), "types"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
