@@ -1,6 +1,27 @@
-"""catalog: models with prices (genai-prices), limits and strengths, every number with its source."""
+"""catalog: models with prices (genai-prices), limits and strengths, every number with its source.
 
-from modelroute.catalog.load import Catalog, builtin_models, load_catalog
-from modelroute.catalog.providers import default_providers
+The names load on first use, so importing `modelroute.catalog.model` (the pydantic models) does not
+import the price library; `load_catalog` imports it only when the built-in prices are not in the
+user cache (catalog/facts_cache.py).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelroute.catalog.load import Catalog, builtin_models, load_catalog
+    from modelroute.catalog.providers import default_providers
 
 __all__ = ["Catalog", "builtin_models", "default_providers", "load_catalog"]
+_HOME = {"Catalog": "load", "builtin_models": "load", "load_catalog": "load", "default_providers": "providers"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
