@@ -11,6 +11,7 @@ file is data from disk, not something to trust.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import stat
@@ -25,6 +26,26 @@ def cache_folder(name: str) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("modelroute", appauthor=False)) / name
+
+
+def code_fingerprint(*, folders: list[Path], packages: list[str], extra: str = "") -> str:
+    """A hash of the size and modification time of every file in `folders` and in the folders of the
+    top-level `packages` (found without importing them): it changes when the code or data that
+    produced a cache entry may have changed (an upgrade, an edited source)."""
+    from importlib.util import find_spec
+
+    for name in packages:
+        spec = find_spec(name)
+        if spec is not None and spec.origin:
+            folders = [*folders, Path(spec.origin).parent]
+    parts = [extra]
+    for folder in folders:
+        try:
+            entries = sorted((e.name, e.stat()) for e in os.scandir(folder) if e.is_file())
+        except OSError:
+            entries = []
+        parts.extend(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}" for name, st in entries)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def private_folder(folder: Path, *, create: bool) -> bool:

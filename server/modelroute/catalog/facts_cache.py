@@ -15,21 +15,18 @@ change prices and windows, as they could change the user's settings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass
 from datetime import date
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from modelroute.catalog.model import ModelPrice
-from modelroute.usercache import cache_folder, read_private, write_atomic
+from modelroute.usercache import cache_folder, code_fingerprint, read_private, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +70,7 @@ def fingerprint() -> str:
     """Changes when the code that produces the facts may have changed (without importing it)."""
     from modelroute import __version__
 
-    parts = [str(FORMAT), __version__]
-    spec = find_spec("genai_prices")
-    folders = [Path(__file__).parent]
-    if spec is not None and spec.origin:
-        folders.append(Path(spec.origin).parent)
-    for folder in folders:
-        try:
-            entries = sorted((e.name, e.stat()) for e in os.scandir(folder) if e.name.endswith(".py"))
-        except OSError:
-            entries = []
-        parts.extend(f"{folder}/{name} {st.st_size} {st.st_mtime_ns}" for name, st in entries)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return code_fingerprint(folders=[Path(__file__).parent], packages=["genai_prices"], extra=f"{FORMAT} {__version__}")
 
 
 class FactsCache:

