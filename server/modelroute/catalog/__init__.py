@@ -7,8 +7,9 @@ user cache (catalog/facts_cache.py).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelroute.lazy import lazy_names
 
 if TYPE_CHECKING:
     from modelroute.catalog.load import Catalog, builtin_models, load_catalog
@@ -18,10 +19,4 @@ __all__ = ["Catalog", "builtin_models", "default_providers", "load_catalog"]
 _HOME = {"Catalog": "load", "builtin_models": "load", "load_catalog": "load", "default_providers": "providers"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME, globals())
