@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from modelroute.cost import token_cache
 from modelroute.cost.token_cache import MAGIC, PieceCounts, TokenCache, piece_hash, split_pieces
-from modelroute.cost.tokens import _quicktok_counter
+from modelroute.cost.tokens import _quicktok_counter, _vocabulary
 
 KEY = "o200k_base test counter"
 COUNT_IN_CHILD = """
@@ -97,11 +97,22 @@ def test_new_text_made_of_known_pieces_needs_no_tokenizer(cache_path: Path) -> N
     assert counts == [exact(new)] and not loaded
 
 
-def test_unknown_pieces_load_the_tokenizer_and_are_learned(cache_path: Path) -> None:
-    count_in_child(cache_path, ["def route(): pass"])
-    counts, loaded = count_in_child(cache_path, ["def route(): return zebra_quux"])
-    assert counts == [exact("def route(): return zebra_quux")] and loaded
-    assert count_in_child(cache_path, ["def route(): return zebra_quux"]) == (counts, False)
+def test_new_pieces_are_counted_from_the_saved_vocabulary_without_the_tokenizer(cache_path: Path) -> None:
+    assert count_in_child(cache_path, ["def route(): pass"]) == ([exact("def route(): pass")], True)
+    new = "port the zebrafish_quux module to Rust, antidisestablishmentarianism included"
+    assert count_in_child(cache_path, [new]) == ([exact(new)], False)
+    assert count_in_child(cache_path, real_texts(3)) == ([exact(t) for t in real_texts(3)], False)
+
+
+def test_a_large_new_text_loads_the_tokenizer(cache_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Encoding many multi-token pieces in Python takes longer than loading the tokenizer."""
+    count_in_child(cache_path, ["hello world"])
+    cache = TokenCache(cache_path, KEY)
+    text = real_texts(1)[0]
+    monkeypatch.setattr(token_cache, "MAX_ENCODED", 3)
+    assert cache.count_pieces(split_pieces(text)) is None
+    monkeypatch.setattr(token_cache, "MAX_ENCODED", 100_000)
+    assert cache.count_pieces(split_pieces(text)) == exact(text)
 
 
 def test_a_file_for_another_counter_is_not_used(cache_path: Path) -> None:
@@ -167,6 +178,75 @@ def test_an_unwritable_cache_still_counts(tmp_path: Path) -> None:
     assert count_in_child(blocker / "o200k_base.bin", ["hello world"]) == ([2], True)
 
 
+# --- the vocabulary ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vocab_cache(tmp_path_factory: pytest.TempPathFactory) -> TokenCache:
+    folder = tmp_path_factory.mktemp("vocab")
+    folder.chmod(0o700)
+    cache = TokenCache(folder / "o200k_base.bin", KEY)
+    assert cache.learn_vocab(_vocabulary(), split_pieces("hello world"), 2)
+    return TokenCache(cache.path, KEY)  # read back from disk
+
+
+def test_vocabulary_counts_are_the_tokenizers_on_real_files(vocab_cache: TokenCache) -> None:
+    vocab = vocab_cache.vocab()
+    assert vocab is not None and vocab.complete()
+    for text in real_texts(40):
+        assert sum(vocab.count(p) or 0 for p in split_pieces(text)) == exact(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(TRICKY)) | st.characters(), max_size=120))
+def test_vocabulary_counts_are_the_tokenizers_on_any_text(vocab_cache: TokenCache, text: str) -> None:
+    vocab = vocab_cache.vocab()
+    assert vocab is not None
+    assert sum(vocab.count(p) or 0 for p in split_pieces(text)) == exact(text)
+
+
+def test_a_vocabulary_that_does_not_check_out_is_not_saved(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "o200k_base.bin", KEY)
+    assert not cache.learn_vocab(_vocabulary(), split_pieces("hello world"), 3)  # not the tokenizer's count
+    assert not cache.learn_vocab(((b, r) for b, r in _vocabulary() if b != b"\x00"), ["hello"], 1)  # a byte lost
+    assert not cache.vocab_path.exists() and cache.vocab() is None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "key", "lose a byte"])
+def test_a_damaged_vocabulary_is_ignored_and_rebuilt(cache_path: Path, damage: str) -> None:
+    count_in_child(cache_path, ["hello world"])
+    vocab_path = TokenCache(cache_path, KEY).vocab_path
+    data = vocab_path.read_bytes()
+    if damage == "truncate":
+        vocab_path.write_bytes(data[: len(data) // 2])
+    elif damage == "key":
+        vocab_path.write_bytes(data.replace(KEY.encode(), b"o200k_base something else", 1))
+    else:
+        table = PieceCounts.decode(data, f"{KEY} vocab", token_cache.MAX_VOCAB)
+        keep = [i for i, h in enumerate(table.hashes) if h != piece_hash("\x00")]
+        lost = PieceCounts(array("Q", (table.hashes[i] for i in keep)), array("I", (table.counts[i] for i in keep)))
+        vocab_path.write_bytes(lost.encode(f"{KEY} vocab"))
+    new = "an unseen word: zebrafish_quux"
+    assert count_in_child(cache_path, [new]) == ([exact(new)], True)
+    assert count_in_child(cache_path, ["another unseen one: okapi_flux"]) == ([exact("another unseen one: okapi_flux")],
+                                                                             False)  # fmt: skip
+
+
+def test_any_ranks_give_a_bounded_count(tmp_path: Path) -> None:
+    """A hostile vocabulary (every byte, then made-up merges and ranks) cannot crash the count or make
+    a piece more tokens than bytes."""
+    merges = {bytes([b]): 1000 + b for b in range(256)}
+    merges.update({b"ze": 3, b"zeb": 1, b"ra": 2, b"\xc3\xa9": 5})
+    cache = TokenCache(tmp_path / "o200k_base.bin", KEY)
+    table = PieceCounts().merged({token_cache.bytes_hash(b): r for b, r in merges.items()}, token_cache.MAX_VOCAB)
+    vocab = token_cache.VocabRanks(table)
+    assert vocab.complete()
+    for piece in split_pieces("zebra café, naïve 中文 😀 " + real_texts(1)[0][:3000]):
+        count = vocab.count(piece)
+        assert count is not None and 1 <= count <= len(piece.encode())
+    assert cache.vocab() is None
+
+
 # --- bounds and concurrency ------------------------------------------------------------------------
 
 
@@ -179,7 +259,7 @@ def test_the_file_is_bounded(cache_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for text in sentences:
         assert cache.learn(split_pieces(text), exact(text), exact)
         assert len(PieceCounts.decode(cache_path.read_bytes(), KEY)) <= 40
-        assert cache.known_total(split_pieces(text)) == exact(text)
+        assert cache.table().total(split_pieces(text)) == exact(text)
     long = real_texts(1)[0]
     assert cache.learn(split_pieces(long), exact(long), exact)
     assert len(PieceCounts.decode(cache_path.read_bytes(), KEY)) == 40

