@@ -12,11 +12,13 @@ second reads what it learned) and reports every case whose output differs. Exit 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from benchlib import use_test_support
@@ -45,6 +47,15 @@ def scenario_args(scenario: dict[str, object], workspace: Path) -> list[str]:
     return args
 
 
+def materializer(scenarios: Path) -> Callable[[dict[str, object]], str]:
+    """The scenarios' own helper that writes a scenario out as a workspace (materialize.py beside them)."""
+    spec = importlib.util.spec_from_file_location("materialize", scenarios.resolve().parent / "materialize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.materialize  # type: ignore[no-any-return]
+
+
 def route(workspace: Path, args: list[str], env: dict[str, str]) -> bytes:
     command = [sys.executable, "-m", "modelroute", "route", "--workspace", str(workspace), *args, "--json"]
     done = subprocess.run(command, env=env, capture_output=True, check=False)
@@ -56,8 +67,6 @@ def main() -> int:
     parser.add_argument("--baseline-src", type=Path, required=True, help="another checkout's server/ folder")
     parser.add_argument("scenarios", nargs="*", type=Path, help="folders of scenario JSON files")
     args = parser.parse_args()
-    for folder in args.scenarios:
-        sys.path.insert(0, str(folder.resolve().parent))
     differ = 0
     with tempfile.TemporaryDirectory(prefix="modelroute-compare-") as tmp:
         home = Path(tmp)
@@ -65,9 +74,8 @@ def main() -> int:
         this = scrubbed_env(**user_dirs(home / "this"))
         cases: list[tuple[str, Path, list[str], Path | None]] = [("examples/shop", ROOT / "examples" / "shop",
                                                                   SHOP_ARGS, None)]  # fmt: skip
-        from materialize import materialize  # the scenarios' own helper
-
         for folder in args.scenarios:
+            materialize = materializer(folder)
             for path in sorted(folder.glob("*.json")):
                 scenario = json.loads(path.read_text(encoding="utf-8"))
                 workspace = Path(materialize(scenario))
