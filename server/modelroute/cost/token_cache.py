@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from modelroute.usercache import cache_folder, code_fingerprint, read_private, write_atomic
+from modelroute.usercache import cache_folder, code_fingerprint, private_folder, read_private, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,9 @@ class TokenCache:
 
     def learn_vocab(self, vocabulary: Iterable[tuple[bytes, int]], pieces: list[str], total: int) -> bool:
         """Save the tokenizer's vocabulary (token bytes, rank) once it checks out: complete, and giving
-        `total` for `pieces`, as the tokenizer did."""
+        `total` for `pieces`, as the tokenizer did. Nothing is built where it could not be saved."""
+        if not private_folder(self.vocab_path.parent, create=True):
+            return False
         table = PieceCounts().merged({bytes_hash(data): rank for data, rank in vocabulary}, MAX_VOCAB)
         ranks = VocabRanks(table)
         counts = {p: ranks.count(p) for p in dict.fromkeys(pieces)} if ranks.complete() else {}
