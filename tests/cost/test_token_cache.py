@@ -212,6 +212,15 @@ def test_a_vocabulary_that_does_not_check_out_is_not_saved(tmp_path: Path) -> No
     assert not cache.vocab_path.exists() and cache.vocab() is None
 
 
+def test_no_vocabulary_is_built_where_it_cannot_be_saved(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    cache = TokenCache(shared / "o200k_base.bin", KEY)
+    assert not cache.learn_vocab(_vocabulary(), split_pieces("hello world"), 2)
+    assert not cache.vocab_path.exists()
+
+
 @pytest.mark.parametrize("damage", ["truncate", "key", "lose a byte"])
 def test_a_damaged_vocabulary_is_ignored_and_rebuilt(cache_path: Path, damage: str) -> None:
     count_in_child(cache_path, ["hello world"])
