@@ -8,7 +8,8 @@ cold (nothing cached); the next --runs are warm, alternated with `python -c pass
 other processes hits both alike. Goals (issue 16): under 0.5 s on the small workspace and under 1 s
 on 50,000 files. --imports prints the 15 slowest imports of one warm run (`python -X importtime`);
 --phases times the phases of a warm run on the small workspace (imports, Engine, index and git,
-tokenizer load, decision), 3 runs, in a fresh process each.
+tokenizer load where the baseline loads it first, the decision with its token count), 3 runs, each in
+a fresh process, after the timed runs have warmed the user cache.
 
 --baseline-src DIR runs the same commands with another checkout's sources first on PYTHONPATH (e.g.
 `git archive main server | tar -x -C /tmp/main && python -m compileall -q /tmp/main/server`, then
@@ -103,26 +104,38 @@ import pydantic; mark("import pydantic")
 from modelroute.pipeline import Engine; mark("import pipeline")
 from modelroute.context.gather import ActionRequest
 from modelroute.context.model import Position
-from modelroute.cost.tokens import tokenizer_name
+from modelroute.cost import tokens
 engine = Engine(Path(sys.argv[1])); mark("Engine()")
 engine.git.refresh_async(); engine.build_index(); mark("index and git")
-tokenizer_name(); mark("tokenizer load")
+if hasattr(tokens, "use_token_cache"):  # the baseline (--baseline-src) may predate the token count cache
+    tokens.use_token_cache()
+else:
+    tokens.tokenizer_name()
+mark("tokenizer load (before the token count cache)")
 routed = engine.decide(ActionRequest(file="src/shop/users.py", cursor=Position(line=17, character=8),
                                      instruction="move this into its own module and update every caller"))
-json.dumps(routed.decision.to_json()); mark("decision")
+json.dumps(routed.decision.to_json()); mark("decision (counting included)")
 print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(marks, marks[1:])}))
 """
 
 
-def phases(home: Path, runs: int = 3) -> list[str]:
-    env = scrubbed_env(**user_dirs(home))
-    samples: dict[str, list[float]] = {}
+def phases(home: Path, baseline_src: Path | None, runs: int = 3) -> list[str]:
+    """Median seconds of each phase, this checkout and (when given) the baseline, alternated."""
+    envs = {"this": scrubbed_env(**user_dirs(home / "this"))}
+    if baseline_src is not None:
+        envs["baseline"] = scrubbed_env(**user_dirs(home / "baseline"), PYTHONPATH=str(baseline_src))
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in envs}
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", PHASES, str(SHOP)], env=env, capture_output=True, text=True,
-                              check=True)  # fmt: skip
-        for name, seconds in json.loads(done.stdout).items():
-            samples.setdefault(name, []).append(seconds)
-    return [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} | {max(s):.3f} |" for name, s in samples.items()]
+        for name, env in envs.items():
+            done = subprocess.run([sys.executable, "-c", PHASES, str(SHOP)], env=env, capture_output=True,
+                                  text=True, check=True)  # fmt: skip
+            for phase, seconds in json.loads(done.stdout).items():
+                samples[name].setdefault(phase, []).append(seconds)
+    rows = []
+    for phase in samples["this"]:
+        cells = [f"{statistics.median(samples[name][phase]):.3f}" for name in envs]
+        rows.append(f"| {phase} | {' | '.join(cells)} |")
+    return rows
 
 
 def main() -> int:
@@ -150,8 +163,10 @@ def main() -> int:
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         print("\n".join(rows))
         if args.phases:
-            print("\n| phase of a warm run on examples/shop | median s | min s | max s |\n| --- | ---: | ---: | ---: |")
-            print("\n".join(phases(base / "home-small" / "this")))
+            columns = " | baseline median s" if args.baseline_src else ""
+            print(f"\n| phase of a warm run on examples/shop | median s{columns} |")
+            print("| --- | ---: |" + (" ---: |" if args.baseline_src else ""))
+            print("\n".join(phases(base / "home-small", args.baseline_src)))
         if args.imports:
             print("\nslowest imports (cumulative), warm run on the small workspace:")
             print("\n".join(imports(route_command(SHOP, "src/shop/users.py", 17), base / "home-small" / "this")))

@@ -93,6 +93,7 @@ def _load_diagnostics(path: Path | None) -> list[Diagnostic]:
 def _decide(args: argparse.Namespace) -> Routed:
     from modelroute.context.gather import ActionRequest, ContextError
     from modelroute.context.model import Position
+    from modelroute.cost.tokens import use_token_cache
     from modelroute.pipeline import Engine
     from modelroute.route import Unroutable
 
@@ -121,6 +122,7 @@ def _decide(args: argparse.Namespace) -> Routed:
         instruction=args.instruction,
         diagnostics=_load_diagnostics(args.diagnostics),
     )
+    use_token_cache()  # one decision per process: counts seen before need no tokenizer load
     try:
         return engine.decide(request)
     except ContextError as exc:

@@ -1,4 +1,5 @@
-"""Build the catalog: built-in models from library data (cached per UTC day) plus the user's settings."""
+"""Build the catalog: built-in models from library data (cached per UTC day, in this process and in the
+user cache) plus the user's settings. The price library is imported only when its facts are needed."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from modelroute.catalog.builtin import BUILTINS, Builtin
-from modelroute.catalog.library import (
-    LIBRARY_PROVIDER,
-    context_window,
-    find_model,
-    has_tier,
-    library_label,
-    model_price,
-)
+from modelroute.catalog.facts_cache import FactsCache, LibraryFacts
 from modelroute.catalog.model import ModelEntry, ModelPrice, PriceTier, Strength
 from modelroute.catalog.providers import default_providers
 from modelroute.catalog.strengths import CUSTOM_PRIOR, CUSTOM_PRIOR_EVIDENCE, builtin_strengths
@@ -41,18 +35,30 @@ class Catalog:
         return tuple(m.id for m in self.models)
 
 
-def _limits(spec: Builtin) -> tuple[int, str]:
+def _library_facts(spec: Builtin, day: date) -> LibraryFacts:
+    from modelroute.catalog.library import LIBRARY_PROVIDER, context_window, find_model, library_label, model_price
+
     lib_provider, ref = spec.context_from or (LIBRARY_PROVIDER[spec.provider], spec.library_ref)
     window = context_window(lib_provider, ref)
     if window is None:
         raise LookupError(f"no context window for {spec.id} in {library_label()}")
     _, info = find_model(lib_provider, ref)
     source = f"context: {library_label()} ({lib_provider}/{info.id}); max output: {spec.max_output_source}"
-    return window, source
+    return LibraryFacts(window, source, model_price(LIBRARY_PROVIDER[spec.provider], spec.library_ref, day))
 
 
-def _entry(spec: Builtin, day: date, names: dict[str, str]) -> ModelEntry:
-    window, limits_source = _limits(spec)
+def _all_facts(day: date) -> dict[str, LibraryFacts]:
+    """The library facts of every built-in model on `day`: from the user cache, else from the library
+    (and then saved there)."""
+    cache = FactsCache.default()
+    facts = cache.load(day, [spec.id for spec in BUILTINS])
+    if facts is None:
+        facts = {spec.id: _library_facts(spec, day) for spec in BUILTINS}
+        cache.save(day, facts)
+    return facts
+
+
+def _entry(spec: Builtin, facts: LibraryFacts, names: dict[str, str]) -> ModelEntry:
     return ModelEntry(
         id=spec.id,
         display_name=spec.display_name,
@@ -60,10 +66,10 @@ def _entry(spec: Builtin, day: date, names: dict[str, str]) -> ModelEntry:
         provider=spec.provider,
         api=spec.api,
         api_model=spec.api_model or spec.id,
-        context_window=window,
+        context_window=facts.context_window,
         max_output_tokens=spec.max_output_tokens,
-        limits_source=limits_source,
-        price=model_price(LIBRARY_PROVIDER[spec.provider], spec.library_ref, day),
+        limits_source=facts.limits_source,
+        price=facts.price,
         strengths=builtin_strengths(spec.id, names),
         open_weight=spec.open_weight,
         reasoning=spec.reasoning,
@@ -74,9 +80,9 @@ def _entry(spec: Builtin, day: date, names: dict[str, str]) -> ModelEntry:
 @lru_cache(maxsize=2)
 def builtin_models(day: date | None = None) -> tuple[ModelEntry, ...]:
     """Built-in entries with prices in force on `day` (UTC today by default). Cached: library data only."""
-    when = day or datetime.now(UTC).date()
+    facts = _all_facts(day or datetime.now(UTC).date())
     names = {b.id: b.display_name for b in BUILTINS}
-    return tuple(_entry(spec, when, names) for spec in BUILTINS)
+    return tuple(_entry(spec, facts[spec.id], names) for spec in BUILTINS)
 
 
 def _custom_entry(
@@ -142,6 +148,8 @@ def _unknown_model(name: str, model_id: str) -> str:
 
 def _with_tier(entry: ModelEntry, tier: str, day: date) -> ModelEntry:
     """The entry requested and priced at `tier` when the price library has that tier for it."""
+    from modelroute.catalog.library import LIBRARY_PROVIDER, has_tier, model_price
+
     spec = _BUILTIN_BY_ID.get(entry.id)
     if spec is None or tier == "standard":
         return entry

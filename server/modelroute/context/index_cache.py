@@ -20,9 +20,7 @@ import hashlib
 import json
 import logging
 import os
-import stat
 import sys
-import tempfile
 import time
 from array import array
 from collections.abc import Sequence
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modelroute.context.symbols import Frozen
+from modelroute.usercache import cache_folder, read_private, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,7 @@ class IndexCache:
 
     @classmethod
     def default(cls) -> IndexCache:
-        import platformdirs
-
-        return cls(Path(platformdirs.user_cache_dir("modelroute", appauthor=False)) / "index")
+        return cls(cache_folder("index"))
 
     def path_for(self, root: Path, exclude: Sequence[str], max_files: int) -> Path:
         key = json.dumps([FORMAT, str(root), list(exclude), max_files, sys.byteorder])
@@ -85,21 +82,9 @@ class IndexCache:
 
     def load(self, path: Path, root: Path) -> Snapshot | None:
         """The stored index of `root`, or None (absent, unsafe, another folder, damaged)."""
-        if not self._safe_folder(create=False):
+        data = read_private(path)
+        if data is None:
             return None
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
-                log.warning("ignoring index file %s: not a regular file of this user", path)
-                return None
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read()
-        finally:
-            os.close(fd)
         try:
             snapshot = _decode(data, root)
         except (ValueError, KeyError, TypeError, UnicodeError, OverflowError) as exc:
@@ -111,38 +96,9 @@ class IndexCache:
 
     def save(self, path: Path, snapshot: Snapshot) -> bool:
         """Write atomically (temporary file, fsync-free rename); False when the folder is unsafe."""
-        if not self._safe_folder(create=True):
-            return False
-        data = _encode(snapshot)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".idx", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            log.info("could not save the index to %s: %s", path, exc)
+        if not write_atomic(path, _encode(snapshot)):
             return False
         self._prune(keep=path)
-        return True
-
-    def _safe_folder(self, *, create: bool) -> bool:
-        """The folder exists (or is created 0700), is a real folder of this user, and no one else can
-        write in it: otherwise another user could plant an index for our workspace."""
-        try:
-            if create:
-                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            info = os.lstat(self.folder)
-        except OSError:
-            return False
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
-            log.warning("not using the index cache %s: it must be a folder of this user, not writable by others",
-                        self.folder)
-            return False
         return True
 
     def _prune(self, keep: Path) -> None:

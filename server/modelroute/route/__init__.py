@@ -7,8 +7,9 @@ import the router and the catalog behind it: the language server answers `initia
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelroute.lazy import lazy_names
 
 if TYPE_CHECKING:
     from modelroute.route.model import Candidate, Decision, Unroutable
@@ -25,13 +26,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME, globals())
 
 
 __all__ = ["Candidate", "Decision", "RouteInput", "Spend", "Unroutable", "decide", "is_allowed"]
