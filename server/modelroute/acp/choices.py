@@ -51,9 +51,20 @@ def usd(amount: float) -> str:
 
 
 def math_safe(text: str) -> str:
-    """Dollar amounts in finished text (`~$0.01`, `$2.50`) as code spans, so a chat that renders TeX
-    does not typeset the text between two of them as a formula."""
-    return _AMOUNT.sub(r"`\1`", text)
+    """Dollar amounts in markdown (`~$0.01`, `$2.50`) as code spans, so a chat that renders TeX does
+    not typeset the text between two of them as a formula. Fenced code blocks are left as they are."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        marker = line.lstrip()[:3]
+        if fence is None and marker in ("```", "~~~"):
+            fence = marker
+        elif fence is not None and marker == fence:
+            fence = None
+        elif fence is None:
+            line = _AMOUNT.sub(r"`\1`", line)
+        out.append(line)
+    return "\n".join(out)
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ class AcpEditor:
             self.step(step.index, status="completed", content=step.last or name)
 
     async def show(self, document: Markdown) -> Shown:
-        self.say(f"\n\n{document.text}\n")
+        self.say(f"\n\n{math_safe(document.text)}\n")
         return Shown(True, None)
 
     async def review(self, review: Review) -> None:
