@@ -160,3 +160,10 @@ def test_lines_that_are_no_json_rpc_object_are_answered_with_an_error() -> None:
     assert rejected(b"[1, 2]\n")[0] == INVALID_REQUEST  # type: ignore[index]
     assert rejected(b'{"method": 3}\n')[0] == INVALID_REQUEST  # type: ignore[index]
     assert rejected(b"  \n") == (INVALID_REQUEST, "")  # a blank line: nothing to answer
+
+
+def test_a_file_name_alone_is_no_instruction(tmp_path: Path) -> None:
+    uri = (tmp_path / "nb" / "a.ipynb").as_uri()
+    ask = read_prompt([text_block("`nb/a.ipynb`  please `a.ipynb`"), link(uri)], tmp_path)
+    assert ask.instruction == "please"
+    assert read_prompt([text_block("`nb/a.ipynb`"), link(uri)], tmp_path).instruction == ""

@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 CHAT_DOCUMENT = "(chat)"  # the action's document when a prompt names no file
 CHAT_BRIEF = ("This request comes from a chat and names no file: the empty document above stands for the chat. "
               "Read workspace files with read_file when the request needs them.")
+NOTHING_ASKED = ("Say what you want done: modelroute routes it to the best-fit model and shows the estimated cost "
+                 "before it runs. Mention a file (or attach a notebook) to work on it; a file's `AI!` or `AI?` "
+                 "comment says what to do when the message holds only the file.")
 CHOICE_TIMEOUT_S = 24 * 3600.0  # the priced choice waits for the user; cancelling the turn ends the wait
 
 
@@ -221,9 +224,8 @@ class ModelrouteAgent:
     async def _turn(self, session: Session, editor: AcpEditor, ask: Ask) -> None:
         for note in ask.ignored:
             editor.tell("info", f"not read: {note}")
-        if not ask.instruction:
-            editor.say("Say what you want done: modelroute routes it to the best-fit model and shows the "
-                       "estimated cost before it runs. Mention a file (or attach a notebook) to work on it.")
+        if not ask.instruction and ask.document is None:
+            editor.say(NOTHING_ASKED)
             return
         engine = session.engine
         resolved = await asyncio.to_thread(engine.reload_settings)
@@ -234,6 +236,9 @@ class ModelrouteAgent:
             return
         routed = await self._decide(session, editor, ask)
         if routed is None:
+            return
+        if not routed.context.instruction.strip():  # a file named, no text, no directive comment in it
+            editor.say(NOTHING_ASKED)
             return
         session.decision = routed.decision
         await editor.send(ConfigOptionUpdate(session_update="config_option_update",
@@ -265,6 +270,7 @@ class ModelrouteAgent:
     def _request(self, session: Session, editor: AcpEditor, ask: Ask) -> Any:
         from modelroute.acp import notebook
         from modelroute.context.gather import ActionRequest
+        from modelroute.context.languages import language_for
 
         document = ask.document
         if document is None:
@@ -277,11 +283,12 @@ class ModelrouteAgent:
         if notebook.is_notebook(document.path):
             book = notebook.load(session.root, document.path, turn.buffers.pop(document.path, None))
             turn.notebooks[document.path] = book
-            start, end = _selection(document, book.text, session.root)
+            start, end = _selection(document, book.text, session.root, book.kernel_language)
             return ActionRequest(file=document.path, cursor=start, selection_end=end, instruction=ask.instruction,
                                  document_text=book.text, language=book.kernel_language,
                                  notebook=book.context(book.cell_at_line(start.line)))
-        start, end = _selection(document, turn.buffers.get(document.path), session.root)
+        start, end = _selection(document, turn.buffers.get(document.path), session.root,
+                                language_for(document.path, None))
         return ActionRequest(file=document.path, cursor=start, selection_end=end, instruction=ask.instruction,
                              document_text=turn.buffers.get(document.path))
 
@@ -340,7 +347,7 @@ class ModelrouteAgent:
         elif rel == CHAT_DOCUMENT:
             pinned = Buffer("", "chat")
         brief = book.brief() if book is not None else (CHAT_BRIEF if rel == CHAT_DOCUMENT else None)
-        action = Action(engine=session.engine, routed=routed, document=rel, instruction=ask.instruction,
+        action = Action(engine=session.engine, routed=routed, document=rel, instruction=routed.context.instruction,
                         pinned=pinned, brief=brief)
         try:
             return await run_action(self.runs, editor, action, model, strategy=session.strategy)  # type: ignore[arg-type]
@@ -383,18 +390,21 @@ def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
     return value
 
 
-def _selection(mention: Mention, buffer: str | None, root: Path) -> tuple[Any, Any]:
-    """(cursor, selection end) for a mention: the lines the URI named, whole, else the file's start."""
+def _selection(mention: Mention, text: str | None, root: Path, language: str) -> tuple[Any, Any]:
+    """(cursor, selection end) for a mention: the lines the URI named, whole; else the first directive
+    comment (`AI!`, `AI?`), which is where an instruction in a file is written; else the file's start."""
+    from modelroute.context.directives import find_directives
     from modelroute.context.model import Position
 
-    if mention.start_line is None:
-        return Position(line=0, character=0), None
-    if buffer is None:
+    if text is None:
         try:
-            buffer = (root / mention.path).read_text(encoding="utf-8", errors="replace")
+            text = (root / mention.path).read_text(encoding="utf-8", errors="replace")
         except OSError:
-            buffer = ""
-    lines = buffer.split("\n")
+            text = ""
+    if mention.start_line is None:
+        directives = find_directives(text, language)
+        return Position(line=directives[0].line if directives else 0, character=0), None
+    lines = text.split("\n")
     first = min(mention.start_line, len(lines) - 1)
     last = min(mention.end_line if mention.end_line is not None else first, len(lines) - 1)
     return Position(line=first, character=0), Position(line=last, character=len(lines[last].rstrip("\r")))

@@ -12,7 +12,7 @@ user is told, never silently dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,18 @@ def read_prompt(blocks: Sequence[Any], root: Path) -> Ask:
             _mention(str(resource.uri), str(text), root, mentions, ignored)
         else:
             ignored.append(f"{kind or 'unknown'} content is not read (text and files only)")
-    return Ask(instruction="\n".join(t for t in texts if t.strip()).strip(), mentions=tuple(mentions.values()),
-               ignored=tuple(ignored))
+    instruction = _without_names("\n".join(t for t in texts if t.strip()), mentions.values())
+    return Ask(instruction=instruction, mentions=tuple(mentions.values()), ignored=tuple(ignored))
+
+
+def _without_names(text: str, mentions: Iterable[Mention]) -> str:
+    """The text without the code spans that only name a mentioned file (Jupyter AI turns `@file:x.py`
+    into `` `x.py` ``): a file's name is not an instruction; a prompt of names only is empty, and the
+    file's own directive comment then says what to do."""
+    for mention in mentions:
+        for name in {mention.path, mention.path.rsplit("/", 1)[-1]}:
+            text = text.replace(f"`{name}`", " ")
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def _mention(uri: str, text: str | None, root: Path, found: dict[str, Mention], ignored: list[str]) -> None:

@@ -1,0 +1,172 @@
+r"""Real JupyterLab 4.6 + Jupyter AI 3 + `modelroute acp` in Debian's Chromium: a user opens a chat,
+asks, sees the routed model with its estimated cost and the alternatives as buttons before anything
+runs, picks one, and gets the answer with what it cost. The model is the fake provider, reached by
+the real SDKs inside the agent that Jupyter AI starts. Screenshots: .ci/artifacts/jupyterlab/<test>/.
+
+A .ci/run stage of its own (it starts a browser): MODELROUTE_JUPYTERLAB=1 pytest tests/jupyterlab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakeprovider.script import Reply, ScriptedToolCall
+from tests.fakeprovider.server import FakeProvider
+from tests.jupyterlab import lab as jupyterlab
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MODELROUTE_JUPYTERLAB") != "1",
+    reason="real JupyterLab tests are their own .ci/run stage: MODELROUTE_JUPYTERLAB=1 pytest tests/jupyterlab",
+)
+
+ANSWER = "A generator yields its values lazily, one at a time."
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Sales"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["def total(xs):\n", "    # add type hints to this function AI!\n", "    return sum(xs)"]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+# What TeX looks like once MathJax typeset it: mathematical italic letters, or MathJax's own elements.
+MATH_ITALIC = re.compile("[\U0001d434-\U0001d467]")
+PRICE = re.compile(r"~\$\d+\.\d+")
+
+
+@dataclass
+class Chat:
+    ui: jupyterlab.Page
+    lab: jupyterlab.Lab
+    fake: FakeProvider
+    data: Path
+
+    @property
+    def page(self) -> Any:
+        return self.ui.page
+
+    def send(self, text: str) -> None:
+        box = self.page.get_by_placeholder("Type a chat message").first
+        box.click()
+        box.fill(text)
+        self.page.keyboard.press("Enter")
+
+    def buttons(self, prefix: str) -> list[str]:
+        texts = self.page.locator("button:visible").all_inner_texts()
+        return [t.strip() for t in texts if t.strip().startswith(prefix)]
+
+    def click(self, name: str) -> None:
+        self.page.locator("button:visible", has_text=name).first.click()
+
+    def transcript(self) -> str:
+        return "\n".join(self.page.locator(".jp-chat-rendered-message").all_inner_texts())
+
+    def controls(self) -> list[str]:
+        return [t.strip() for t in self.page.locator(".jp-jai-personaControls-control-value:visible").all_inner_texts()]
+
+    def no_math(self) -> None:
+        text = self.transcript()
+        assert not MATH_ITALIC.search(text), f"the chat typeset prices as TeX: {text!r}"
+        assert self.page.locator(".jp-chat-rendered-message mjx-container").count() == 0
+
+    def ledger(self) -> list[dict[str, Any]]:
+        with sqlite3.connect(self.data / "ledger.sqlite3") as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+
+
+@pytest.fixture
+def chat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chat]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(jupyterlab.CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    artifacts = jupyterlab.artifact_dir(request.node.name)
+    root = tmp_path / "notebooks"
+    (root / ".git").mkdir(parents=True)
+    (root / ".modelroute.toml").write_text('[models]\nallow = ["claude-*", "gpt-*"]\n')
+    (root / "analysis.ipynb").write_text(json.dumps(NOTEBOOK, indent=1))
+    with FakeProvider() as fake:
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+        env.update(
+            HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+            XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+            MODELROUTE_DATA_DIR=str(tmp_path / "data"),
+            ANTHROPIC_API_KEY="sk-ant-test-key", OPENAI_API_KEY="sk-test-key",
+            ANTHROPIC_BASE_URL=fake.anthropic_base_url, OPENAI_BASE_URL=fake.openai_base_url,
+        )
+        with jupyterlab.serve(root, env, tmp_path / "jupyter", artifacts / "jupyterlab.log") as lab, \
+                sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=jupyterlab.CHROMIUM, args=jupyterlab.CHROMIUM_ARGS)
+            page = browser.new_page(viewport=jupyterlab.VIEWPORT)  # type: ignore[arg-type]
+            ui = jupyterlab.Page(page, artifacts)
+            try:
+                page.goto(lab.page_url(lab.new_chat("ask.chat")))
+                ui.wait_until("the modelroute persona in the chat's toolbar",
+                              lambda: "Route each prompt" in " ".join(
+                                  page.locator(".jp-jai-personaControls-control-value:visible").all_inner_texts()))
+                yield Chat(ui, lab, fake, tmp_path / "data")
+            finally:
+                ui.shot("end")
+                browser.close()
+
+
+def test_a_question_shows_the_priced_choice_then_the_answer_with_its_cost(chat: Chat) -> None:
+    chat.fake.queue(Reply(text=ANSWER))
+    chat.send("explain what a python generator is")
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2)
+    chat.ui.shot("priced-choice")
+    offered = chat.buttons("Run with ")
+    routed = offered[0]
+    assert "(routed)" in routed and PRICE.search(routed), offered
+    assert all(PRICE.search(b) for b in offered), offered
+    assert chat.buttons("Don't run"), "no way to decline"
+    assert chat.fake.model_requests() == [], "a model was called before the user picked one"
+    # The chat's model picker now shows the routed model with its price.
+    assert any("(routed)" in c and PRICE.search(c) for c in chat.controls()), chat.controls()
+    chat.click(routed)
+    chat.ui.wait_until("the answer and its cost", lambda: "Answered" in chat.transcript())
+    chat.ui.shot("answered")
+    text = chat.transcript()
+    model = routed.removeprefix("Run with ").split(" · ")[0]
+    assert ANSWER in text and f"modelroute → {model}" in text
+    assert re.search(r"cost ~\$\d", text), text
+    chat.no_math()
+    rows = chat.ledger()
+    assert len(rows) == 1 and rows[0]["outcome"] == "answered" and rows[0]["category"] == "explain"
+
+
+def test_an_edit_to_a_notebook_is_shown_as_a_diff_and_written_on_apply(chat: Chat) -> None:
+    old, new = "def total(xs):", "def total(xs: list[float]) -> float:"
+    chat.fake.queue(
+        Reply(tool_calls=[ScriptedToolCall(name="propose_edit", arguments={
+            "path": "analysis.ipynb", "old_text": old, "new_text": new})]),
+        Reply(text="Added the hints.", output_tokens=30),
+    )
+    # Only the notebook, attached with Jupyter AI's @file: its AI! comment says what to do.
+    chat.send("@file:analysis.ipynb ")
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2)
+    chat.ui.shot("priced-choice")
+    assert "quick edit" in chat.transcript(), chat.transcript()
+    chat.click(chat.buttons("Run with ")[0])
+    chat.ui.wait_until("the proposed change with Apply", lambda: bool(chat.buttons("Apply")))
+    chat.ui.shot("diff")
+    on_disk = json.loads((chat.lab.root / "analysis.ipynb").read_text())
+    assert on_disk["cells"][1]["source"][0] == "def total(xs):\n", "written before Apply"
+    chat.click("Apply")
+    chat.ui.wait_until("the change applied", lambda: "Applied" in chat.transcript())
+    chat.ui.shot("applied")
+    cells = json.loads((chat.lab.root / "analysis.ipynb").read_text())["cells"]
+    assert cells[1]["source"][0] == f"{new}\n" and cells[0] == NOTEBOOK["cells"][0]
+    chat.no_math()
+    assert chat.ledger()[0]["outcome"] == "applied"
