@@ -235,10 +235,20 @@ async def test_bad_input_gets_clear_errors_and_the_agent_serves_on(ws: Workspace
         # Garbage on the wire: a parse error comes back, and the next request is served.
         agent.process.stdin.write(b"{not json\n[1, 2]\n")
         await agent.process.stdin.drain()
-        response = await agent.ask(session, "", ws.uri("app/store.py"))
+        response = await agent.ask(session, "")
         assert response.stop_reason == "end_turn" and "Say what you want done" in client.text()
         response = await agent.ask(session, INSTRUCTION, ws.uri("../outside.py"))
         assert "outside the session's folder" in client.text()
+
+
+async def test_a_file_alone_is_done_from_its_directive_comment(ws: Workspace) -> None:
+    client = RecordingClient(ws.root)
+    client.answers = [decline()]
+    async with ws.agent(client) as agent:
+        session = await agent.session(ws.root)
+        await agent.ask(session, "`app/store.py`", ws.uri("app/store.py"))
+    assert "quick edit" in client.text() and client.asked[0].options[0].name.startswith("Run with ")
+    assert "Not run" in client.text() and ws.fake.model_requests() == []
 
 
 async def test_broken_settings_stop_the_turn_with_file_line_and_key(ws: Workspace) -> None:
