@@ -5,6 +5,7 @@ what the test scripted (a function of the options and the tool call). Files are 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -36,7 +37,7 @@ from acp.schema import (
 )
 
 # (options, tool call) -> the option id to pick, or None to decline.
-Answer = Callable[[list[PermissionOption], ToolCallUpdate], str | None]
+Answer = Callable[[list[PermissionOption], ToolCallUpdate], Any]  # str | None, or an awaitable of it
 
 
 @dataclass
@@ -56,12 +57,16 @@ class RecordingClient:
         self.asked: list[Asked] = []
         self.answers: list[Answer] = []
         self.written: dict[str, str] = {}
+        self.conn: ClientSideConnection | None = None
+        self.session_id = ""
 
     # -- what the agent calls ---------------------------------------------------------------
     async def request_permission(self, options: list[PermissionOption], session_id: str, tool_call: ToolCallUpdate,
                                  **kwargs: Any) -> RequestPermissionResponse:
         answer = self.answers.pop(0) if self.answers else (lambda _o, _t: None)
         picked = answer(options, tool_call)
+        if inspect.isawaitable(picked):  # an answer that does something first (a second prompt, say)
+            picked = await picked
         disk = {rel: (self.root / rel).read_text() for rel in self.watch if (self.root / rel).exists()}
         self.asked.append(Asked(tool_call, options, picked, disk))
         if picked is None:
@@ -122,6 +127,7 @@ class Agent:
     async def session(self, cwd: Path) -> str:
         response = await self.conn.new_session(cwd=str(cwd), mcp_servers=[])
         self.options = response.config_options
+        self.client.session_id = response.session_id
         return response.session_id
 
     async def ask(self, session_id: str, text: str, *files: str) -> Any:
@@ -145,6 +151,7 @@ async def start_agent(client: RecordingClient, env: dict[str, str], stderr: Path
                     fs=FileSystemCapabilities(read_text_file=True, write_text_file=write_files), terminal=False),
                 client_info=Implementation(name="modelroute-tests", version="1"),
             )
+            client.conn = conn
             yield Agent(conn, client, process)
 
 
@@ -172,3 +179,14 @@ def pick_named(name: str) -> Answer:
 
 def decline() -> Answer:
     return lambda _o, _t: None
+
+
+def cancel_turn(client: RecordingClient, after_s: float = 0.0, then: Answer | None = None) -> Answer:
+    """Press the client's stop button (session/cancel) `after_s` seconds from this question, and
+    answer the question with `then` (default: cancelled, as ACP asks of a client that cancels)."""
+    def answer(options: list[PermissionOption], call: ToolCallUpdate) -> str | None:
+        assert client.conn is not None
+        conn, session = client.conn, client.session_id
+        asyncio.get_running_loop().call_later(after_s, lambda: asyncio.ensure_future(conn.cancel(session_id=session)))
+        return then(options, call) if then is not None else None
+    return answer

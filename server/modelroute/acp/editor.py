@@ -38,6 +38,7 @@ from acp.schema import (
 
 from modelroute.acp.choices import math_safe
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
+from modelroute.sandbox.protected import path_error, protected_reason
 
 if TYPE_CHECKING:
     from acp.interfaces import Client
@@ -244,6 +245,11 @@ class AcpEditor:
         changes = offer.changes
         for refused in changes.refused:  # never dropped silently
             self.tell("warning", f"not offered: {refused.path}: {refused.reason}")
+        blocked = [f"{c.path}: {why}" for c in changes.changes
+                   if (why := path_error(c.path) or protected_reason(c.path)) is not None]
+        if blocked:  # the apply guard would refuse the whole set: say so instead of asking for nothing
+            return OfferResult("rejected", "the change set touches files a run never writes ("
+                               + "; ".join(blocked) + "); nothing was applied")
         call_id = next_id("edit")
         content = self._diffs(changes)
         notes = [offer.description]
@@ -339,6 +345,10 @@ class AcpEditor:
         if not self.turn.writes_files:
             raise ValueError(f"{change.path} has unsaved changes in the editor, which cannot take edits: "
                              "save it and ask again")
+        # The editor's buffer skips the apply guard's disk checks, not its rules on what is never written.
+        why = path_error(change.path) or protected_reason(change.path)
+        if why is not None:
+            raise ValueError(f"{change.path}: {why}")
         return None
 
 
@@ -375,10 +385,9 @@ def _kind(choice: str, index: int) -> PermissionOptionKind:
 
 
 def _command_text(message: str) -> str | None:
-    for line in message.splitlines():
-        if line.startswith("Full command text: "):
-            return line.removeprefix("Full command text: ")
-    return None
+    """The command an approval question is about (the rules' prompt ends with it, escaped)."""
+    lines = [line for line in message.splitlines() if line.startswith("Full command text: ")]
+    return lines[-1].removeprefix("Full command text: ") if lines else None
 
 
 def _late(request: asyncio.Future[Any], on_late: Callable[[str], None], options: list[PermissionOption]) -> None:
