@@ -159,11 +159,13 @@ class TerminalEditor:
         if changes.flagged:
             flagged = "; ".join(f"{f.path}: {f.reason}" for f in changes.flagged)
             return OfferResult("proposed", f"not applied: flagged changes need a review first ({flagged})")
-        applied = apply_change_set(self.root, changes)
-        if applied.refused:
-            reasons = "; ".join(f"{r.path}: {r.reason}" for r in applied.refused)
-            return OfferResult("rejected", f"nothing was written: {reasons}")
-        self.written = applied.written
+        applied = apply_change_set(self.root, changes, content_root=offer.content_root)
+        self.written = list(applied.applied)
+        for refused in applied.refused:  # the guard's refusals: said, never dropped
+            if refused not in changes.refused:
+                self.say(f"not written: {refused.path}: {refused.reason}")
+        if not applied.applied and changes.changes:
+            return OfferResult("rejected", "nothing was written: the apply guard refused every change")
         return OfferResult("applied")
 
 
@@ -293,14 +295,11 @@ def _engine(workspace: Path) -> Any:
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
     engine.build_index()
-    try:  # budgets and calibration hold as in the server
-        from modelroute.ledger import Ledger
-        from modelroute.route import Spend
+    from modelroute.ledger import LedgerError
 
-        ledger = Ledger()
-        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
-        engine.calibration = ledger.calibration()
-    except Exception as exc:  # an unreadable ledger: the run's reservation says so clearly
+    try:  # budgets and calibration hold as in the server
+        engine.load_spend()
+    except LedgerError as exc:  # the run's reservation then says clearly what is wrong
         print(f"modelroute: warning: ledger unreadable, routing without spend: {exc}", file=sys.stderr)
     return engine
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +34,8 @@ from acp.schema import (
     UsageUpdate,
     WriteTextFileResponse,
 )
+
+from modelroute_testing.env import scrubbed_env, user_dirs
 
 # (options, tool call) -> the option id to pick, or None to decline.
 Answer = Callable[[list[PermissionOption], ToolCallUpdate], Any]  # str | None, or an awaitable of it
@@ -157,11 +158,7 @@ async def start_agent(client: RecordingClient, env: dict[str, str], stderr: Path
 
 def clean_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     """The test process's environment without any real key or endpoint, private user folders."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update({"XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
-                "XDG_DATA_HOME": str(home / "xdg-data"), "MODELROUTE_DATA_DIR": str(home / "data")})
-    env.update(extra)
-    return env
+    return scrubbed_env(**user_dirs(home), MODELROUTE_DATA_DIR=str(home / "data"), **extra)
 
 
 def pick(prefix: str) -> Answer:

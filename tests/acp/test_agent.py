@@ -17,9 +17,9 @@ import pytest
 from acp import RequestError
 from acp.schema import AgentThoughtChunk, SessionConfigOptionSelect
 
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.acp.client import RecordingClient, cancel_turn, clean_env, decline, pick, pick_named, start_agent
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
 
 STORE = """\
 import json
@@ -275,7 +275,7 @@ async def test_a_chat_question_without_a_file_is_answered(ws: Workspace) -> None
 
 
 async def test_provider_failure_is_told_and_nothing_applied(ws: Workspace) -> None:
-    from tests.fakeprovider.script import fault
+    from modelroute_testing.fakeprovider.script import fault
 
     ws.fake.queue(*[fault("status", status=400, message="bad request from test")] * 3)
     client = RecordingClient(ws.root)
@@ -368,6 +368,9 @@ async def test_a_model_cannot_slip_host_acting_files_into_an_accepted_change(ws:
         await agent.ask(session, INSTRUCTION, ws.uri("app/store.py"))
     assert not (ws.root / ".git" / "hooks" / "post-checkout").exists()
     assert (ws.root / ".modelroute.toml").read_text() == WORKSPACE_TOML
-    assert ws.store() == STORE and [a.tool_call.kind for a in client.asked] == ["think"]  # no Apply offered
-    assert "files a run never writes" in client.text() and ".git" in client.text()
-    assert ws.rows()[0]["outcome"] == "rejected"
+    # Refused when the model staged them (the apply guard's rules), said to the user, never in the diff.
+    offered = client.asked[1].tool_call.content or []
+    assert [c.path for c in offered if getattr(c, "type", "") == "diff"] == [str(ws.root / "app" / "store.py")]
+    said = json.dumps([u.model_dump(mode="json") for u in client.updates])
+    assert ".git/hooks/post-checkout" in said and ".modelroute.toml" in said
+    assert ws.store() == STORE.replace("def load(path):", "def load(path: str) -> object:")

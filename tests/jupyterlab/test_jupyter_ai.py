@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.jupyterlab import lab as jupyterlab
 
 pytestmark = pytest.mark.skipif(

@@ -38,7 +38,7 @@ from acp.schema import (
 
 from modelroute.acp.choices import math_safe
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
-from modelroute.sandbox.protected import path_error, protected_reason
+from modelroute.run.sandboxing import refusal_of
 
 if TYPE_CHECKING:
     from acp.interfaces import Client
@@ -246,7 +246,7 @@ class AcpEditor:
         for refused in changes.refused:  # never dropped silently
             self.tell("warning", f"not offered: {refused.path}: {refused.reason}")
         blocked = [f"{c.path}: {why}" for c in changes.changes
-                   if (why := path_error(c.path) or protected_reason(c.path)) is not None]
+                   if (why := refusal_of(self.turn.root, c.path)) is not None]
         if blocked:  # the apply guard would refuse the whole set: say so instead of asking for nothing
             return OfferResult("rejected", "the change set touches files a run never writes ("
                                + "; ".join(blocked) + "); nothing was applied")
@@ -313,7 +313,7 @@ class AcpEditor:
                 await self.client.write_text_file(session_id=self.session_id, path=str(self.turn.root / change.path),
                                                   content=change.new or "")
             except Exception as exc:
-                written = ", ".join(applied.written) or "nothing else"
+                written = ", ".join(applied.applied) or "nothing else"
                 return OfferResult("rejected", f"the editor did not take the edit of {change.path} ({exc}); "
                                                f"written on disk: {written}")
         return OfferResult("applied")
@@ -346,7 +346,7 @@ class AcpEditor:
             raise ValueError(f"{change.path} has unsaved changes in the editor, which cannot take edits: "
                              "save it and ask again")
         # The editor's buffer skips the apply guard's disk checks, not its rules on what is never written.
-        why = path_error(change.path) or protected_reason(change.path)
+        why = refusal_of(self.turn.root, change.path)
         if why is not None:
             raise ValueError(f"{change.path}: {why}")
         return None

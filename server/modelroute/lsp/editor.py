@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import platformdirs
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from modelroute.changeset import Refusal
 from modelroute.lsp.asking import ask
 from modelroute.lsp.documents import DocumentQuery
 from modelroute.lsp.progress import ProgressHandle, work_done
@@ -27,6 +29,7 @@ from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Q
 
 if TYPE_CHECKING:
     from modelroute.changeset import Change, Flag
+    from modelroute.execute.agent import Finding
     from modelroute.lsp.server import ModelrouteServer
 
 log = logging.getLogger(__name__)
@@ -101,10 +104,19 @@ class LspEditor:
 
     # -- results ------------------------------------------------------------------------
     async def offer(self, offer: Offer) -> OfferResult:
+        binary = [c for c in offer.changes.changes if c.binary]
+        if binary:  # an editor takes text: binary files a command wrote are not offered through it
+            kept = tuple(c for c in offer.changes.changes if not c.binary)
+            extra = tuple(Refusal(path=c.path, reason="a binary file: not applied through the editor")
+                          for c in binary)
+            changes = offer.changes.model_copy(update={"changes": kept, "refused": (*offer.changes.refused, *extra)})
+            offer = replace(offer, changes=changes)
         refused = offer.changes.refused
         if refused:  # never dropped silently
             listed = "; ".join(f"{r.path}: {r.reason}" for r in refused)
             self.tell("warning", f"modelroute: not offered ({len(refused)}): {listed}")
+        if not offer.changes.changes:
+            return OfferResult("rejected", "nothing the editor can apply")
         try:
             edit = self.workspace_edit(offer)
         except ValueError as exc:  # the editor cannot take this change set: nothing is applied
@@ -126,14 +138,14 @@ class LspEditor:
         for confirmation (VS Code then shows them unticked, the rest ticked, and says why in the
         label); everything else applies when the user presses Apply. ValueError: the editor cannot
         take a change (the message says why)."""
-        versioned, creates = _edit_caps(self.ls)
+        versioned, creates, deletes = _edit_caps(self.ls)
         flags = {f.path: f for f in offer.changes.flagged}
         annotated = versioned and bool(flags) and _annotations(self.ls)
         plain: dict[str, list[types.TextEdit]] = {}
         ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = []
         for change in offer.changes.changes:
             annotation = FLAGGED_ID if annotated and change.path in flags else None
-            for uri, edits, version in self._edits(change, versioned, creates, ops, annotation, offer):
+            for uri, edits, version in self._edits(change, versioned, (creates, deletes), ops, annotation, offer):
                 if not versioned:
                     plain.setdefault(uri, []).extend(edits)
                     continue
@@ -148,15 +160,23 @@ class LspEditor:
         return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
 
     def _edits(
-        self, change: Change, versioned: bool, creates: bool, ops: list[types.TextDocumentEdit | types.CreateFile |
-                                                                          types.RenameFile | types.DeleteFile],
+        self, change: Change, versioned: bool, resources: tuple[bool, bool],
+        ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile],
         annotation: str | None, offer: Offer,
     ) -> Iterator[tuple[str, list[types.TextEdit], int | None]]:
-        if change.binary or change.new is None:
-            raise ValueError(f"{change.path}: this editor cannot take a {change.kind} "
-                             f"{'binary ' if change.binary else ''}file through LSP; nothing was applied")
+        creates, deletes = resources
         path = self.query.state.root / change.path
         uri = from_fs_path(str(path)) or path.as_uri()
+        if change.binary:
+            raise ValueError(f"{change.path}: this editor cannot take a binary file through LSP; nothing was applied")
+        if change.kind == "deleted":
+            if not (versioned and deletes):
+                raise ValueError(f"this editor cannot delete files through LSP ({change.path}); nothing was applied")
+            ops.append(types.DeleteFile(uri=uri, options=types.DeleteFileOptions(ignore_if_not_exists=True),
+                                        annotation_id=annotation))
+            return
+        if change.new is None:
+            raise ValueError(f"{change.path}: no new text; nothing was applied")
         if change.kind == "created":
             if not (versioned and creates):
                 raise ValueError(f"this editor cannot create files through LSP ({change.path}); nothing was applied")
@@ -178,7 +198,7 @@ class LspEditor:
     async def review(self, review: Review) -> None:
         """Replace the previous review of each file touched (the action's document always: an empty
         review clears it)."""
-        by_path: dict[str, list[object]] = {}
+        by_path: dict[str, list[Finding]] = {}
         for finding in review.findings:
             by_path.setdefault(finding.path, []).append(finding)
         by_uri: dict[str, list[types.Diagnostic]] = {self.query.uri: []}
@@ -186,7 +206,7 @@ class LspEditor:
             document = self._document(rel)
             if document is None:
                 continue
-            for uri, diagnostics in document.review(findings, review.model).items():  # type: ignore[arg-type]
+            for uri, diagnostics in document.review(findings, review.model).items():
                 by_uri.setdefault(uri, []).extend(diagnostics)
         reviews = self.ls.session.reviews
         for uri, diagnostics in by_uri.items():
@@ -202,13 +222,14 @@ def _flag_annotation(flags: list[Flag]) -> types.ChangeAnnotation:
     )
 
 
-def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool]:
-    """(documentChanges, CreateFile) as the client advertises them."""
+def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool, bool]:
+    """(documentChanges, CreateFile, DeleteFile) as the client advertises them."""
     ws = ls.client_capabilities.workspace
     we = ws.workspace_edit if ws else None
     versioned = bool(we and we.document_changes)
     operations = (we.resource_operations if we else None) or ()
-    return versioned, versioned and types.ResourceOperationKind.Create in operations
+    kinds = types.ResourceOperationKind
+    return versioned, versioned and kinds.Create in operations, versioned and kinds.Delete in operations
 
 
 def _annotations(ls: ModelrouteServer) -> bool:

@@ -83,6 +83,8 @@ class Offer:
     read_versions: Mapping[str, Hashable | None] = field(default_factory=dict)
     # Commands the model proposed that approval refused: the change set may be incomplete.
     denied_commands: tuple[str, ...] = ()
+    # Where the bytes of binary files commands wrote are (the attempt's overlay), for writing them.
+    content_root: Path | None = None
 
 
 @dataclass(frozen=True)

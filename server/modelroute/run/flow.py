@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from modelroute.changeset import ChangeSet
 from modelroute.route.format import money
 from modelroute.run.approval import Approvals, CommandRunner, command_runner
 from modelroute.run.editor import Buffer, Editor, Markdown, Offer, Progress, Question, Review
@@ -43,10 +44,11 @@ from modelroute.run.outcome import (
 from modelroute.run.workspace import AttemptWorkspace
 
 if TYPE_CHECKING:
-    from modelroute.changeset import ChangeSet
     from modelroute.execute.agent import RunResult
-    from modelroute.ledger import Ledger, Reservation
+    from modelroute.ledger import LedgerStore as Ledger
+    from modelroute.ledger import Reservation
     from modelroute.pipeline import Engine, Routed, RunPlan
+    from modelroute.policy.schema import Settings
     from modelroute.providers import ProviderError
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,14 @@ class RunSession:
         self._serial = 0
         self.on_spend = on_spend
 
-    async def ledger(self) -> Ledger:
-        """The ledger, opened once (off the event loop: opening may migrate the schema)."""
+    async def ledger(self, settings: Settings | None = None) -> Ledger:
+        """The ledger, opened once (off the event loop: opening may migrate the schema): the one
+        `[ledger] url` names (user file or client; a workspace file cannot set it), else SQLite."""
         async with self._lock:
-            if self._ledger is None:
-                self._ledger = await asyncio.to_thread(self._open_ledger or _default_ledger)
+            if self._ledger is None and self._open_ledger is not None:
+                self._ledger = await asyncio.to_thread(self._open_ledger)
+            elif self._ledger is None:
+                self._ledger = await asyncio.to_thread(_default_ledger, settings)
             return self._ledger
 
     def register(self) -> tuple[int, asyncio.Event]:
@@ -118,14 +123,20 @@ class RunSession:
         return len(events)
 
     async def spent(self) -> None:
-        if self.on_spend is not None:
+        from modelroute.ledger import LedgerError
+
+        if self.on_spend is None:
+            return
+        try:
             await self.on_spend(await self.ledger())
+        except LedgerError as exc:  # the shared database is away: keep the last known figures
+            log.warning("ledger unreadable, spend not refreshed: %s", exc)
 
 
-def _default_ledger() -> Ledger:
-    from modelroute.ledger import Ledger
+def _default_ledger(settings: Settings | None) -> Ledger:
+    from modelroute.ledger import open_ledger
 
-    return Ledger()
+    return open_ledger(settings)
 
 
 @dataclass
@@ -242,7 +253,7 @@ class Run:
     async def attempt(self, plan: RunPlan) -> Attempt:
         """Run `plan`'s model once, up to its result. The reservation stays open when a result came
         back (deliver or check it, then `settle`); any other ending is already in the ledger."""
-        from modelroute.ledger import BudgetExceeded, RunStart, needs_confirmation
+        from modelroute.ledger import BudgetExceeded, LedgerError, RunStart, needs_confirmation
         from modelroute.providers import ProviderError, client_for
 
         settings = self.engine.settings
@@ -256,10 +267,17 @@ class Run:
             return self._ended(attempt, "declined", "not run: the user declined the estimate")
         try:
             client = client_for(model, plan.provider, self.engine.env)
+            # The redaction choke point in the client: off only by the user's own settings (narrowing keeps
+            # a workspace file from turning it off).
+            client.redact_secrets = settings.privacy.redact_secrets
         except ProviderError as exc:
             self.editor.tell("error", f"modelroute: {exc}")
             return self._ended(attempt, "error", str(exc), error_kind=exc.kind)
-        ledger = await self.session.ledger()
+        try:
+            ledger = await self.session.ledger(settings)
+        except LedgerError as exc:  # no run starts without a reservation
+            self.editor.tell("error", f"modelroute: {exc}")
+            return self._ended(attempt, "error", str(exc), error_kind="ledger")
         start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
                          provider=model.provider, estimate=plan.estimate, prior_output_tokens=plan.prior_output_tokens)
         try:
@@ -268,12 +286,16 @@ class Run:
             self.editor.tell("error", f"modelroute: {exc}")
             await self.session.spent()
             return self._ended(attempt, "refused_budget", str(exc), run_id=exc.run_id)
+        except LedgerError as exc:  # the database went away: no run starts without a reservation
+            self.editor.tell("error", f"modelroute: {exc}")
+            return self._ended(attempt, "error", str(exc), error_kind="ledger")
         attempt.summary["run_id"] = attempt.reservation.run_id
         serial, cancel = self.session.register()
         try:
             await self._agent(attempt, client, ledger, cancel)
         finally:
             self.session.active.pop(serial, None)
+            await _close(client)
             if attempt.finished:
                 await self.session.spent()
         return attempt
@@ -308,12 +330,12 @@ class Run:
                 await self._failed(attempt, ledger, exc, cancel.is_set())
                 return
             except asyncio.CancelledError:  # the front end cancelled the whole request
-                await asyncio.to_thread(ledger.abandon, reservation, "cancelled", "request cancelled",
+                await self._record(ledger.abandon, reservation, "cancelled", "request cancelled",
                                         latency_ms=attempt.latency_ms())
                 raise
             except Exception as exc:  # a bug must not leave a reservation pending or kill the server
                 log.exception("run failed")
-                await asyncio.to_thread(ledger.abandon, reservation, "error", f"internal: {exc}",
+                await self._record(ledger.abandon, reservation, "error", f"internal: {exc}",
                                         latency_ms=attempt.latency_ms())
                 self.editor.tell("error", f"modelroute: the run failed: {exc}; nothing was applied")
                 self._ended(attempt, "error", str(exc), error_kind="internal")
@@ -347,7 +369,7 @@ class Run:
         model = attempt.plan.model
         outcome = failure_outcome(exc.kind, cancel_requested)
         assert attempt.reservation is not None
-        await asyncio.to_thread(ledger.abandon, attempt.reservation, outcome, str(exc),
+        await self._record(ledger.abandon, attempt.reservation, outcome, str(exc),
                                 latency_ms=attempt.latency_ms(), usage=exc.spent_usage, actual_usd=exc.spent_usd)
         if outcome == "cancelled":
             self.editor.tell("info", f"modelroute: run cancelled; nothing was changed ({model.id})")
@@ -357,6 +379,18 @@ class Run:
         self.editor.tell("error", f"modelroute: {model.display_name} failed ({kind}); nothing was applied. {exc}")
         attempt.error = exc
         self._ended(attempt, "error", str(exc), error_kind=exc.kind)
+
+    async def _record(self, finish: Any, reservation: Reservation, *args: Any, **kwargs: Any) -> None:
+        """Settle or abandon a run in the ledger. If the ledger's database went away during the run,
+        say so: the store keeps the settlement and writes it when the database is back."""
+        from modelroute.ledger import LedgerError
+
+        try:
+            await asyncio.to_thread(finish, reservation, *args, **kwargs)
+        except LedgerError as exc:
+            self.editor.tell("warning", f"modelroute: the run's cost could not be recorded yet ({exc}); it is "
+                             f"written when the ledger is back, and counts at its reservation of "
+                             f"{money(reservation.reserved_usd)} until then")
 
     def _ended(self, attempt: Attempt, outcome: str, message: str, **extra: Any) -> Attempt:
         attempt.summary.update(outcome=outcome, message=message, **extra)
@@ -375,7 +409,7 @@ class Run:
         assert attempt.result is not None and attempt.reservation is not None
         ledger = await self.session.ledger()
         latency = attempt.latency_ms()
-        await asyncio.to_thread(ledger.settle, attempt.reservation, attempt.result.usage, attempt.result.cost_usd,
+        await self._record(ledger.settle, attempt.reservation, attempt.result.usage, attempt.result.cost_usd,
                                 done.outcome, latency)
         attempt.summary = run_summary(attempt.summary, done, attempt.result, latency)
         await self.session.spent()
@@ -385,8 +419,11 @@ class Run:
         assert attempt.result is not None and attempt.workspace is not None
         result, plan = attempt.result, attempt.plan
         notes = notes_suffix(result.notes)
-        if result.changes:
-            return await self._offer(attempt, notes)
+        change_set = attempt.workspace.change_set()
+        if change_set.changes:
+            return await self._offer(attempt, change_set, notes)
+        for refused in change_set.refused:  # nothing to offer, but never dropped silently
+            self.editor.tell("warning", f"modelroute: not offered: {refused.path}: {refused.reason}")
         if result.findings or plan.category.value == "code_review":
             await self.editor.review(Review(document=self.action.document, findings=tuple(result.findings),
                                             model=plan.model.id))
@@ -401,10 +438,9 @@ class Run:
         return Outcome("answered", "answer shown" if shown.shown else "answer sent as a message",
                        shown_document=shown.location)
 
-    async def _offer(self, attempt: Attempt, notes: str) -> Outcome:
+    async def _offer(self, attempt: Attempt, change_set: ChangeSet, notes: str) -> Outcome:
         assert attempt.result is not None and attempt.workspace is not None
         workspace, plan, result = attempt.workspace, attempt.plan, attempt.result
-        change_set = workspace.change_set()
         files = change_set.paths()
         why = workspace.stale()
         if why is None:
@@ -414,6 +450,7 @@ class Run:
                 description=f"{len(files)} file(s), {money(result.cost_usd)}",
                 read_versions=workspace.read_versions(),
                 denied_commands=tuple(attempt.commands.denials) if attempt.commands is not None else (),
+                content_root=workspace.content_root,
             ))
             if offered.status == "applied":
                 self.editor.tell("info", f"modelroute: {plan.model.display_name} edited {', '.join(files)} "
@@ -424,6 +461,14 @@ class Run:
             why = workspace.stale() or offered.reason or "the editor did not apply the edit; nothing was applied"
         self.editor.tell("warning", f"modelroute: {why}. The run cost {money(result.cost_usd)}.")
         return Outcome("rejected", why, files=files)
+
+
+async def _close(client: Any) -> None:
+    """Close the SDK client's connections now, not when the garbage collector finds them."""
+    try:
+        await client.aclose()
+    except Exception as exc:  # closing must never turn a finished run into a failed one
+        log.info("closing the model client failed: %s", exc)
 
 
 async def _watch(bar: Progress, cancel: asyncio.Event) -> None:
@@ -464,24 +509,29 @@ async def run_single(run: Run, model_id: str) -> RunReport:
     tried: set[str] = set()
     attempts: list[Attempt] = []
     failed: list[dict[str, Any]] = []
-    while True:
-        plan = await run.plan(model_id)
-        tried.add(plan.model.id)
-        attempt = await run.attempt(plan)
-        attempts.append(attempt)
-        alternative = _fallback(run, attempt, tried)
-        if alternative is None:
-            break
-        question, yes, next_model = alternative
-        if not await run.confirm(question, yes, "fallback"):
-            break
-        failed.append(attempt.summary)
-        model_id = next_model
-    change_set = None
-    if not attempt.finished:
-        done = await run.deliver(attempt)
-        change_set = attempt.workspace.change_set() if attempt.workspace is not None else None
-        await run.settle(attempt, done)
+    try:
+        while True:
+            plan = await run.plan(model_id)
+            tried.add(plan.model.id)
+            attempt = await run.attempt(plan)
+            attempts.append(attempt)
+            alternative = _fallback(run, attempt, tried)
+            if alternative is None:
+                break
+            question, yes, next_model = alternative
+            if not await run.confirm(question, yes, "fallback"):
+                break
+            failed.append(attempt.summary)
+            model_id = next_model
+        change_set = None
+        if not attempt.finished:
+            done = await run.deliver(attempt)
+            change_set = attempt.workspace.change_set() if attempt.workspace is not None else None
+            await run.settle(attempt, done)
+    finally:
+        for each in attempts:
+            if each.workspace is not None:
+                each.workspace.close()
     summary = dict(attempt.summary)
     if failed:  # the latest failure first, each holding the one before it
         summary["fallback_from"] = _with_earlier(len(failed) - 1, failed)
