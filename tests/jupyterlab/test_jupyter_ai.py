@@ -1,7 +1,7 @@
 r"""Real JupyterLab 4.6 + Jupyter AI 3 + `modelroute acp` in Debian's Chromium: a user opens a chat,
 asks, sees the routed model with its estimated cost and the alternatives as buttons before anything
 runs, picks one, and gets the answer with what it cost. The model is the fake provider, reached by
-the real SDKs inside the agent that Jupyter AI starts. Screenshots: .ci/artifacts/jupyterlab/<test>/.
+the real SDKs inside the agent that Jupyter AI starts. Screenshots: .ci/artifacts/jupyter-ai/<test>/.
 
 A .ci/run stage of its own (it starts a browser): MODELROUTE_JUPYTERLAB=1 pytest tests/jupyterlab.
 """
@@ -19,8 +19,12 @@ from typing import Any
 
 import pytest
 
+from modelroute_testing.env import scrubbed_env, user_dirs
 from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 from modelroute_testing.fakeprovider.server import FakeProvider
+from tests.clients.artifacts import artifact_dir
+from tests.clients.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, BrowserPage
+from tests.clients.jupyterlab.lab import Lab
 from tests.jupyterlab import lab as jupyterlab
 
 pytestmark = pytest.mark.skipif(
@@ -46,8 +50,8 @@ PRICE = re.compile(r"~\$\d+\.\d+")
 
 @dataclass
 class Chat:
-    ui: jupyterlab.Page
-    lab: jupyterlab.Lab
+    ui: BrowserPage
+    lab: Lab
     fake: FakeProvider
     data: Path
 
@@ -89,32 +93,29 @@ class Chat:
 def chat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chat]:
     from playwright.sync_api import sync_playwright
 
-    if not Path(jupyterlab.CHROMIUM).exists():
+    if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    artifacts = jupyterlab.artifact_dir(request.node.name)
+    artifacts = artifact_dir("jupyter-ai", request.node.name)
     root = tmp_path / "notebooks"
     (root / ".git").mkdir(parents=True)
     (root / ".modelroute.toml").write_text('[models]\nallow = ["claude-*", "gpt-*"]\n')
     (root / "analysis.ipynb").write_text(json.dumps(NOTEBOOK, indent=1))
     with FakeProvider() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-        env.update(
-            HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
-            XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-            MODELROUTE_DATA_DIR=str(tmp_path / "data"),
+        env = scrubbed_env(
+            **user_dirs(tmp_path), HOME=str(tmp_path / "home"), MODELROUTE_DATA_DIR=str(tmp_path / "data"),
             ANTHROPIC_API_KEY="sk-ant-test-key", OPENAI_API_KEY="sk-test-key",
             ANTHROPIC_BASE_URL=fake.anthropic_base_url, OPENAI_BASE_URL=fake.openai_base_url,
         )
         with jupyterlab.serve(root, env, tmp_path / "jupyter", artifacts / "jupyterlab.log") as lab, \
                 sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=jupyterlab.CHROMIUM, args=jupyterlab.CHROMIUM_ARGS)
-            page = browser.new_page(viewport=jupyterlab.VIEWPORT)  # type: ignore[arg-type]
-            ui = jupyterlab.Page(page, artifacts)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+            ui = BrowserPage(page, artifacts)
             try:
-                page.goto(lab.page_url(lab.new_chat("ask.chat")))
+                page.goto(lab.page_url(jupyterlab.new_chat(lab, "ask.chat")))
+                controls = page.locator(".jp-jai-personaControls-control-value:visible")
                 ui.wait_until("the modelroute persona in the chat's toolbar",
-                              lambda: "Route each prompt" in " ".join(
-                                  page.locator(".jp-jai-personaControls-control-value:visible").all_inner_texts()))
+                              lambda: "Route each prompt" in " ".join(controls.all_inner_texts()), timeout=120)
                 yield Chat(ui, lab, fake, tmp_path / "data")
             finally:
                 ui.shot("end")
@@ -124,7 +125,7 @@ def chat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chat]:
 def test_a_question_shows_the_priced_choice_then_the_answer_with_its_cost(chat: Chat) -> None:
     chat.fake.queue(Reply(text=ANSWER))
     chat.send("explain what a python generator is")
-    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2)
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
     chat.ui.shot("priced-choice")
     offered = chat.buttons("Run with ")
     routed = offered[0]
@@ -135,7 +136,7 @@ def test_a_question_shows_the_priced_choice_then_the_answer_with_its_cost(chat: 
     # The chat's model picker now shows the routed model with its price.
     assert any("(routed)" in c and PRICE.search(c) for c in chat.controls()), chat.controls()
     chat.click(routed)
-    chat.ui.wait_until("the answer and its cost", lambda: "Answered" in chat.transcript())
+    chat.ui.wait_until("the answer and its cost", lambda: "Answered" in chat.transcript(), timeout=90)
     chat.ui.shot("answered")
     text = chat.transcript()
     model = routed.removeprefix("Run with ").split(" · ")[0]
@@ -155,16 +156,16 @@ def test_an_edit_to_a_notebook_is_shown_as_a_diff_and_written_on_apply(chat: Cha
     )
     # Only the notebook, attached with Jupyter AI's @file: its AI! comment says what to do.
     chat.send("@file:analysis.ipynb ")
-    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2)
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
     chat.ui.shot("priced-choice")
     assert "quick edit" in chat.transcript(), chat.transcript()
     chat.click(chat.buttons("Run with ")[0])
-    chat.ui.wait_until("the proposed change with Apply", lambda: bool(chat.buttons("Apply")))
+    chat.ui.wait_until("the proposed change with Apply", lambda: bool(chat.buttons("Apply")), timeout=90)
     chat.ui.shot("diff")
     on_disk = json.loads((chat.lab.root / "analysis.ipynb").read_text())
     assert on_disk["cells"][1]["source"][0] == "def total(xs):\n", "written before Apply"
     chat.click("Apply")
-    chat.ui.wait_until("the change applied", lambda: "Applied" in chat.transcript())
+    chat.ui.wait_until("the change applied", lambda: "Applied" in chat.transcript(), timeout=90)
     chat.ui.shot("applied")
     cells = json.loads((chat.lab.root / "analysis.ipynb").read_text())["cells"]
     assert cells[1]["source"][0] == f"{new}\n" and cells[0] == NOTEBOOK["cells"][0]
