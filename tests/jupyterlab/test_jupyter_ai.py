@@ -72,6 +72,18 @@ class Chat:
     def click(self, name: str) -> None:
         self.page.locator("button:visible", has_text=name).first.click()
 
+    def open_file(self, name: str) -> None:
+        """Double-click in the file browser, as a user opens a file."""
+        self.page.locator(".jp-DirListing-item", has_text=name).first.dblclick()
+        self.ui.wait_until(f"{name} open", lambda: self.page.locator(".jp-Notebook .jp-Cell").count() > 0, timeout=90)
+
+    def cells(self) -> str:
+        return "\n".join(self.page.locator(".jp-Notebook:visible .jp-Cell").all_inner_texts())
+
+    def menu(self, top: str, item: str) -> None:
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
+        self.page.locator(".lm-Menu-itemLabel:visible", has_text=item).first.click()
+
     def transcript(self) -> str:
         return "\n".join(self.page.locator(".jp-chat-rendered-message").all_inner_texts())
 
@@ -154,6 +166,8 @@ def test_an_edit_to_a_notebook_is_shown_as_a_diff_and_written_on_apply(chat: Cha
             "path": "analysis.ipynb", "old_text": old, "new_text": new})]),
         Reply(text="Added the hints.", output_tokens=30),
     )
+    chat.open_file("analysis.ipynb")  # open in a tab beside the chat, as a user working on it has it
+    chat.page.locator(".lm-TabBar-tab", has_text="ask.chat").first.click()
     # Only the notebook, attached with Jupyter AI's @file: its AI! comment says what to do.
     chat.send("@file:analysis.ipynb ")
     chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
@@ -171,3 +185,12 @@ def test_an_edit_to_a_notebook_is_shown_as_a_diff_and_written_on_apply(chat: Cha
     assert cells[1]["source"][0] == f"{new}\n" and cells[0] == NOTEBOOK["cells"][0]
     chat.no_math()
     assert chat.ledger()[0]["outcome"] == "applied"
+    # The open tab keeps what it loaded (Jupyter AI takes no notebook writes from an agent); the chat
+    # says so, and File > Reload Notebook from Disk shows the change.
+    assert "Reload Notebook from Disk" in chat.transcript()
+    chat.page.locator(".lm-TabBar-tab", has_text="analysis.ipynb").first.click()
+    chat.ui.wait_until("the notebook tab", lambda: old in chat.cells(), timeout=90)
+    chat.menu("File", "Reload Notebook from Disk")
+    chat.page.locator(".jp-Dialog button", has_text="Reload").first.click()  # "Are you sure ...?"
+    chat.ui.wait_until("the reloaded cell", lambda: new in chat.cells(), timeout=90)
+    chat.ui.shot("notebook-reloaded")

@@ -316,6 +316,10 @@ class AcpEditor:
                 written = ", ".join(applied.applied) or "nothing else"
                 return OfferResult("rejected", f"the editor did not take the edit of {change.path} ({exc}); "
                                                f"written on disk: {written}")
+        books = [c.path for c in on_disk if c.path in self.turn.notebooks]
+        if books:  # ACP clients do not take notebook writes (Jupyter AI refuses them): the file is written
+            self.tell("info", f"Written on disk: {', '.join(books)}. A notebook already open shows the change once "
+                              "reloaded from disk (JupyterLab: File > Reload Notebook from Disk).")
         return OfferResult("applied")
 
     def _on_disk(self, change: Change) -> Change | None:
