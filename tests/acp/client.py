@@ -37,7 +37,7 @@ from acp.schema import (
 
 from modelroute_testing.env import scrubbed_env, user_dirs
 
-# (options, tool call) -> the option id to pick, or None to decline.
+# (options, tool call) -> the option id to pick, or None: the "cancelled" outcome (ACP: the turn was cancelled).
 Answer = Callable[[list[PermissionOption], ToolCallUpdate], Any]  # str | None, or an awaitable of it
 
 
@@ -175,7 +175,10 @@ def pick_named(name: str) -> Answer:
 
 
 def decline() -> Answer:
-    return lambda _o, _t: None
+    """Press the question's reject button (Don't run, Deny, ...); a question without one is not answered."""
+    def answer(options: list[PermissionOption], _call: ToolCallUpdate) -> str | None:
+        return next((o.option_id for o in options if o.kind.startswith("reject")), None)
+    return answer
 
 
 def cancel_turn(client: RecordingClient, after_s: float = 0.0, then: Answer | None = None) -> Answer:

@@ -343,7 +343,7 @@ async def test_a_prompt_while_one_runs_in_the_session_is_refused(ws: Workspace) 
             await client.conn.prompt(session_id=client.session_id, prompt=[])
         except RequestError as exc:
             second.append(exc)
-        return None
+        return "cancel"  # then Don't run
 
     client.answers = [ask_again]
     async with ws.agent(client) as agent:

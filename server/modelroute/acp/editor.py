@@ -190,6 +190,10 @@ class AcpEditor:
             return None
         if isinstance(outcome, AllowedOutcome) and any(o.option_id == outcome.option_id for o in options):
             return outcome.option_id
+        if not isinstance(outcome, AllowedOutcome):
+            # ACP's "cancelled" outcome means the client cancelled the prompt turn; its session/cancel may
+            # still be on the way, and the turn must end as cancelled, not go on as if one question was declined.
+            self.turn.cancel.set()
         return None
 
     def tell(self, level: Level, message: str) -> None:
