@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from acp.schema import AgentThoughtChunk, SessionConfigOptionSelect
 from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.acp.client import RecordingClient, cancel_turn, clean_env, decline, pick, pick_named, start_agent
+from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 
 STORE = """\
 import json
@@ -32,15 +32,6 @@ def load(path):
 """
 HINTED = STORE.replace("def load(path):", "def load(path: str) -> object:")
 WORKSPACE_TOML = '[models]\nallow = ["claude-*", "gpt-*"]\n'
-USER_TOML = """\
-[providers.anthropic]
-max_retries = 1
-timeout_s = 5.0
-
-[providers.openai]
-max_retries = 1
-timeout_s = 5.0
-"""
 INSTRUCTION = "add type hints to load"
 
 
@@ -72,7 +63,7 @@ class Workspace:
         (self.root / "app" / "store.py").write_text(STORE)
         config = home / "config" / "modelroute" / "config.toml"
         config.parent.mkdir(parents=True)
-        config.write_text(USER_TOML)
+        config.write_text(PROVIDER_TOML)
         self.env = clean_env(home, {
             "ANTHROPIC_API_KEY": "sk-ant-test-key", "OPENAI_API_KEY": "sk-test-key",
             "ANTHROPIC_BASE_URL": fake.anthropic_base_url, "OPENAI_BASE_URL": fake.openai_base_url,
@@ -85,10 +76,7 @@ class Workspace:
         return (self.root / "app" / "store.py").read_text()
 
     def rows(self) -> list[dict[str, Any]]:
-        path = self.home / "data" / "ledger.sqlite3"
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.home / "data")
 
     def agent(self, client: RecordingClient, **kwargs: Any) -> Any:
         return start_agent(client, self.env, self.home / "agent.stderr", **kwargs)
