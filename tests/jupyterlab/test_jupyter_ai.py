@@ -202,3 +202,32 @@ def test_an_edit_to_a_notebook_is_shown_as_a_diff_and_written_on_apply(chat: Cha
     chat.page.locator(".jp-Dialog button", has_text="Reload").first.click()  # "Are you sure ...?"
     chat.ui.wait_until("the reloaded cell", lambda: new in chat.cells(), timeout=90)
     chat.ui.shot("notebook-reloaded")
+
+
+def test_an_alternative_picked_in_the_model_menu_runs_the_next_prompt(chat: Chat) -> None:
+    chat.send("explain what a python generator is")
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
+    chat.click("Don't run")
+    chat.ui.wait_until("the turn to end", lambda: "Not run" in chat.transcript(), timeout=90)
+    # The model menu in the input bar: the routed model first, then the alternatives, each priced.
+    chat.page.locator(".jp-jai-personaControls-control-btn:visible").first.click()
+    items = chat.page.locator("li:visible", has_text=" · ~$")
+    chat.ui.wait_until("the model menu", lambda: items.count() >= 3, timeout=90)
+    chat.ui.shot("model-menu")
+    # (Jupyter AI heads the menu with "Default (<current value's name>)".)
+    listed = [t.split("\n")[0] for t in items.all_inner_texts() if not t.startswith("Default (")]
+    assert "(routed)" in listed[0] and all(PRICE.search(t) for t in listed), listed
+    alternative = listed[1].split(" · ")[0]
+    items.filter(has_text=listed[1]).first.click()
+    chat.ui.wait_until("the picked model in the menu", lambda: chat.controls()[0].startswith(alternative), timeout=90)
+    chat.fake.queue(Reply(text="A decorator wraps a function."))
+    chat.send("explain what a python decorator does")
+    chat.ui.wait_until("the second choice", lambda: any("(picked)" in b for b in chat.buttons("Run with ")), timeout=90)
+    chat.ui.shot("picked-first")
+    first = chat.buttons("Run with ")[0]
+    assert first.startswith(f"Run with {alternative} · ") and "(picked)" in first, chat.buttons("Run with ")
+    chat.click(first)
+    chat.ui.wait_until("the answer", lambda: "Answered" in chat.transcript(), timeout=90)
+    assert chat.fake.model_requests(), "no model was called"
+    [row] = chat.ledger()
+    assert row["outcome"] == "answered" and f"Explain with {alternative}" in chat.transcript()
