@@ -231,3 +231,27 @@ def test_an_alternative_picked_in_the_model_menu_runs_the_next_prompt(chat: Chat
     assert chat.fake.model_requests(), "no model was called"
     [row] = chat.ledger()
     assert row["outcome"] == "answered" and f"Explain with {alternative}" in chat.transcript()
+
+
+def test_a_command_is_asked_in_the_chat_and_its_file_written_only_on_apply(chat: Chat) -> None:
+    chat.fake.queue(
+        Reply(tool_calls=[ScriptedToolCall(name="propose_command", arguments={
+            "command": "touch notes.txt", "reason": "the file the user asked for"})]),
+        Reply(text="Created notes.txt.", output_tokens=20),
+    )
+    chat.send("use the shell to create an empty notes.txt in this folder")
+    chat.ui.wait_until("the priced choice", lambda: len(chat.buttons("Run with ")) >= 2, timeout=90)
+    chat.click(chat.buttons("Run with ")[0])
+    chat.ui.wait_until("the command's question", lambda: bool(chat.buttons("Run in sandbox")), timeout=90)
+    chat.ui.shot("command-asked")
+    assert "Run `touch notes.txt`" in chat.page.locator("body").inner_text()  # the tool call's title
+    assert chat.buttons("Deny"), "no way to refuse the command"
+    chat.click("Run in sandbox")
+    chat.ui.wait_until("the change set with Apply", lambda: bool(chat.buttons("Apply")), timeout=90)
+    chat.ui.shot("change-set")
+    assert not (chat.lab.root / "notes.txt").exists(), "the sandboxed command wrote to the host"
+    chat.click("Apply")
+    chat.ui.wait_until("the change applied", lambda: "Applied" in chat.transcript(), timeout=90)
+    chat.ui.shot("applied")
+    assert (chat.lab.root / "notes.txt").read_text() == ""
+    assert chat.ledger()[0]["outcome"] == "applied"
