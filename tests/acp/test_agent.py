@@ -362,3 +362,16 @@ async def test_a_model_cannot_slip_host_acting_files_into_an_accepted_change(ws:
     said = json.dumps([u.model_dump(mode="json") for u in client.updates])
     assert ".git/hooks/post-checkout" in said and ".modelroute.toml" in said
     assert ws.store() == STORE.replace("def load(path):", "def load(path: str) -> object:")
+
+
+async def test_without_keys_the_route_is_priced_and_the_missing_key_named(ws: Workspace) -> None:
+    ws.env = {k: v for k, v in ws.env.items() if not k.endswith("_API_KEY")}
+    client = RecordingClient(ws.root)
+    async with ws.agent(client) as agent:
+        session = await agent.session(ws.root)
+        response = await agent.ask(session, INSTRUCTION, ws.uri("app/store.py"))
+    assert response.stop_reason == "end_turn" and client.asked == []  # no button runs a model without a key
+    text = client.text()
+    assert "**modelroute** →" in text and "`~$" in text  # still routed and priced
+    assert "no model that can take this request is set up" in text and "_API_KEY" in text
+    assert ws.fake.model_requests() == [] and ws.store() == STORE
