@@ -4,6 +4,8 @@ notebook written back, and the stdio guard's verdict on a line."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,6 +175,21 @@ def test_lines_that_are_no_json_rpc_object_are_answered_with_an_error() -> None:
     assert rejected(b"[1, 2]\n")[0] == INVALID_REQUEST  # type: ignore[index]
     assert rejected(b'{"method": 3}\n')[0] == INVALID_REQUEST  # type: ignore[index]
     assert rejected(b"  \n") == (INVALID_REQUEST, "")  # a blank line: nothing to answer
+
+
+def test_files_as_stdin_and_stdout_work_like_pipes(tmp_path: Path) -> None:
+    """`modelroute acp < requests.jsonl > answers.jsonl`: asyncio watches only pipes and terminals."""
+    requests, answers = tmp_path / "requests.jsonl", tmp_path / "answers.jsonl"
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                  "params": {"protocolVersion": 1, "clientCapabilities": {}}}
+    requests.write_text("{bad\n" + json.dumps(initialize) + "\n")
+    with requests.open("rb") as stdin, answers.open("wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "modelroute", "acp"], stdin=stdin, stdout=stdout,
+                              stderr=subprocess.PIPE, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    lines = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert lines[0]["error"]["code"] == PARSE_ERROR and lines[1]["id"] == 1
+    assert lines[1]["result"]["agentInfo"]["name"] == "modelroute"
 
 
 def test_a_file_name_alone_is_no_instruction(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -64,8 +65,16 @@ async def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
     loop = asyncio.get_running_loop()
     raw = asyncio.StreamReader(limit=LINE_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(raw), stdin)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
+    relay = None
+    if _regular_file(stdin):  # `modelroute acp < requests.jsonl`: asyncio cannot watch a file
+        relay = asyncio.ensure_future(_relay(stdin, raw))
+    else:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(raw), stdin)
+    if _regular_file(stdout):  # `> answers.jsonl`
+        transport: asyncio.WriteTransport = _FileTransport(stdout)
+        protocol = asyncio.streams.FlowControlMixin(loop)
+    else:
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdout)
     writer = asyncio.StreamWriter(transport, protocol, None, loop)
     checked = asyncio.StreamReader(limit=LINE_LIMIT)
     guard = asyncio.ensure_future(screen(raw, checked, writer))
@@ -75,6 +84,44 @@ async def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         await run_agent(cast("Agent", ModelrouteAgent()), writer, checked)
     finally:
         guard.cancel()
+        if relay is not None:
+            relay.cancel()
+
+
+def _regular_file(stream: IO[bytes]) -> bool:
+    return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+
+
+async def _relay(source: IO[bytes], sink: asyncio.StreamReader) -> None:
+    """A file's bytes into the reader, read off the event loop (a file is always "ready" to asyncio)."""
+    while chunk := await asyncio.to_thread(source.read, 64 * 1024):
+        sink.feed_data(chunk)
+    sink.feed_eof()
+
+
+class _FileTransport(asyncio.WriteTransport):
+    """Frames written straight to a file (a file never blocks the way a full pipe does)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        super().__init__()
+        self._file = file
+        self._closing = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._file.write(data)
+        self._file.flush()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        self._closing = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def can_write_eof(self) -> bool:
+        return False
 
 
 async def screen(source: asyncio.StreamReader, sink: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
