@@ -37,6 +37,7 @@ def _pins(requirements: list[str]) -> dict[str, str]:
 
 RUNTIME = _pins(PYPROJECT["project"]["dependencies"])
 TEST = _pins(PYPROJECT["project"]["optional-dependencies"]["test"])
+EXTRAS = {name: _pins(requirements) for name, requirements in PYPROJECT["project"]["optional-dependencies"].items()}
 # Server modules that only run with an extra installed (Jupyter AI loads the persona; retraining is a
 # maintainer's command): their imports are declared in that extra instead of `dependencies`.
 EXTRA_MODULES = {"server/modelroute/acp/jupyter.py": "jupyter", "server/modelroute/classify/train.py": "train"}
@@ -86,13 +87,13 @@ def distribution(module: str) -> str:
 
 
 def test_every_requirement_is_pinned_to_what_is_installed() -> None:
-    for name, version in {**RUNTIME, **TEST}.items():
+    for name, version in {**RUNTIME, **{n: v for pins in EXTRAS.values() for n, v in pins.items()}}.items():
         assert importlib.metadata.version(name) == version, f"{name}: pinned {version}, installed differs"
 
 
 def _extra(where: str) -> dict[str, str]:
     name = EXTRA_MODULES.get(where)
-    return _pins(PYPROJECT["project"]["optional-dependencies"][name]) if name is not None else {}
+    return EXTRAS[name] if name is not None else {}
 
 
 def test_the_server_imports_only_declared_runtime_dependencies() -> None:
