@@ -37,9 +37,10 @@ def _pins(requirements: list[str]) -> dict[str, str]:
 
 RUNTIME = _pins(PYPROJECT["project"]["dependencies"])
 TEST = _pins(PYPROJECT["project"]["optional-dependencies"]["test"])
-TRAIN = _pins(PYPROJECT["project"]["optional-dependencies"]["train"])
-# The one server module that may use the `train` extra: retraining the classifier, never classifying.
-TRAINING = "server/modelroute/classify/train.py"
+EXTRAS = {name: _pins(requirements) for name, requirements in PYPROJECT["project"]["optional-dependencies"].items()}
+# Server modules that only run with an extra installed (Jupyter AI loads the persona; retraining is a
+# maintainer's command): their imports are declared in that extra instead of `dependencies`.
+EXTRA_MODULES = {"server/modelroute/acp/jupyter.py": "jupyter", "server/modelroute/classify/train.py": "train"}
 
 
 def _optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
@@ -86,15 +87,20 @@ def distribution(module: str) -> str:
 
 
 def test_every_requirement_is_pinned_to_what_is_installed() -> None:
-    for name, version in {**RUNTIME, **TEST, **TRAIN}.items():
+    for name, version in {**RUNTIME, **{n: v for pins in EXTRAS.values() for n, v in pins.items()}}.items():
         assert importlib.metadata.version(name) == version, f"{name}: pinned {version}, installed differs"
+
+
+def _extra(where: str) -> dict[str, str]:
+    name = EXTRA_MODULES.get(where)
+    return EXTRAS[name] if name is not None else {}
 
 
 def test_the_server_imports_only_declared_runtime_dependencies() -> None:
     undeclared = {
         (distribution(module), where)
         for module, where in imports(ROOT / "server" / "modelroute", allow_optional=False)
-        if distribution(module) not in RUNTIME and not (where == TRAINING and distribution(module) in TRAIN)
+        if distribution(module) not in RUNTIME and distribution(module) not in _extra(where)
     }
     assert not undeclared, f"declare and pin in [project] dependencies: {sorted(undeclared)}"
 

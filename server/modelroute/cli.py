@@ -1,4 +1,4 @@
-"""Command line: route, run, serve, sandbox, doctor, report (DESIGN 2.2, 2.2b).
+"""Command line: route, run, serve, acp, sandbox, doctor, report (DESIGN 2.2, 2.2b).
 
 Subcommands import their modules lazily so `modelroute route` starts fast.
 """
@@ -221,12 +221,16 @@ def _passthrough(name: str) -> int:
         return run_main(argv)
     if name == "sandbox":
         return sandbox_main(argv, _sandbox_settings(argv))
+    if name == "acp":
+        from modelroute.acp.main import acp_main
+
+        return acp_main(argv)
     from modelroute.ledger import report_main
 
     return report_main(argv)
 
 
-PASSTHROUGH = ("serve", "run", "sandbox", "report")
+PASSTHROUGH = ("serve", "run", "sandbox", "report", "acp")
 
 
 def _sandbox_settings(argv: list[str]) -> SandboxSettings | None:
@@ -309,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run one action headless with a model; nothing changes without --apply",
                    add_help=False)
     sub.add_parser("sandbox", help="run one command in the sandbox", add_help=False)
+    sub.add_parser("acp", help="run as an Agent Client Protocol agent on stdio (Zed, Jupyter AI, ...)",
+                   add_help=False)
     sub.add_parser("report", help="spend by day, model and category", add_help=False)
     return parser
 

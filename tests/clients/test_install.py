@@ -62,6 +62,7 @@ def test_wheel_carries_every_package_file(wheel: Path) -> None:
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "modelroute = modelroute.cli:main" in text and "jupyter_lsp_spec_v1" in text
+    assert "[jupyter_ai.personas]" in text and "modelroute/acp/modelroute.svg" in names  # the persona, its avatar
 
 
 def test_installed_wheel_routes_the_example_without_keys(installed: Path, tmp_path: Path) -> None:
