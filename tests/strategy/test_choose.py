@@ -14,8 +14,6 @@ from modelroute.strategy.choose import (
     best_of_n_attempts,
     cascade_order,
     choose_cascade,
-    dominated,
-    prune,
     strongest,
 )
 from modelroute.strategy.joint import cascade_expectation
@@ -53,13 +51,6 @@ def test_no_cascade_when_nothing_can_beat_the_reference() -> None:
     assert choose_cascade(OPTIONS, STRONG, CascadeRule(margin=0.5)) is None
 
 
-def test_dominated_options_are_counted_and_pruned() -> None:
-    assert dominated(WEAK_PRICEY, OPTIONS) == 4
-    assert dominated(PRICEY, OPTIONS) == 1  # strong is better and cheaper
-    assert [o.name for o in prune(OPTIONS, 3)] == ["cheap", "mid", "strong", "pricey"]
-    assert [o.name for o in prune(OPTIONS, 1)] == ["cheap", "mid", "strong"]
-
-
 def test_order_strongest_and_best_of_n() -> None:
     assert [o.name for o in cascade_order(OPTIONS)] == ["cheap", "mid", "strong", "pricey", "weak-pricey"]
     assert strongest(OPTIONS) is STRONG
@@ -84,7 +75,7 @@ def _brute_force(options: list[Option], reference: Option, rule: CascadeRule) ->
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.floats(0.2, 0.9), st.floats(0.001, 1.0)), min_size=2, max_size=7),
        st.floats(-0.02, 0.06))
-def test_pruning_never_changes_the_pick(specs: list[tuple[float, float]], margin: float) -> None:
+def test_the_pick_is_the_brute_force_best(specs: list[tuple[float, float]], margin: float) -> None:
     options = [option(f"m{i}", p, c) for i, (p, c) in enumerate(specs)]
     rule = CascadeRule(margin=margin)
     reference = strongest(options)

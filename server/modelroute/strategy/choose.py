@@ -52,33 +52,15 @@ def cascade_order(options: Sequence[Option]) -> list[Option]:
     return sorted(options, key=lambda o: (o.cost_usd, -o.pass_rate, o.name))
 
 
-def dominated(option: Option, options: Sequence[Option]) -> int:
-    """How many other options are at least as likely to pass for no more money (one strictly better)."""
-    return sum(
-        1
-        for other in options
-        if other.name != option.name
-        and other.pass_rate >= option.pass_rate
-        and other.cost_usd <= option.cost_usd
-        and (other.pass_rate > option.pass_rate or other.cost_usd < option.cost_usd)
-    )
-
-
-def prune(options: Sequence[Option], max_steps: int) -> list[Option]:
-    """Distinct options that can appear in a best cascade: one dominated by `max_steps` others never
-    does (a cascade of at most `max_steps` leaves one of them free to take its place, and under the
-    joint model a dominating option is better at every difficulty)."""
-    unique = {o.name: o for o in options}.values()
-    kept = list(unique)
-    return [o for o in kept if dominated(o, kept) < max_steps]
-
-
 def choose_cascade(
     options: Sequence[Option], reference: Option, rule: CascadeRule = DEFAULT_RULE
 ) -> CascadePick | None:
     """The cheapest cascade that includes `reference` and is expected to beat it by `rule.margin`;
     None when none does."""
-    others = [o for o in prune(options, rule.max_steps) if o.name != reference.name]
+    # Every distinct option is tried: the cascade's expectation is not monotone in a step's pass rate
+    # and cost (its order moves a cheaper model to another step), so no dominance rule prunes safely;
+    # the property test against brute force found the counter-examples.
+    others = [o for o in {o.name: o for o in options}.values() if o.name != reference.name]
     target = reference.pass_rate + rule.margin
     best: tuple[tuple[float, float, tuple[str, ...]], CascadePick] | None = None
     for size in range(1, min(rule.max_steps - 1, len(others)) + 1):
@@ -125,7 +107,5 @@ __all__ = [
     "best_of_n_attempts",
     "cascade_order",
     "choose_cascade",
-    "dominated",
-    "prune",
     "strongest",
 ]
