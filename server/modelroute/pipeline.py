@@ -143,10 +143,14 @@ class Engine:
             result[name] = None if ok else hint
         return result
 
-    def decide(self, request: ActionRequest) -> Routed:
+    def decide(self, request: ActionRequest, *, category: Category | None = None) -> Routed:
+        """Route one action. `category` overrides the classifier (a plan's step names its own kind)."""
         settings = self.settings
         ctx = gather_context(self.index, self.git, request)
         classification = classify(ctx)
+        if category is not None and category != classification.label:
+            classification = classification.model_copy(update={
+                "label": category, "reasons": (f"the step says {category.words}", *classification.reasons)})
         category = classification.label
         draft = build_request(ctx, category, "draft", settings.privacy)
         reads = int(sum(r.size_bytes for r in ctx.related if r.path in draft.expected_reads) / BYTES_PER_TOKEN)
