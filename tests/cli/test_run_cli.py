@@ -165,8 +165,10 @@ def test_a_provider_error_exits_1(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (("--strategy", "cascade"), "--strategy cascade is not built yet"),
-        (("--verify", "pytest"), "--verify is not built yet"),
+        (("--strategy", "cascade"), "No check found: set [verify] command"),
+        (("--strategy", "cascade", "--models", "claude-haiku-4-5"), "needs at least two models"),
+        (("--model", "claude-haiku-4-5", "--strategy", "best-of-n"), "--model pins one model"),
+        (("--verify", " "), "--verify needs a command"),
         (("--models", "claude-haiku-4-5,gpt-5-mini"), "runs one model"),
         (("--model", "no-such-model"), "no-such-model is not in the catalog"),
         (("--end-line", "-1", "--end-character", "0"), "--end-line must be 0 or more"),

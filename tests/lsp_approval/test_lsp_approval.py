@@ -93,8 +93,15 @@ async def test_approve_runs_in_the_real_sandbox(client: LanguageClient, tmp_path
     await start(client, root, profile)
     client.answer = lambda p: RUN if "shell command" in p.message else "Cancel"  # type: ignore[attr-defined]
     result = await run_proposing(client, root, "echo made > out.txt && grep NoNewPrivs /proc/self/status")
-    assert result["outcome"] == "answered"
-    assert (root / "out.txt").read_text() == "made\n"
+    # What the command wrote is the run's change set, offered like the model's edits: VS Code creates
+    # the file through the WorkspaceEdit; Neovim 0.7 cannot create files through LSP, so the server
+    # writes it through the apply guard once the run's result is accepted.
+    assert result["outcome"] == "applied"
+    out = (root / "out.txt").as_uri()
+    if profile == VSCODE:
+        assert client.texts[out][1] == "made\n" and not (root / "out.txt").exists()  # type: ignore[attr-defined]
+    else:
+        assert (root / "out.txt").read_text() == "made\n"
     sent = tool_result()
     assert "Exit code: 0" in sent and "NoNewPrivs:\\t1" in sent  # inside bubblewrap
     [prompt] = prompts(client)

@@ -185,9 +185,11 @@ async def test_a_model_that_is_not_here_is_refused_before_anything(bench: Bench)
     assert not bench.rows()
 
 
-async def test_unbuilt_strategies_are_refused_clearly(bench: Bench) -> None:
-    with pytest.raises(RunRefused, match="not built yet"):
+async def test_a_strategy_that_cannot_run_is_refused_clearly_before_any_call(bench: Bench) -> None:
+    with pytest.raises(RunRefused, match="needs at least two models"):
         await run_action(bench.session, bench.editor, bench.action(), HAIKU, strategy="cascade")
+    assert not bench.fake.model_requests() and not bench.rows()
+    assert "needs at least two models" in bench.editor.messages("error")[-1]
 
 
 async def test_a_missing_key_tells_which_variable_to_set(bench: Bench) -> None:

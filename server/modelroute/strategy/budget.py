@@ -62,4 +62,28 @@ def refusal(plan: StrategyPlan, caps: Sequence[Cap], offers: Sequence[StrategyPl
     return text
 
 
-__all__ = ["Cap", "cascade_prefix", "refusal"]
+def steps_refusal(steps: Sequence[StrategyPlan], caps: Sequence[Cap]) -> str | None:
+    """None when the steps of a plan (each its own strategy, run one after another) fit every cap
+    together at their maximum; otherwise why not, and how many of the first steps would fit."""
+    total = sum(s.max_cost_usd for s in steps)
+    over = [c for c in caps if total > c.left_usd]
+    if not over:
+        return None
+    cap = min(over, key=lambda c: c.left_usd)
+    left = max(cap.left_usd, 0.0)
+    text = (f"Not run: the {len(steps)} steps could cost up to {at_most(total)} together, more than the "
+            f"{at_most(left)} left of {cap.name}. Nothing was sent to any model.")
+    running, fits = 0.0, 0
+    for step in steps:
+        if running + step.max_cost_usd > left:
+            break
+        running += step.max_cost_usd
+        fits += 1
+    if fits:
+        text += f" Would fit: the first {fits} step(s), at most {at_most(running)}; remove the others from the plan."
+    else:
+        text += " Not even the first step fits; raise the budget or pick cheaper models."
+    return text
+
+
+__all__ = ["Cap", "cascade_prefix", "refusal", "steps_refusal"]
