@@ -60,6 +60,10 @@ def splits(action: Action) -> bool:
     return split_instruction(action.instruction) is not None
 
 
+class StepUnroutable(Exception):
+    """A step no model can run here (budgets, privacy, the catalog): the message says why."""
+
+
 @dataclass
 class RoutedStep:
     """One step of a plan, routed and priced."""
@@ -90,10 +94,15 @@ class Steps:
         return [await self._route(step) for step in self.plan.steps]
 
     async def _route(self, step: PlanStep) -> RoutedStep:
+        from modelroute.context.gather import ContextError
+        from modelroute.route.model import Unroutable
         from modelroute.strategy.offers import propose
 
         action = self.run.action
-        routed = await asyncio.to_thread(self._decide, step)
+        try:
+            routed = await asyncio.to_thread(self._decide, step)
+        except (Unroutable, ContextError) as exc:
+            raise StepUnroutable(f"step {self.plan.steps.index(step) + 1} ({step.title}) cannot run: {exc}") from exc
         step_action = Action(engine=action.engine, routed=routed, document=action.document,
                              instruction=_instruction(step), brief=action.brief, loose=action.loose,
                              verify=action.verify)
@@ -140,7 +149,15 @@ class Steps:
             if isinstance(nxt, PlanStopped):
                 return results, nxt
             # later steps are routed again: the steps before them changed what they will find
-            routed = first[nxt.index] if nxt.index == 0 else await self._route(nxt.step)
+            try:
+                routed = first[nxt.index] if nxt.index == 0 else await self._route(nxt.step)
+            except StepUnroutable as exc:
+                self.editor.tell("error", f"modelroute: {exc}")
+                self.done.append({"step": nxt.index + 1, "title": nxt.step.title, "kind": None, "strategy": None,
+                                  "conclusion": "refused", "outcome": "refused", "cost_usd": 0.0,
+                                  "message": str(exc)})
+                results.append(StepResult(conclusion="rejected", summary=str(exc)))
+                continue
             results.append(await self._one(nxt.index, routed))
 
     async def _one(self, index: int, routed: RoutedStep) -> StepResult:
@@ -231,7 +248,11 @@ async def run_plan(run: Run, strategy: StrategyPlan, rates: PassRates) -> RunRep
             return _stopped(run, head, f"the planner's answer holds no usable plan: {exc}", "error")
         await run.settle(planner, Outcome("answered", f"a plan of {len(plan.steps)} step(s)"))
         runner = Steps(run, plan, rates)
-        routed = await runner.route()
+        try:
+            routed = await runner.route()
+        except StepUnroutable as exc:
+            run.editor.tell("error", f"modelroute: {exc}")
+            return _stopped(run, head, str(exc), "refused")
         prices = [f"{r.action.routed.decision.category.words}: {r.strategy.title()}" for r in routed]
         key = f"plan|{action.engine.root}|{action.document}|{action.instruction}"
         edited = await run.editor.edit_document(
@@ -252,7 +273,11 @@ async def run_plan(run: Run, strategy: StrategyPlan, rates: PassRates) -> RunRep
 
 async def _run_steps(run: Run, runner: Steps, planner: str | None, head: list[Attempt], *,
                      routed: list[RoutedStep] | None = None, confirm: bool = False) -> RunReport:
-    routed = routed if routed is not None else await runner.route()
+    try:
+        routed = routed if routed is not None else await runner.route()
+    except StepUnroutable as exc:
+        run.editor.tell("error", f"modelroute: {exc}")
+        return _stopped(run, head, str(exc), "refused")
     why = await runner.refused(routed)
     if why is not None:
         run.editor.tell("error", f"modelroute: {why}")
@@ -270,7 +295,7 @@ async def _run_steps(run: Run, runner: Steps, planner: str | None, head: list[At
 
 
 def _stopped(run: Run, head: list[Attempt], message: str, outcome: str) -> RunReport:
-    fixed: Conclusion = "refused" if outcome in ("declined", "refused_budget") else "error"
+    fixed: Conclusion = "refused" if outcome in ("declined", "refused_budget", "refused") else "error"
     return RunReport(strategy="plan", attempts=head, summary={"outcome": outcome, "message": message,
                                                               "strategy": "plan"},
                      reason=message, fixed=fixed)
