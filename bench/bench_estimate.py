@@ -29,10 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakeprovider
-
-from tests.fakeprovider.script import Reply
-from tests.fakeprovider.server import FakeProvider
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # modelroute_testing
 
 from modelroute.catalog import default_providers, load_catalog
 from modelroute.catalog.model import ModelEntry
@@ -45,6 +42,8 @@ from modelroute.ledger import Ledger, RunStart
 from modelroute.policy.schema import BudgetSettings, PrivacySettings, Settings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.providers import client_for
+from modelroute_testing.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-6", "gpt-5-mini", "deepseek-v4-flash")
 VERBOSITY = {"claude-haiku-4-5": 0.55, "claude-sonnet-4-6": 1.3, "gpt-5-mini": 1.8, "deepseek-v4-flash": 0.8}
@@ -81,7 +80,8 @@ def draw(rng: random.Random, models: list[ModelEntry], n: int) -> list[Run]:
 async def replay(runs: list[Run], ledger: Ledger, fake: FakeProvider) -> None:
     providers = default_providers()
     for run in runs:
-        est = estimate(run.input_o200k, run.category, run.model)
+        # One uncached request per run (max_turns=1 below): no prompt caching to count.
+        est = estimate(run.input_o200k, run.category, run.model, cached_input_tokens=0)
         run.estimated_usd = est.usd
         start = RunStart(workspace="bench", category=run.category, model=run.model.id,
                          provider=run.model.provider, estimate=est)
@@ -102,7 +102,7 @@ async def replay(runs: list[Run], ledger: Ledger, fake: FakeProvider) -> None:
 def mape(runs: list[Run], calibration: Calibration | None) -> float:
     errors = []
     for run in runs:
-        est = estimate(run.input_o200k, run.category, run.model, calibration).usd
+        est = estimate(run.input_o200k, run.category, run.model, calibration, cached_input_tokens=0).usd
         errors.append(abs(est - run.actual_usd) / run.actual_usd)
     return 100 * sum(errors) / len(errors)
 

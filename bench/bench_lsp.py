@@ -1,14 +1,20 @@
-"""codeAction round trip and initialize time: modelroute vs a no-op pygls server, same client, same run.
+"""Language server latency: modelroute vs a no-op pygls server, same client, same run, as ratios.
 
-    .venv/bin/python bench/bench_lsp.py [--files 10000] [--requests 300] [--cold 30]
+    .venv/bin/python bench/bench_lsp.py [--files 10000] [--requests 300] [--edits 60] [--rounds 3]
 
 A generated workspace of N files (Python, TypeScript, shell, Markdown) holds one file with a
-directive. Both servers are driven by the same pygls client over stdio. Figures:
+directive. Each round starts both servers afresh and drives them with the same pygls client over
+stdio, interleaving their requests so that load from other processes hits both alike:
 - initialize: spawn to the initialize answer (the client sends it as soon as the process runs);
 - warm codeAction: repeated requests on the directive line of one document version (what an
-  editor sends as the cursor moves): the decision comes from the cache;
-- cold codeAction: a new document version before each request, so the Engine decides again
-  (context, classification, token count, routing). The no-op server does nothing in either case.
+  editor sends as the cursor moves): answered from the decision cache;
+- codeAction after didChange: an edit below the directive, then a request on its line (what an
+  editor sends while the user types);
+- selection after didChange: the same with a selection (Explain/Review).
+The no-op server answers every codeAction with nothing (`--baseline-actions N`: with N static actions
+of modelroute's shape, to see what answering with actions costs by itself, mostly in the client's
+parsing). Figures are per round; the ratio of each round's medians is reported, and the median of the
+rounds' ratios is the result.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from benchlib import use_test_support
+
+use_test_support()
+
+from modelroute_testing.env import scrubbed_env  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 TARGET = "src/pkg_000/orders.py"
 TARGET_TEXT = """import json
@@ -37,6 +49,12 @@ def load(path):
         return json.load(f)
 """
 DIRECTIVE_LINE = 4
+FIGURES = (
+    ("spawn→initialize (s)", "initialize_s"),
+    ("codeAction warm (ms)", "warm_ms"),
+    ("after didChange (ms)", "edit_ms"),
+    ("selection after didChange (ms)", "selection_ms"),
+)
 
 
 def generate(root: Path, count: int) -> None:
@@ -51,18 +69,24 @@ def generate(root: Path, count: int) -> None:
         folder = root / "src" / f"pkg_{i // 200:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"mod_{i}.{ext}").write_text(text.format(i=i))
+    (root / TARGET).parent.mkdir(parents=True, exist_ok=True)
     (root / TARGET).write_text(TARGET_TEXT)
 
 
 def server_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = scrubbed_env()
     env.update(
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_CACHE_HOME=str(home / "cache"),
         XDG_DATA_HOME=str(home / "data"),
         XDG_STATE_HOME=str(home / "state"),
+        MODELROUTE_DATA_DIR=str(home / "data" / "modelroute"),
     )
     return env
+
+
+def rng(l1: int, c1: int, l2: int, c2: int) -> types.Range:
+    return types.Range(start=types.Position(line=l1, character=c1), end=types.Position(line=l2, character=c2))
 
 
 class Session:
@@ -71,135 +95,107 @@ class Session:
     def __init__(self, name: str, command: list[str], is_modelroute: bool) -> None:
         self.name, self.command, self.is_modelroute = name, command, is_modelroute
         self.client = LanguageClient("bench", "0")
+        self.times: dict[str, list[float]] = {"warm_ms": [], "edit_ms": [], "selection_ms": []}
         self.figures: dict[str, Any] = {}
-        self.warm: list[float] = []
-        self.cold: list[float] = []
         self.version = 1
 
     async def start(self, root: Path, env: dict[str, str]) -> None:
         spawn = time.perf_counter()
         await self.client.start_io(*self.command, env=env)
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
-                root_uri=root.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-            )
-        )
-        self.figures["spawn_to_initialize_s"] = time.perf_counter() - spawn
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        ))
+        self.figures["initialize_s"] = time.perf_counter() - spawn
         self.client.initialized(types.InitializedParams())
         if self.is_modelroute:
             t = time.perf_counter()
             await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command="modelroute.idle"))
             self.figures["index_s"] = time.perf_counter() - t
         self.uri = (root / TARGET).as_uri()
-        self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=TARGET_TEXT)
-            )
-        )
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=TARGET_TEXT)))
         t = time.perf_counter()
-        self.figures["actions"] = len(await self.code_action() or [])
+        self.figures["actions"] = len(await self.code_action(rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)) or [])
+        await self.code_action(rng(5, 0, 6, 10))  # the selection's first decisions
         self.figures["first_code_action_s"] = time.perf_counter() - t
 
-    async def code_action(self) -> Any:
-        return await self.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=self.uri),
-                range=types.Range(
-                    start=types.Position(line=DIRECTIVE_LINE, character=6),
-                    end=types.Position(line=DIRECTIVE_LINE, character=6),
-                ),
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
+    async def code_action(self, r: types.Range) -> Any:
+        return await self.client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=self.uri), range=r,
+            context=types.CodeActionContext(diagnostics=[])))
 
-    async def timed_warm(self) -> None:
-        t = time.perf_counter()
-        await self.code_action()
-        self.warm.append(time.perf_counter() - t)
-
-    async def timed_cold(self) -> None:
-        self.version += 1
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
+    async def timed(self, figure: str, r: types.Range, *, edit: bool) -> None:
+        if edit:
+            self.version += 1
+            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(
-                        range=types.Range(
-                            start=types.Position(line=6, character=0), end=types.Position(line=6, character=0)
-                        ),
-                        text=f"# edit {self.version}\n",
-                    )
-                ],
-            )
-        )
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=rng(7, 0, 7, 0), text=f"# edit {self.version}\n")],
+            ))
         t = time.perf_counter()
-        await self.code_action()
-        self.cold.append(time.perf_counter() - t)
+        await self.code_action(r)
+        self.times[figure].append((time.perf_counter() - t) * 1000)
 
     async def stop(self) -> None:
         await self.client.shutdown_async(None)
         self.client.exit(None)
         await self.client.stop()
-        self.figures.update(
-            warm_median_ms=statistics.median(self.warm) * 1000,
-            warm_p95_ms=_p95(self.warm) * 1000,
-            cold_median_ms=statistics.median(self.cold) * 1000,
-            cold_p95_ms=_p95(self.cold) * 1000,
-        )
+        for figure, values in self.times.items():
+            self.figures[figure] = statistics.median(values)
 
 
-async def run(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
-    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py")], False)
-    ours = Session("modelroute", [sys.executable, "-m", "modelroute.lsp.main"], True)
-    # Started one after the other (start-up is timed); requests interleaved so that load from
-    # other processes on the machine hits both servers alike.
+async def one_round(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
+    extra = ["--actions", str(args.baseline_actions)] if args.baseline_actions else []
+    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py"), *extra], False)
+    profile = os.environ.get("BENCH_PROFILE", "").split()  # e.g. "-m cProfile -o /tmp/server.prof"
+    ours = Session("modelroute", [sys.executable, *profile, "-m", "modelroute.lsp.main"], True)
     await noop.start(root, env)
     await ours.start(root, env)
+    directive = rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)
+    selection = rng(5, 0, 6, 10)
     for _ in range(args.requests):
-        await noop.timed_warm()
-        await ours.timed_warm()
-    for _ in range(args.cold):
-        await noop.timed_cold()
-        await ours.timed_cold()
+        for session in (noop, ours):
+            await session.timed("warm_ms", directive, edit=False)
+    for _ in range(args.edits):
+        for session in (noop, ours):
+            await session.timed("edit_ms", directive, edit=True)
+    for _ in range(args.edits):
+        for session in (noop, ours):
+            await session.timed("selection_ms", selection, edit=True)
     await noop.stop()
     await ours.stop()
     return noop, ours
-
-
-def _p95(values: list[float]) -> float:
-    return sorted(values)[int(len(values) * 0.95) - 1] if len(values) > 1 else values[0]
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--cold", type=int, default=30)
+    parser.add_argument("--edits", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-actions", type=int, default=0,
+                        help="the no-op server answers with this many static actions (default: none)")
     args = parser.parse_args()
+    ratios: dict[str, list[float]] = {key: [] for _, key in FIGURES}
     with tempfile.TemporaryDirectory(prefix="modelroute-bench-") as tmp:
         root = Path(tmp) / "ws"
         t = time.perf_counter()
         generate(root, args.files)
-        print(f"workspace: {args.files} files generated in {time.perf_counter() - t:.1f}s")
+        print(f"workspace: {args.files} files generated in {time.perf_counter() - t:.1f}s; {args.rounds} round(s)")
         env = server_env(Path(tmp))
-        noop_session, ours_session = await run(root, env, args)
-    noop, ours = noop_session.figures, ours_session.figures
-    print(f"{'':24}{'no-op pygls':>14}{'modelroute':>14}{'ratio':>9}")
-    rows = [
-        ("spawn→initialize (s)", "spawn_to_initialize_s"),
-        ("codeAction warm med (ms)", "warm_median_ms"),
-        ("codeAction warm p95 (ms)", "warm_p95_ms"),
-        ("codeAction cold med (ms)", "cold_median_ms"),
-        ("codeAction cold p95 (ms)", "cold_p95_ms"),
-    ]
-    for label, key in rows:
-        print(f"{label:24}{noop[key]:>14.3f}{ours[key]:>14.3f}{ours[key] / noop[key]:>9.2f}")
-    print(
-        f"modelroute: index built {ours['index_s']:.2f}s after initialized; first codeAction "
-        f"{ours['first_code_action_s'] * 1000:.1f} ms; {ours['actions']} actions"
-    )
+        for index in range(args.rounds):
+            noop, ours = await one_round(root, env, args)
+            print(f"round {index + 1}: {'':18}{'no-op pygls':>12}{'modelroute':>12}{'ratio':>8}")
+            for label, key in FIGURES:
+                ratio = ours.figures[key] / noop.figures[key]
+                ratios[key].append(ratio)
+                print(f"  {label:30}{noop.figures[key]:>12.3f}{ours.figures[key]:>12.3f}{ratio:>8.2f}")
+            print(f"  modelroute: index ready {ours.figures['index_s']:.2f}s after initialized; first code actions "
+                  f"{ours.figures['first_code_action_s'] * 1000:.0f} ms; {ours.figures['actions']} actions")
+    print("median ratio over the rounds:")
+    for label, key in FIGURES:
+        print(f"  {label:30}{statistics.median(ratios[key]):>8.2f}   ({', '.join(f'{r:.2f}' for r in ratios[key])})")
     return 0
 
 

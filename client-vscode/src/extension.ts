@@ -11,9 +11,17 @@ import {
 import { answerModally, type ModalDialog } from "./approval";
 import { budgetShare, statusText, statusTooltip } from "./format";
 import * as flows from "./flows";
-import { SERVER_COMMANDS, directiveInstruction, type Objective, type ReportJson } from "./protocol";
+import {
+  DOCUMENT_SELECTOR,
+  SERVER_COMMANDS,
+  SPENDING_COMMANDS,
+  directiveInstruction,
+  type Objective,
+  type ReportJson,
+} from "./protocol";
+import { pipeLevelled } from "./logs";
 import { reportHtml } from "./report";
-import { INSTALL_COMMAND, nodeEnvironment, resolveServer } from "./server";
+import { INSTALL_GUIDE_ANCHOR, nodeEnvironment, resolveServer } from "./server";
 
 /** Our commands; the server's own (modelroute.run, …) are registered by the language client. */
 export const COMMANDS = {
@@ -132,13 +140,17 @@ async function refreshStatus(): Promise<void> {
   statusItem.show();
 }
 
-async function reportMissingServer(message: string, tried: string[]): Promise<void> {
-  output.appendLine(message);
-  for (const line of tried) output.appendLine(`  tried ${line}`);
-  const choice = await vscode.window.showErrorMessage(message, "Copy Install Command", "Open Settings", "Show Details");
-  if (choice === "Copy Install Command") await vscode.env.clipboard.writeText(INSTALL_COMMAND);
-  else if (choice === "Open Settings") await vscode.commands.executeCommand("workbench.action.openSettings", "modelroute.server.path");
-  else if (choice === "Show Details") output.show();
+async function reportMissingServer(context: vscode.ExtensionContext, message: string, tried: string[]): Promise<void> {
+  output.error(message);
+  for (const line of tried) output.error(`  tried ${line}`);
+  const choice = await vscode.window.showErrorMessage(message, "Install Steps", "Open Settings", "Show Details");
+  if (choice === "Install Steps") {
+    // The extension's own README (inside the .vsix): readable offline, says how to install the server.
+    const readme = vscode.Uri.joinPath(context.extensionUri, "README.md").with({ fragment: INSTALL_GUIDE_ANCHOR });
+    await vscode.commands.executeCommand("markdown.showPreview", readme);
+  } else if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "modelroute.server.path");
+  } else if (choice === "Show Details") output.show();
 }
 
 async function startClient(context: vscode.ExtensionContext): Promise<void> {
@@ -146,14 +158,30 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   const found = await resolveServer(setting, folders, nodeEnvironment());
   if (!found.ok) {
-    await reportMissingServer(found.message, found.tried);
+    await reportMissingServer(context, found.message, found.tried);
     return;
   }
-  output.appendLine(`modelroute ${found.version} from ${found.source}: ${found.command} ${found.args.join(" ")}`);
+  output.info(`modelroute ${found.version} from ${found.source}: ${found.command} ${found.args.join(" ")}`);
   const serverOptions: ServerOptions = { command: found.command, args: found.args, options: { cwd: folders[0] } };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: "file" }],
+    documentSelector: [...DOCUMENT_SELECTOR],
     outputChannel: output,
+    // Each line at its own level: the client's default logs all of stderr as [error].
+    stdioOptions: {
+      stdout: (input, channel) => pipeLevelled(input, channel),
+      stderr: (input, channel) => pipeLevelled(input, channel),
+    },
+    middleware: {
+      // A run picked from the lightbulb goes through the client, not our commands: refresh the
+      // status bar's spend when it ends instead of up to a minute later.
+      executeCommand: async (command, args, next) => {
+        try {
+          return await next(command, args);
+        } finally {
+          if (SPENDING_COMMANDS.has(command)) void refreshStatus();
+        }
+      },
+    },
     // Settings come from workspace/configuration (section "modelroute"); the server pulls them.
   };
   const next = new LanguageClient("modelroute", "modelroute", serverOptions, clientOptions);

@@ -40,7 +40,7 @@ export interface Selection {
 const PROMPT = "What should the model do? (e.g. 'add type hints', 'why does this fail?')";
 
 function missing(command: string): string {
-  return `This modelroute server does not offer ${command}; upgrade it (python3 -m pip install --upgrade modelroute).`;
+  return `This modelroute server does not offer ${command}; upgrade it (pipx install --force /path/to/a/newer/modelroute checkout).`;
 }
 
 async function call<T>(server: Server, ui: Ui, command: string, args: object, title?: string): Promise<T | undefined> {

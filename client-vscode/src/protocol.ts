@@ -11,6 +11,18 @@ export const SERVER_COMMANDS = {
   cancelRun: "modelroute.cancelRun",
 } as const;
 
+/**
+ * Documents the language client attaches the server to: files, and the cells of any notebook
+ * (`{scheme: "file"}` alone gave notebook cells no code actions in real VS Code).
+ */
+export const DOCUMENT_SELECTOR = [
+  { scheme: "file" },
+  { notebook: "*", language: "*" },
+] as const;
+
+/** Commands that can spend: once one finishes, the status bar's spend is stale. */
+export const SPENDING_COMMANDS: ReadonlySet<string> = new Set([SERVER_COMMANDS.run]);
+
 export const OBJECTIVES = ["quality", "balanced", "cost"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 

@@ -6,7 +6,15 @@ import * as path from "node:path";
 
 /** Oldest server whose commands and settings this extension speaks. */
 export const MINIMUM_VERSION = "0.1.0";
-export const INSTALL_COMMAND = "python3 -m pip install --upgrade modelroute";
+/**
+ * modelroute is not on PyPI: it installs from a checkout of its repository or a wheel built from
+ * one (README "Install"). Said in every message that asks the user to install or upgrade it.
+ */
+export const INSTALL_COMMAND = "pipx install /path/to/modelroute";
+export const UPGRADE_COMMAND = "pipx install --force /path/to/modelroute";
+/** Heading id of the install steps in the extension's README.md. */
+export const INSTALL_GUIDE_ANCHOR = "install-the-server";
+const FROM = "(a checkout of the modelroute repository, or a wheel built from it)";
 
 export interface Candidate {
   /** Where it came from, for the messages: "setting", ".venv", "python3 -m", "PATH". */
@@ -122,7 +130,7 @@ export async function resolveServer(
       reason: "too_old",
       message:
         `modelroute ${tooOld.version} (${describe(tooOld.c)}) is older than ${minimum}, the oldest this ` +
-        `extension supports. Upgrade it: ${INSTALL_COMMAND}`,
+        `extension supports. Upgrade it from a newer checkout: ${UPGRADE_COMMAND} ${FROM}.`,
       tried,
     };
   }
@@ -130,8 +138,8 @@ export async function resolveServer(
     ok: false,
     reason: "missing",
     message:
-      `The modelroute language server was not found. Install it into your Python environment ` +
-      `(Python 3.11+): ${INSTALL_COMMAND} — or set "modelroute.server.path" to the modelroute executable.`,
+      `The modelroute language server was not found. Install it (Python 3.11+): ${INSTALL_COMMAND} ` +
+      `${FROM}, or set "modelroute.server.path" to the modelroute executable.`,
     tried,
   };
 }

@@ -27,7 +27,8 @@ test("activate registers every contributed command and reports a missing server 
     assert.equal(pkg.main, "./dist/extension.js");
     assert.equal(stub.errors.length, 1);
     assert.match(stub.errors[0], /modelroute language server was not found/);
-    assert.match(stub.errors[0], /python3 -m pip install --upgrade modelroute/);
+    assert.match(stub.errors[0], /pipx install \/path\/to\/modelroute \(a checkout of the modelroute repository, or a wheel built from it\)/);
+    assert.doesNotMatch(stub.errors[0], /pip install (--upgrade )?modelroute\b/);
     assert.ok(stub.statusBar.text.startsWith("$(pulse) modelroute"));
     assert.equal(stub.statusBar.command, "modelroute.vscode.switchObjective");
     // With no server running, a command says so instead of throwing.

@@ -82,7 +82,7 @@ test("a server older than the minimum is named with the upgrade command", async 
   if (found.ok) return;
   assert.equal(found.reason, "too_old");
   assert.match(found.message, /modelroute 0\.0\.3 \(modelroute\) is older than 0\.1\.0/);
-  assert.ok(found.message.includes("--upgrade"));
+  assert.ok(found.message.includes("pipx install --force"));
 });
 
 test("nodeEnvironment runs real executables: a fake CLI in a workspace .venv is found", async (t) => {

@@ -14,13 +14,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from modelroute.context.model import Diagnostic
     from modelroute.pipeline import Routed
     from modelroute.policy.schema import SandboxSettings
 
+EXIT_FAILURE = 1  # the command could not do its work (e.g. the server cannot listen)
 EXIT_USAGE = 2  # bad settings, bad arguments, missing workspace or file
 EXIT_UNROUTABLE = 3
 TABLE_ROWS = 10
+DESCRIPTION = """\
+Route each editor action to the best-fit AI model, with the estimated cost and the reasons.
+Run the language server for your editor with `modelroute serve`, or ask for one decision here
+with `modelroute route` (no API key or network needed)."""
+EPILOG = """\
+exit codes: 0 ok; 1 the command failed (doctor found a problem, serve cannot listen); 2 bad
+arguments or settings; 3 route: no model passes the limits; sandbox: the command's own code, or
+125 when no sandbox can be set up. Each command has its own --help."""
 
 
 class CliError(Exception):
@@ -32,14 +43,30 @@ class CliError(Exception):
         self.raw = raw  # already formatted (compiler-style settings errors)
 
 
+def _position(text: str) -> int:
+    """A line or character number: 0-based as in LSP, so 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (positions are 0-based, as in LSP), got {value}")
+    return value
+
+
 def _route_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("route", help="decide which model would handle an action, without calling any")
+    p = sub.add_parser(
+        "route",
+        help="decide which model would handle an action, without calling any",
+        description="Gather the action's context from the workspace, classify it and route it, as the "
+        "server does; print the chosen model, its estimated cost, the reasons and the alternatives.",
+    )
     p.add_argument("--workspace", required=True, type=Path, help="workspace root folder")
     p.add_argument("--file", required=True, help="file path relative to the workspace")
-    p.add_argument("--line", type=int, default=0, help="0-based cursor line")
-    p.add_argument("--character", type=int, default=0, help="0-based cursor character")
-    p.add_argument("--end-line", type=int, help="0-based selection end line")
-    p.add_argument("--end-character", type=int, help="0-based selection end character")
+    p.add_argument("--line", type=_position, default=0, help="0-based cursor line")
+    p.add_argument("--character", type=_position, default=0, help="0-based cursor character")
+    p.add_argument("--end-line", type=_position, help="0-based selection end line")
+    p.add_argument("--end-character", type=_position, help="0-based selection end character")
     p.add_argument("--diagnostics", type=Path, help="JSON file: an array of LSP Diagnostic objects")
     p.add_argument("--instruction", default="", help="what the user asks for")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -77,13 +104,19 @@ def _decide(args: argparse.Namespace) -> Routed:
         raise CliError("\n".join(e.format() for e in engine.resolved.errors), raw=True)
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
+    for note in engine.catalog.warnings:  # e.g. a provider listing a model the catalog lacks
+        print(f"settings: warning: {note}", file=sys.stderr)
+    if engine.git is not None:
+        engine.git.refresh_async()  # git status and diff run while the index loads
     engine.build_index()
     end = None
     if args.end_line is not None:
-        end = Position(line=max(args.end_line, 0), character=max(args.end_character or 0, 0))
+        end = Position(line=args.end_line, character=args.end_character or 0)
+    elif args.end_character is not None:
+        raise CliError("--end-character needs --end-line")
     request = ActionRequest(
         file=args.file,
-        cursor=Position(line=max(args.line, 0), character=max(args.character, 0)),
+        cursor=Position(line=args.line, character=args.character),
         selection_end=end,
         instruction=args.instruction,
         diagnostics=_load_diagnostics(args.diagnostics),
@@ -153,13 +186,31 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return run_doctor(args.workspace, as_json=args.json)
 
 
+def _exit_in_connection(record: logging.LogRecord) -> bool:
+    """pygls ends a TCP server by raising SystemExit inside asyncio's connection callback, which
+    asyncio logs as an unhandled exception with a traceback: that is the normal way out, not an error."""
+    return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
+
+
+def _serve(argv: list[str]) -> int:
+    import logging
+
+    from modelroute.lsp import serve_main
+
+    logging.getLogger("asyncio").addFilter(_exit_in_connection)
+    try:
+        return serve_main(argv)
+    except OSError as exc:  # the TCP socket: address in use, not allowed, unknown host
+        where = argv[argv.index("--tcp") + 1] if "--tcp" in argv[:-1] else "the socket"
+        reason = (exc.strerror or str(exc)).rsplit(": ", 1)[-1]
+        raise CliError(f"cannot listen on {where}: {reason}", EXIT_FAILURE) from None
+
+
 def _passthrough(name: str) -> int:
     """Subcommands with their own argument parsers: everything after the name is theirs."""
     argv = sys.argv[sys.argv.index(name) + 1 :]
     if name == "serve":
-        from modelroute.lsp import serve_main
-
-        return serve_main(argv)
+        return _serve(argv)
     if name == "run":
         from modelroute.terminal import run_main
 
@@ -236,7 +287,12 @@ def sandbox_main(argv: list[str], settings: SandboxSettings | None = None) -> in
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modelroute", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="modelroute",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     from modelroute import __version__
 
     parser.add_argument("--version", action="version", version=f"modelroute {__version__}")

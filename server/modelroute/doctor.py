@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from modelroute.policy.schema import SandboxSettings
@@ -29,6 +30,7 @@ class Finding:
     name: str
     ok: bool
     detail: str
+    optional: bool = False  # not ok, but not a failure either: shown as "--" (a missing key or file)
 
 
 def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]:
@@ -39,13 +41,18 @@ def _settings_findings(engine_root: Path) -> tuple[list[Finding], object | None]
     findings += [
         Finding("settings", w.file or "settings", True, "warning: " + w.format()) for w in engine.resolved.warnings
     ]
+    findings += [Finding("settings", "catalog", True, "warning: " + note) for note in engine.catalog.warnings]
     if not engine.resolved.errors:
-        findings.append(
-            Finding(
-                "settings", "settings", True, f"user file {engine.user_file}, workspace file {engine.workspace_file}"
-            )
-        )
+        findings.append(_file_finding("user file", engine.user_file))
+        findings.append(_file_finding("workspace file", engine.workspace_file))
     return findings, engine
+
+
+def _file_finding(name: str, path: Path) -> Finding:
+    """A settings file is ok when it exists and loaded; a missing one is optional, never "ok"."""
+    if path.is_file():
+        return Finding("settings", name, True, f"{path}: loaded")
+    return Finding("settings", name, False, f"{path}: not found (optional; built-in defaults apply)", optional=True)
 
 
 def _provider_findings(engine: object) -> list[Finding]:
@@ -56,7 +63,9 @@ def _provider_findings(engine: object) -> list[Finding]:
     for name, hint in sorted(engine.availability().items()):
         served = [m.display_name for m in engine.catalog.models if m.provider == name]
         detail = f"serves {', '.join(served) or 'no catalog model'}"
-        findings.append(Finding("provider", name, hint is None, detail if hint is None else f"{hint}; {detail}"))
+        findings.append(
+            Finding("provider", name, hint is None, detail if hint is None else f"{hint}; {detail}", optional=True)
+        )
     return findings
 
 
@@ -234,16 +243,14 @@ def run_doctor(workspace: Path, *, as_json: bool = False) -> int:
     if engine is not None:
         findings += _provider_findings(engine)
     findings += _sandbox_findings(workspace, engine)
-    failed = [f for f in findings if not f.ok and f.area != "provider"]
+    failed = [f for f in findings if not f.ok and not f.optional]
     if as_json:
         print(json.dumps({"ok": not failed, "findings": [asdict(f) for f in findings]}, indent=2))
     else:
         console = Console()
         for f in findings:
-            mark = (
-                "[green]ok[/green]  "
-                if f.ok
-                else ("[yellow]--[/yellow]  " if f.area == "provider" else "[red]FAIL[/red]")
-            )
-            console.print(f"{mark} {f.area:<9} {f.name:<22} {f.detail}", highlight=False, soft_wrap=True)
+            mark = "[green]ok[/green]  " if f.ok else ("[yellow]--[/yellow]  " if f.optional else "[red]FAIL[/red]")
+            # escape: details quote settings keys such as [providers.x], which rich would eat as markup
+            line = f"{mark} {f.area:<9} {escape(f.name):<22} {escape(f.detail)}"
+            console.print(line, highlight=False, soft_wrap=True)
     return 1 if failed else 0

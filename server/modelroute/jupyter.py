@@ -1,4 +1,4 @@
-"""The jupyter-lsp server spec: `pip install modelroute` next to JupyterLab starts `modelroute serve`.
+"""The jupyter-lsp server spec: modelroute installed next to JupyterLab starts `modelroute serve`.
 
 Found through the `jupyter_lsp_spec_v1` entry point (`modelroute = "modelroute.jupyter:spec"`).
 jupyter-lsp starts the server with the Jupyter root as `rootUri`; settings come from the
@@ -40,10 +40,11 @@ def spec(manager: Any = None) -> dict[str, dict[str, Any]]:
             "requires_documents_on_disk": False,
             "env": {"PYTHONUNBUFFERED": "1"},
             "urls": {
-                "home": "https://pypi.org/project/modelroute/",
-                "issues": "https://pypi.org/project/modelroute/",
+                "home": "https://github.com/modelroute/modelroute",
+                "issues": "https://github.com/modelroute/modelroute/issues",
             },
-            "install": {"pip": "pip install modelroute"},
+            # not on PyPI: from a checkout or a wheel built from one (docs/clients/jupyterlab.md)
+            "install": {"pip": "pip install /path/to/modelroute"},
             "troubleshoot": (
                 "Check the server with `modelroute doctor`; the settings file is `.modelroute.toml` in the "
                 "Jupyter root or in the notebook's folder. Logs: `jupyter server --log-level=DEBUG`."

@@ -30,7 +30,7 @@ from modelroute.policy.schema import ProviderSettings, Settings
 from modelroute.prompt import PromptRequest, build_request
 from modelroute.prompt.privacy import matches
 from modelroute.providers import availability
-from modelroute.route import Decision, RouteInput, Spend, decide
+from modelroute.route import Decision, RouteInput, Spend, Unroutable, decide
 from modelroute.route.format import money, tokens
 
 WORKSPACE_FILE = ".modelroute.toml"
@@ -43,6 +43,7 @@ class Routed:
     prompt: PromptRequest
     context: ActionContext
     classification: Classification
+    runner_up: Decision | None = None  # the decision for the second kind when the classifier calls it close
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,15 @@ class Engine:
     def build_index(self) -> None:
         self.index.build()
 
+    def load_spend(self) -> None:
+        """Today's and this month's spend and the estimate calibration from the ledger, so budgets
+        and calibration hold from the first decision (LedgerError when the ledger cannot be read)."""
+        from modelroute.ledger import open_ledger
+
+        with open_ledger(self.resolved.settings) as ledger:
+            self.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
+            self.calibration = ledger.calibration()
+
     def reload_settings(self, client: Mapping[str, Any] | None = None) -> Resolved:
         """Re-read the settings files (and client settings if given); keep the last valid ones on error."""
         with self._lock:
@@ -120,7 +130,7 @@ class Engine:
         else:
             self.index.update(rel_path)
         if self.git is not None:
-            self.git.invalidate()
+            self.git.invalidate(rel_path)
         if rel_path == WORKSPACE_FILE:
             self.reload_settings()
 
@@ -172,7 +182,23 @@ class Engine:
             prompt = build_request(ctx, category, decision.model, settings.privacy, model_is_local=True)
         else:  # the draft already is the request: only local models see local_only files
             prompt = draft.model_copy(update={"model": decision.model})
-        return Routed(decision=decision, prompt=prompt, context=ctx, classification=classification)
+        runner_up = self._runner_up(classification, prompt_tokens, reads, local_only)
+        return Routed(decision=decision, prompt=prompt, context=ctx, classification=classification,
+                      runner_up=runner_up)
+
+    def _runner_up(self, cls: Classification, prompt_tokens: int, reads: int, local_only: bool) -> Decision | None:
+        """When the top two kinds are close, the runner-up's own routed decision, so both can be offered,
+        each priced. Its input is estimated from the same prompt (the kinds' prompts differ only slightly)."""
+        if not cls.close or cls.runner_up is None:
+            return None
+        other = cls.model_copy(update={"label": cls.runner_up, "confidence": cls.runner_up_confidence})
+        inp = RouteInput(classification=other, input_tokens=run_input_tokens(prompt_tokens, reads, cls.runner_up),
+                         context_tokens=prompt_tokens + reads, local_only_file=local_only, spend=self.spend,
+                         calibration=self.calibration)
+        try:
+            return decide(inp, self.catalog.models, self.settings, self.availability())
+        except Unroutable:
+            return None
 
     def explain_markdown(self, routed: Routed) -> str:
         return explain_markdown(routed)

@@ -360,14 +360,11 @@ def _engine(workspace: Path) -> Any:
     for warning in engine.resolved.warnings:
         print(warning.format(), file=sys.stderr)
     engine.build_index()
-    try:  # budgets and calibration hold as in the server
-        from modelroute.ledger import Ledger
-        from modelroute.route import Spend
+    from modelroute.ledger import LedgerError
 
-        ledger = Ledger()
-        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
-        engine.calibration = ledger.calibration()
-    except Exception as exc:  # an unreadable ledger: the run's reservation says so clearly
+    try:  # budgets and calibration hold as in the server
+        engine.load_spend()
+    except LedgerError as exc:  # the run's reservation then says clearly what is wrong
         print(f"modelroute: warning: ledger unreadable, routing without spend: {exc}", file=sys.stderr)
     return engine
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -155,16 +154,17 @@ def test_provider_models_list_assigns_and_marks_local() -> None:
     catalog = load_catalog(settings, day=DAY)
     glm = catalog.get("glm-5")
     assert glm is not None and glm.provider == "lab" and glm.local and glm.api == "openai-chat"
-    assert any("no-such-model" in w for w in catalog.warnings)
+    # a local endpoint serves what it lists, known or not (tests/catalog/test_local_providers.py)
+    added = catalog.get("no-such-model")
+    assert added is not None and added.provider == "lab" and added.local and catalog.warnings == ()
     assert load_catalog(Settings(), day=DAY).get("glm-5").provider == "zai"  # type: ignore[union-attr]
 
 
-def test_load_catalog_is_cached_and_fast() -> None:
-    load_catalog(Settings())
-    start = time.perf_counter()
-    for _ in range(200):
-        load_catalog(Settings())
-    assert (time.perf_counter() - start) / 200 < 0.002
+def test_load_catalog_is_cached() -> None:
+    """Equal settings give the same catalog object, not a rebuild; speed: bench/bench_catalog.py."""
+    first = load_catalog(Settings(), day=DAY)
+    assert load_catalog(Settings(), day=DAY) is first
+    assert load_catalog(Settings.model_validate({"objective": "cost"}), day=DAY) is first  # not a catalog key
 
 
 def test_docs_catalog_is_current() -> None:

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from modelroute_testing.env import scrubbed_env
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
 
 
 def route(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "modelroute", "route", *args], capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT / "examples")})
+    return modelroute("route", *args)
+
+
+def modelroute(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line with no provider key, user state in the session's folders (tests/conftest.py)."""
+    return subprocess.run([sys.executable, "-m", "modelroute", *args], capture_output=True, text=True,
+                          timeout=120, env=scrubbed_env())
 
 
 def test_json_contract_and_clamped_position_note() -> None:
@@ -57,3 +64,30 @@ def test_missing_workspace_and_bad_diagnostics_file(tmp_path: Path) -> None:
     proc = route("--workspace", str(SHOP), "--file", "src/shop/api.py", "--diagnostics", str(bad),
                  "--instruction", "fix it")
     assert proc.returncode == 2 and "LSP Diagnostic" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--line", "-1"), ("--character", "-4"), ("--end-line", "-2"),
+                                             ("--end-character", "-1")])
+def test_negative_positions_are_refused_not_clamped(flag: str, value: str) -> None:
+    extra = ["--end-line", "3"] if flag == "--end-character" else []
+    proc = route("--workspace", str(SHOP), "--file", "src/shop/api.py", flag, value, *extra, "--instruction", "x")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f"argument {flag}: must be 0 or more" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_position_that_is_not_a_number_is_refused() -> None:
+    proc = route("--workspace", str(SHOP), "--file", "src/shop/api.py", "--line", "ten", "--instruction", "x")
+    assert proc.returncode == 2 and "argument --line: expected a whole number, got 'ten'" in proc.stderr
+
+
+def test_end_character_without_end_line_is_refused() -> None:
+    proc = route("--workspace", str(SHOP), "--file", "src/shop/api.py", "--end-character", "4", "--instruction", "x")
+    assert proc.returncode == 2 and "--end-character needs --end-line" in proc.stderr
+
+
+def test_help_speaks_to_users() -> None:
+    proc = modelroute("--help")
+    assert proc.returncode == 0
+    assert "modelroute serve" in proc.stdout and "modelroute route" in proc.stdout and "exit codes" in proc.stdout
+    for internal in ("DESIGN", "lazily", "Subcommands import"):
+        assert internal not in proc.stdout

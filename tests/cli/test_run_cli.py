@@ -4,7 +4,6 @@ provider, the real ledger and sandbox. Nothing is written without --apply; --jso
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.server import FakeProvider
+from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 
 STORE = """\
 import json
@@ -27,17 +28,7 @@ def load(path):
     with open(path) as f:
         return json.load(f)
 """
-PROVIDERS = """\
-[providers.anthropic]
-max_retries = 1
-timeout_s = 1.0
-
-[providers.openai]
-max_retries = 1
-timeout_s = 1.0
-"""
 HAIKU = "claude-haiku-4-5"
-KEYS = ("API_KEY", "BASE_URL")
 
 
 def call(name: str, **args: Any) -> ScriptedToolCall:
@@ -78,9 +69,9 @@ class Cli:
         (self.root / "app" / "store.py").write_text(STORE)
         config = home / "config" / "modelroute" / "config.toml"
         config.parent.mkdir(parents=True)
-        config.write_text(PROVIDERS)
+        config.write_text(PROVIDER_TOML)
         self.config = config
-        self.env = {k: v for k, v in os.environ.items() if not k.endswith(KEYS)} | {
+        self.env = scrubbed_env() | {
             "XDG_CONFIG_HOME": str(home / "config"), "XDG_CACHE_HOME": str(home / "cache"),
             "XDG_DATA_HOME": str(home / "xdg-data"), "MODELROUTE_DATA_DIR": str(home / "data"),
             "ANTHROPIC_API_KEY": "sk-ant-test-key", "OPENAI_API_KEY": "sk-test-key",
@@ -99,12 +90,7 @@ class Cli:
         return (self.root / "app" / "store.py").read_text()
 
     def rows(self) -> list[dict[str, Any]]:
-        import sqlite3
-
-        path = self.home / "data" / "ledger.sqlite3"
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.home / "data")
 
 
 @pytest.fixture
@@ -187,7 +173,7 @@ def test_broken_settings_exit_2_with_file_line_and_key(cli: Cli) -> None:
 
 
 def test_a_budget_refusal_exits_4_before_any_call(cli: Cli) -> None:
-    cli.config.write_text(PROVIDERS + "\n[budget]\nper_request_usd = 0.0\n")
+    cli.config.write_text(PROVIDER_TOML + "\n[budget]\nper_request_usd = 0.0\n")
     done = cli("--model", HAIKU, "--json")
     assert done.code == 4, done.stderr
     assert done.json()["outcome"] == "refused" and "declined" in done.stderr
@@ -195,7 +181,7 @@ def test_a_budget_refusal_exits_4_before_any_call(cli: Cli) -> None:
 
 
 def test_no_room_in_the_daily_cap_exits_4(cli: Cli) -> None:
-    cli.config.write_text(PROVIDERS + "\n[budget]\ndaily_usd = 0.0\n")
+    cli.config.write_text(PROVIDER_TOML + "\n[budget]\ndaily_usd = 0.0\n")
     done = cli("--model", HAIKU, "--json")
     assert done.code == 4 and done.json()["outcome"] == "refused"
     assert not cli.fake.model_requests()
@@ -229,7 +215,7 @@ def test_approve_ask_reads_the_answer_from_stdin_and_runs_in_the_sandbox(cli: Cl
 
 def test_no_sandbox_exits_125(cli: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "no-bwrap"  # the bundled bwrap is always found: point the override at nothing
-    cli.config.write_text(PROVIDERS + '\n[approval]\nallow = ["touch"]\n')
+    cli.config.write_text(PROVIDER_TOML + '\n[approval]\nallow = ["touch"]\n')
     cli.fake.queue(Reply(tool_calls=[call("propose_command", command="touch x.txt", reason="r")]),
                    Reply(text="ok"))
     done = cli("--model", HAIKU, "--json", env=cli.env | {"MODELROUTE_BWRAP": str(missing)})

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from modelroute_testing.env import scrubbed_env
 from tests.sandbox.conftest import needs_bwrap
 
 pytestmark = needs_bwrap
@@ -44,7 +44,7 @@ def env(tmp_path: Path, *, bwrap: str | None = None, user_file: str | None = Non
     if user_file is not None:
         (config / "modelroute").mkdir(parents=True)
         (config / "modelroute" / "config.toml").write_text(user_file)
-    out = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    out = scrubbed_env()
     out.update(
         XDG_CONFIG_HOME=str(config),
         XDG_CACHE_HOME=str(tmp_path / "cache"),

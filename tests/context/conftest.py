@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -18,7 +18,10 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
-WriteFiles = Callable[[dict[str, str | bytes]], Path]
+class WriteFiles(Protocol):
+    """Writes files into a workspace folder (`name` under the test's tmp_path) and returns it."""
+
+    def __call__(self, files: dict[str, str | bytes], name: str = "ws") -> Path: ...
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -34,9 +37,12 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> WriteFiles:
-    root = tmp_path / "ws"
-    root.mkdir()
-    return lambda files: write_tree(root, files)
+    def make(files: dict[str, str | bytes], name: str = "ws") -> Path:
+        root = tmp_path / name
+        root.mkdir(exist_ok=True)
+        return write_tree(root, files)
+
+    return make
 
 
 def git(root: Path, *args: str) -> str:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,23 +89,20 @@ def test_not_directives(language: str, text: str) -> None:
     assert find_directives(text, language) == []
 
 
-def test_fast_on_ten_thousand_lines() -> None:
+def test_ten_thousand_lines_with_near_misses() -> None:
+    """Lines that mention AI without a directive marker are skipped; speed: bench/bench_directives.py."""
     body = "\n".join(f"def f{i}(x):  # helper {i}\n    return x * {i}  # 'quoted' AI" for i in range(5000))
     text = body + "\n# finally AI!\n"
-    start = time.perf_counter()
     found = find_directives(text, "python")
-    elapsed = time.perf_counter() - start
     assert [d.instruction for d in found] == ["finally"]
-    assert elapsed < 0.05, elapsed  # measured about 2 ms here
+    assert found[0].line == 10_000
 
 
-def test_fast_with_many_candidate_lines() -> None:
+def test_ten_thousand_directive_lines() -> None:
     text = "\n".join(f"x{i} = {i}  # step {i} AI?" for i in range(10_000))
-    start = time.perf_counter()
     found = find_directives(text, "python")
-    elapsed = time.perf_counter() - start
     assert len(found) == 10_000
-    assert elapsed < 1.0, elapsed
+    assert (found[-1].line, found[-1].instruction, found[-1].kind) == (9999, "step 9999", "ask")
 
 
 _ALPHABET = list("aiAI!?#/-;*<>\"'`\\ \n\r\tx{}")

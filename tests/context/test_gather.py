@@ -197,9 +197,11 @@ def test_binary_non_utf8_bom_and_huge(workspace: WriteFiles) -> None:
     assert gather_context(index, reader, ActionRequest(file="bom.py")).file_text == "x = 1\n"
     huge = gather_context(index, reader, ActionRequest(file="huge.py", cursor=pos(5, 0)))
     assert len(huge.file_text.encode()) <= 1_000_000
-    assert "tail" not in huge.file_text
-    assert not any("UTF-8" in n for n in huge.notes)  # a character cut at the cap is not an error
-    assert any("capped" in n for n in huge.notes)
+    assert huge.file_text == "tail = 1\n" and huge.file_first_line == 2  # the window holds the cursor
+    assert huge.cursor == pos(3, 0) and huge.file_line_count == 3  # the empty line after the last newline
+    assert not any("UTF-8" in n for n in huge.notes)  # a character cut at the window is not an error
+    assert any("huge.py is large (2,000,007 bytes, 3 lines): only lines 3-3" in n for n in huge.notes)
+    assert any("cursor 5:0 was outside the text; moved to 3:0" in n for n in huge.notes)
 
 
 def test_enclosing_in_other_languages(workspace: WriteFiles) -> None:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
+from modelroute.context.gather import ActionRequest, gather_context
 from modelroute.context.git import GitReader
+from modelroute.context.workspace import WorkspaceIndex
 from tests.context.conftest import WriteFiles, git, git_init
 
 
@@ -51,7 +56,9 @@ def test_changes_after_commit(workspace: WriteFiles) -> None:
     (root / "c.py").write_text("new\n")
     assert reader.state("a.py").file_changed is False  # cached until invalidated
     reader.invalidate()
+    assert reader.wait_fresh(timeout=60)
     state = reader.state("a.py")
+    assert not state.stale
     assert state.changed_files == ("a.py",)
     assert state.staged_files == ("new.py",)
     assert state.untracked_files == ("c.py",)
@@ -102,3 +109,81 @@ def test_detached_head_and_fsmonitor_is_not_run(workspace: WriteFiles, tmp_path:
     state = GitReader(root).state("a.py")
     assert state.is_repo and state.branch is None
     assert not marker.exists()
+
+
+GATED_GIT = """#!/bin/sh
+# git that waits for a gate file before doing anything: a repository where git is slow
+while [ ! -e "{gate}" ]; do sleep 0.01; done
+exec "{git}" "$@"
+"""
+
+
+def gated_reader(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[GitReader, Path]:
+    gate = tmp_path / "gate"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(GATED_GIT.format(gate=gate, git=shutil.which("git")))
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return GitReader(root), gate
+
+
+def test_a_decision_after_a_save_does_not_wait_on_git(
+    workspace: WriteFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = workspace({"a.py": "one\n", "b.py": "two\n"})
+    git_init(root)
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "init")
+    reader, gate = gated_reader(root, tmp_path, monkeypatch)
+    gate.touch()
+    assert not reader.state("a.py").file_changed  # the first read of a reader waits for git
+    gate.unlink()  # from now on git blocks until the gate is back
+
+    (root / "a.py").write_text("ONE\n")
+    refreshed = threading.Event()
+    reader.on_refresh(refreshed.set)
+    reader.invalidate("a.py")
+    during = reader.state("a.py")  # answered while git is blocked: it did not wait
+    assert during.stale and not during.file_changed  # the last known state, marked as such
+    assert not reader.state("b.py").stale  # b.py was not saved since: its status still holds
+    assert not reader.wait_fresh(timeout=0)
+
+    assert not refreshed.is_set()
+    gate.touch()
+    assert reader.wait_fresh(timeout=60)
+    after = reader.state("a.py")
+    assert after.file_changed and not after.stale
+    assert refreshed.wait(60)  # listeners (the server's decision cache) hear that it landed
+
+
+def test_the_context_says_when_the_files_git_status_is_from_before_its_save(
+    workspace: WriteFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = workspace({"a.py": "def f():\n    return 1\n"})
+    git_init(root)
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "init")
+    reader, gate = gated_reader(root, tmp_path, monkeypatch)
+    gate.touch()
+    reader.state()
+    gate.unlink()
+    (root / "a.py").write_text("def f():\n    return 2\n")
+    reader.invalidate("a.py")
+    index = WorkspaceIndex(root, cache=None)
+    index.build()
+    ctx = gather_context(index, reader, ActionRequest(file="a.py", instruction="review this"))
+    assert ctx.git.stale
+    assert "git status of a.py is from before its last save (a refresh is running)" in ctx.notes
+    gate.touch()
+    assert reader.wait_fresh(timeout=60)
+    assert gather_context(index, reader, ActionRequest(file="a.py", instruction="review this")).notes == ()
+
+
+def test_a_refresh_started_early_is_waited_for_once(workspace: WriteFiles) -> None:
+    root = workspace({"a.py": "x\n"})
+    git_init(root)
+    reader = GitReader(root)
+    reader.refresh_async()
+    state = reader.state("a.py")
+    assert state.is_repo and state.file_changed and not state.stale

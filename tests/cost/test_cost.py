@@ -59,8 +59,8 @@ def test_estimate_claude_input_uses_factor_and_range() -> None:
 
 
 def test_estimate_dollars_without_reasoning() -> None:
-    est = estimate(10_000, Category.QUICK_EDIT, _plain("gpt-5.4"))
-    # 10k x $2.50 + 400 x $15 per million
+    est = estimate(10_000, Category.QUICK_EDIT, _plain("gpt-5.4"), cached_input_tokens=0)
+    # 10k x $2.50 + 400 x $15 per million (no caching: see test_caching.py)
     assert est.usd == pytest.approx(0.025 + 0.006)
     assert est.input_usd == pytest.approx(0.025)
     assert est.low_usd == pytest.approx(0.025 + 150 * 15 / 1e6)

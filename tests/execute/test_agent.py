@@ -13,9 +13,9 @@ from modelroute.policy.schema import PrivacySettings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.prompt.tools import tools_for
 from modelroute.providers import ProviderError
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import APIS, MakeClient, make_client, model_entry  # noqa: F401
 
 FILES = {

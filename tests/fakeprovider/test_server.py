@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -12,8 +13,8 @@ import anthropic
 import openai
 import pytest
 
-from tests.fakeprovider import FakeProvider, Reply, ScriptedToolCall
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
+from modelroute_testing.fakeprovider import FakeProvider, Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = ScriptedToolCall("read_file", {"path": "a.py"}, id="c1")
@@ -75,8 +76,9 @@ def test_runs_as_a_separate_process_scripted_over_http(tmp_path: Path) -> None:
     script = tmp_path / "replies.json"
     script.write_text(json.dumps([{"text": "from the file"}]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeprovider", "--script", str(script), "--default-text", "default"],
+        [sys.executable, "-m", "modelroute_testing.fakeprovider", "--script", str(script), "--default-text", "default"],
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests" / "support")},
         stdout=subprocess.PIPE,
         text=True,
     )

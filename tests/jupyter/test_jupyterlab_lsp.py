@@ -25,6 +25,7 @@ from tornado.httpclient import AsyncHTTPClient
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from modelroute.jupyter import spec
+from modelroute_testing.env import scrubbed_env
 
 pytest.importorskip("jupyter_lsp")
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -82,7 +83,7 @@ def jupyter() -> Iterator[Server]:
     root.mkdir()
     (root / "analysis.ipynb").write_text(json.dumps(NOTEBOOK))
     (root / ".modelroute.toml").write_text('objective = "cost"\n')
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.endswith("_BASE_URL")}
+    env = scrubbed_env()
     extra = _spec_dist(base / "dist")
     if extra is not None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(extra), env.get("PYTHONPATH", "")) if p)

@@ -1,7 +1,10 @@
-"""Run as a script by test_concurrency.py: threads reserving against one ledger file.
+"""Run as a script by the concurrency tests: threads reserving against one ledger (a SQLite file
+or a PostgreSQL URL).
 
-argv: DB CAP MODE THREADS ATTEMPTS SEED; MODE is "hold" (reserve until refused, never settle)
-or "churn" (reserve, then settle at or below the reservation, or abandon). Prints one JSON line.
+argv: TARGET CAP MODE THREADS ATTEMPTS SEED [PERSON]; MODE is "hold" (reserve until refused, never
+settle) or "churn" (reserve, then settle at or below the reservation, or abandon). With PERSON the
+store charges runs to PERSON of team "t" and CAP is the team's daily cap (personal caps are
+generous); without it CAP is the personal daily cap. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import sys
 import threading
 from pathlib import Path
 
+if __name__ == "__main__":  # run as a script: make `tests` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from modelroute.categories import Category
 from modelroute.cost.actual import Usage
 from modelroute.cost.model import CostEstimate, TokenEstimate
-from modelroute.ledger import BudgetExceeded, Ledger, RunStart
+from modelroute.ledger import BudgetExceeded, Identity, RunStart
 from modelroute.policy.schema import BudgetSettings
+from tests.ledger.helpers import store_at
 
 RESERVE_USD = 0.07
 
@@ -28,11 +35,25 @@ def start() -> RunStart:
     return RunStart(workspace="/ws", category=Category.QUICK_EDIT, model="m", provider="p", estimate=estimate)
 
 
+def caps_for(cap: float, team: bool) -> BudgetSettings:
+    if team:
+        return BudgetSettings(daily_usd=1000.0, monthly_usd=1000.0, per_request_usd=1.0, team_daily_usd=cap)
+    return BudgetSettings(daily_usd=cap, monthly_usd=1000.0, per_request_usd=1.0)
+
+
 def worker(
-    path: Path, caps: BudgetSettings, mode: str, attempts: int, seed: int, tally: dict[str, int]
+    target: Path | str,
+    caps: BudgetSettings,
+    mode: str,
+    attempts: int,
+    seed: int,
+    tally: dict[str, int],
+    identity: Identity | None = None,
 ) -> None:
     rng = random.Random(seed)
-    with Ledger(path) as ledger:
+    team = caps.team_daily_usd is not None
+    cap = caps.team_daily_usd if caps.team_daily_usd is not None else caps.daily_usd
+    with store_at(str(target), identity=identity) as ledger:
         for _ in range(attempts):
             try:
                 reservation = ledger.reserve(start(), caps)
@@ -42,7 +63,7 @@ def worker(
                     return
                 continue
             tally["reserved"] += 1
-            if ledger.committed("day").total_usd > caps.daily_usd + 1e-9:
+            if ledger.committed("day", team=team).total_usd > cap + 1e-9:
                 tally["violations"] += 1
             if mode == "churn":
                 if rng.random() < 0.2:
@@ -53,12 +74,16 @@ def worker(
 
 
 def main(argv: list[str]) -> None:
-    path, cap, mode = Path(argv[0]), float(argv[1]), argv[2]
+    target, cap, mode = argv[0], float(argv[1]), argv[2]
     threads, attempts, seed = int(argv[3]), int(argv[4]), int(argv[5])
-    caps = BudgetSettings(daily_usd=cap, monthly_usd=1000.0, per_request_usd=1.0)
+    person = argv[6] if len(argv) > 6 else None
+    identity = Identity(person=person, team="t") if person else None
+    caps = caps_for(cap, team=person is not None)
     tallies = [{"reserved": 0, "refused": 0, "violations": 0} for _ in range(threads)]
     pool = [
-        threading.Thread(target=worker, args=(path, caps, mode, attempts, seed * 100 + i, tallies[i]))
+        threading.Thread(
+            target=worker, args=(target, caps, mode, attempts, seed * 100 + i, tallies[i], identity)
+        )
         for i in range(threads)
     ]
     for thread in pool:

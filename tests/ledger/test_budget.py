@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from modelroute.ledger import Committed, needs_confirmation, output_token_limit, reservation_usd
-from modelroute.ledger.budget import check_caps, day_window, from_text, month_window, to_text
+from modelroute.ledger.budget import Windows, check_caps, day_window, from_text, month_window, to_text
+from modelroute.policy.schema import BudgetSettings
 
 from .helpers import budgets, estimate
 
@@ -28,22 +29,47 @@ def test_reservation_is_the_high_end() -> None:
     assert reservation_usd(estimate(1.0, high=0.0)) == 1.0  # a malformed range never reserves less
 
 
+def _windows(
+    day: Committed, month: Committed, team_day: Committed | None = None, team_month: Committed | None = None
+) -> Windows:
+    zero = Committed(0, 0)
+    return Windows(day=day, month=month, team_day=team_day or zero, team_month=team_month or zero)
+
+
 def test_caps_count_spend_and_reservations() -> None:
     day = Committed(spent_usd=1.5, reserved_usd=0.4)
     month = Committed(spent_usd=9.0, reserved_usd=0.4)
-    assert check_caps(0.1, day, month, budgets(daily=2.0, monthly=10.0)) is None  # exactly at the cap
-    refused = check_caps(0.11, day, month, budgets(daily=2.0, monthly=10.0))
+    caps = budgets(daily=2.0, monthly=10.0)
+    assert check_caps(0.1, _windows(day, month), caps) is None  # exactly at the cap
+    refused = check_caps(0.11, _windows(day, month), caps)
     assert refused is not None and refused.scope == "daily"
     message = str(refused)
     assert "spent $1.50 today" in message and "$0.40 held" in message and "cap $2.00" in message
     assert "daily_usd" in message
-    monthly = check_caps(0.2, Committed(0, 0), month, budgets(daily=2.0, monthly=9.5))
+    monthly = check_caps(0.2, _windows(Committed(0, 0), month), budgets(daily=2.0, monthly=9.5))
     assert monthly is not None and monthly.scope == "monthly" and "this month" in str(monthly)
 
 
+def test_team_caps_apply_only_when_set_and_name_the_team() -> None:
+    mine = Committed(0.5, 0.0)
+    team = Committed(spent_usd=7.0, reserved_usd=2.5)
+    assert check_caps(1.0, _windows(mine, mine, team, team), budgets()) is None  # no team cap set
+    caps = BudgetSettings(team_daily_usd=10.0, team_monthly_usd=100.0)
+    assert check_caps(0.5, _windows(mine, mine, team, team), caps, "platform") is None  # exactly at it
+    refused = check_caps(0.51, _windows(mine, mine, team, team), caps, "platform")
+    assert refused is not None and refused.scope == "team_daily" and refused.team == "platform"
+    message = str(refused)
+    assert "Team 'platform' daily budget" in message and "the team spent $7.00 today" in message
+    assert "[budget] team_daily_usd" in message and "$2.50 held" in message
+    monthly = check_caps(0.2, _windows(mine, mine, Committed(0, 0), Committed(99.9, 0)), caps)
+    assert monthly is not None and monthly.scope == "team_monthly"
+    assert "everyone on this ledger" in str(monthly) and "team_monthly_usd" in str(monthly)
+
+
 def test_zero_cap_still_allows_free_runs() -> None:
-    assert check_caps(0.0, Committed(0, 0), Committed(0, 0), budgets(daily=0.0)) is None
-    assert check_caps(0.01, Committed(0, 0), Committed(0, 0), budgets(daily=0.0)) is not None
+    zero = _windows(Committed(0, 0), Committed(0, 0))
+    assert check_caps(0.0, zero, budgets(daily=0.0)) is None
+    assert check_caps(0.01, zero, budgets(daily=0.0)) is not None
 
 
 def test_per_request_is_a_question_not_a_cap() -> None:

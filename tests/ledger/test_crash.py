@@ -57,12 +57,10 @@ def test_reader_in_another_process_does_not_wait_for_a_writer(ledger_path: Path)
     assert child.stdin is not None and child.stdout is not None
     try:
         assert child.stdout.readline().strip() == "holding"  # child holds the write lock now
-        began = time.monotonic()
-        with Ledger(ledger_path) as reader:  # opening only reads: no wait
+        with Ledger(ledger_path) as reader:  # opening only reads: it succeeds while the writer holds
             _assert_three_answered(reader)  # sees committed rows, not the open transaction
             assert reader.status(budgets())["spent_today_usd"] == pytest.approx(0.06)
             assert reader.report().run_count == 3
-        assert time.monotonic() - began < 2.0
         child.stdin.write("go\n")
         child.stdin.flush()
         assert child.stdout.readline().strip() == "committed"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -8,7 +9,15 @@ import pytest
 
 from modelroute.categories import Category
 from modelroute.cost.actual import Usage
-from modelroute.ledger import BudgetExceeded, Ledger, build_report, report_main, report_text
+from modelroute.ledger import (
+    BudgetExceeded,
+    Identity,
+    Ledger,
+    LedgerStore,
+    build_report,
+    report_main,
+    report_text,
+)
 
 from .helpers import budgets, run
 
@@ -104,17 +113,17 @@ def test_table_rendering(ledger: Ledger) -> None:
         assert expected in text, expected
 
 
-def test_report_main_json(ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_main_json(ledger: Ledger, ledger_target: str, capsys: pytest.CaptureFixture[str]) -> None:
     now = datetime.now(UTC)
     caps = budgets()
     reservation = ledger.reserve(run(0.2), caps, now=now)
     ledger.settle(reservation, Usage(output_tokens=500), 0.18, "applied", now=now)
     ledger.reserve(run(0.2), caps, now=now - timedelta(days=40))  # outside --days 30
-    assert report_main(["--json", "--ledger", str(ledger.path)]) == 0
+    assert report_main(["--json", "--ledger", ledger_target]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["run_count"] == 1 and data["total_usd"] == pytest.approx(0.18)
-    assert {"by_day", "by_model", "by_category", "estimate_error", "outcomes"} <= set(data)
-    assert report_main(["--json", "--days", "60", "--ledger", str(ledger.path)]) == 0
+    assert {"by_day", "by_model", "by_category", "by_person", "by_team", "estimate_error", "outcomes"} <= set(data)
+    assert report_main(["--json", "--days", "60", "--ledger", ledger_target]) == 0
     assert json.loads(capsys.readouterr().out)["run_count"] == 2
 
 
@@ -124,18 +133,72 @@ def test_report_main_table_and_env(
     monkeypatch.setenv("MODELROUTE_DATA_DIR", str(ledger_path.parent))
     assert report_main([]) == 0  # no ledger yet: an empty report, and no file created
     assert not ledger_path.exists()
-    assert "0 runs" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "0 runs" in captured.out
+    assert f"no runs recorded yet (the ledger {ledger_path} does not exist)" in captured.err
     with Ledger() as ledger:
         reservation = ledger.reserve(run(0.2), budgets())
         ledger.settle(reservation, Usage(output_tokens=500), 0.18, "applied")
     assert report_main(["--days", "1"]) == 0
-    assert "claude-sonnet-4-5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "claude-sonnet-4-5" in out and "over 1 run (" in out  # not "1 runs"
 
 
 def test_report_main_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert report_main(["--days", "0"]) == 2
+    assert "--days takes a whole number of days, 1 or more (got 0)" in capsys.readouterr().err
+    assert report_main(["--days", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert "--days takes a whole number of days, 1 or more (got 'abc')" in err
+    assert "_positive_int" not in err and "invalid" not in err
     assert report_main(["--bogus"]) == 2
+    missing = tmp_path / "nowhere" / "ledger.sqlite3"
+    assert report_main(["--ledger", str(missing)]) == 2  # a named ledger that is not there is an error
+    assert f"no ledger at {missing}" in capsys.readouterr().err
+    assert not missing.parent.exists()  # and nothing was created there
+    assert report_main(["--ledger", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"garbage" * 1000)
     assert report_main(["--ledger", str(bad)]) == 1
     assert "cannot open the ledger" in capsys.readouterr().err
+
+
+def test_group_by_person_and_team(open_store: Callable[..., LedgerStore], ledger_target: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime.now(UTC)
+    for person, team, usd in (("ada", "platform", 0.30), ("bob", "platform", 0.10), ("eve", "web", 0.05)):
+        store = open_store(identity=Identity(person=person, team=team))
+        reservation = store.reserve(run(usd, high=usd * 2), budgets(), now=now)
+        store.settle(reservation, Usage(output_tokens=10), usd, "applied", now=now)
+    open_store(identity=Identity(person="bob", team="platform")).reserve(run(0.2, high=0.4), budgets(), now=now)
+    assert report_main(["--json", "--ledger", ledger_target]) == 0
+    data = json.loads(capsys.readouterr().out)
+    people = {p["name"]: (p["runs"], p["usd"], p["reserved_usd"]) for p in data["by_person"]}
+    assert people == {"ada": (1, 0.3, 0.0), "bob": (2, 0.1, 0.4), "eve": (1, 0.05, 0.0)}
+    teams = {t["name"]: (t["runs"], t["usd"]) for t in data["by_team"]}
+    assert teams == {"platform": (3, pytest.approx(0.4)), "web": (1, 0.05)}
+    assert report_main(["--ledger", ledger_target, "--by", "team"]) == 0
+    text = capsys.readouterr().out
+    assert "By person" in text and "By team" in text and "platform" in text
+
+
+def test_one_person_shows_no_person_table_unless_asked(ledger: Ledger) -> None:
+    reservation = ledger.reserve(run(0.2), budgets())
+    ledger.settle(reservation, Usage(), 0.1, "applied")
+    report = ledger.report()
+    assert "By person" not in report_text(report, width=120)
+    assert "By person" in report_text(report, width=120, by=("person",))
+
+
+def test_cache_reads_estimated_and_reported(ledger: Ledger) -> None:
+    now = datetime.now(UTC)
+    reservation = ledger.reserve(run(0.2), budgets(), now=now)  # the helper's estimate expects 1,500
+    usage = Usage(input_tokens=2_000, output_tokens=300, cache_read_tokens=1_200, cache_write_tokens=400)
+    ledger.settle(reservation, usage, 0.15, "applied", now=now)
+    report = ledger.report()
+    (model,) = report.by_model
+    assert (model.cache_read_tokens, model.cache_write_tokens) == (1_200, 400)
+    overall = report.estimate_error[-1]
+    assert (overall.expected_cache_read_tokens, overall.cache_read_tokens) == (1_500, 1_200)
+    assert "1,500 / 1,200" in report_text(report, width=160)

@@ -1,74 +1,34 @@
+"""The store contract, run against SQLite and PostgreSQL alike (conftest parametrizes `ledger`)."""
+
 from __future__ import annotations
 
-import sqlite3
-import subprocess
-import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from modelroute.categories import Category
 from modelroute.cost.actual import Usage
-from modelroute.ledger import (
-    BudgetExceeded,
-    Ledger,
-    LedgerError,
-    data_dir,
-    default_ledger_path,
-)
-from modelroute.ledger.schema import SCHEMA_VERSION
+from modelroute.ledger import BudgetExceeded, Identity, LedgerError, LedgerStore
 
 from .helpers import budgets, run
 
 NOW = datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+Open = Callable[..., LedgerStore]
 
 
-def test_opens_in_wal_mode_with_a_schema_version(ledger: Ledger, ledger_path: Path) -> None:
-    conn = sqlite3.connect(ledger_path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION
-    conn.close()
+def test_reopening_keeps_rows_and_does_not_remigrate(open_store: Open) -> None:
+    first = open_store()
+    reservation = first.reserve(run(0.2), budgets(), now=NOW)
+    first.settle(reservation, Usage(input_tokens=10, output_tokens=20), 0.15, "applied", now=NOW)
+    first.close()
+    (record,) = open_store().runs()
+    assert record.outcome == "applied" and record.act_usd == 0.15
 
 
-def test_reopening_keeps_rows_and_does_not_remigrate(ledger_path: Path) -> None:
-    with Ledger(ledger_path) as first:
-        reservation = first.reserve(run(0.2), budgets(), now=NOW)
-        first.settle(reservation, Usage(input_tokens=10, output_tokens=20), 0.15, "applied", now=NOW)
-    with Ledger(ledger_path) as second:
-        (record,) = second.runs()
-        assert record.outcome == "applied" and record.act_usd == 0.15
-
-
-def test_newer_schema_is_refused_with_a_clear_error(ledger_path: Path) -> None:
-    Ledger(ledger_path).close()
-    conn = sqlite3.connect(ledger_path)
-    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
-    with pytest.raises(LedgerError, match="schema version 99"):
-        Ledger(ledger_path)
-
-
-def test_garbage_file_is_a_ledger_error(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite3"
-    path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(LedgerError, match="cannot open the ledger"):
-        Ledger(path)
-
-
-def test_default_path_honours_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("MODELROUTE_DATA_DIR", str(tmp_path / "d"))
-    assert default_ledger_path() == tmp_path / "d" / "ledger.sqlite3"
-    with Ledger() as opened:
-        assert opened.path == tmp_path / "d" / "ledger.sqlite3"
-    assert (tmp_path / "d" / "ledger.sqlite3").exists()
-    monkeypatch.delenv("MODELROUTE_DATA_DIR")
-    assert data_dir().name == "modelroute"
-
-
-def test_row_has_estimate_and_actual(ledger: Ledger) -> None:
+def test_row_has_estimate_actual_and_identity(open_store: Open) -> None:
+    ledger = open_store(identity=Identity(person="ada@example.com", team="platform"))
     start = run(0.30, high=0.45, category=Category.DEBUGGING, output=800)
     reservation = ledger.reserve(start, budgets(), now=NOW)
     assert reservation.reserved_usd == 0.45
@@ -83,23 +43,21 @@ def test_row_has_estimate_and_actual(ledger: Ledger) -> None:
         "anthropic",
     )
     assert (record.est_input_tokens, record.est_output_tokens, record.est_usd) == (2000, 800, 0.30)
-    assert (record.act_input_tokens, record.act_output_tokens, record.act_reasoning_tokens) == (
-        2100,
-        900,
-        300,
-    )
+    assert record.est_cache_read_tokens == 1500
+    assert (record.act_input_tokens, record.act_output_tokens, record.act_reasoning_tokens) == (2100, 900, 300)
     assert (record.act_cache_read_tokens, record.act_cache_write_tokens) == (50, 7)
     assert record.act_usd == 0.33 and record.latency_ms == 4200
     assert record.started_at == NOW and record.finished_at == NOW + timedelta(seconds=5)
+    assert (record.person, record.team, record.lease_s) == ("ada@example.com", "platform", 120.0)
 
 
-def test_latency_defaults_to_wall_clock(ledger: Ledger) -> None:
+def test_latency_defaults_to_wall_clock(ledger: LedgerStore) -> None:
     reservation = ledger.reserve(run(), budgets(), now=NOW)
     record = ledger.abandon(reservation, "cancelled", now=NOW + timedelta(milliseconds=1500))
     assert record.latency_ms == 1500 and record.act_usd == 0.0 and record.act_output_tokens is None
 
 
-def test_settle_releases_the_reservation_and_charges_actual(ledger: Ledger) -> None:
+def test_settle_releases_the_reservation_and_charges_actual(ledger: LedgerStore) -> None:
     caps = budgets(daily=1.0)
     reservation = ledger.reserve(run(0.4, high=0.6), caps, now=NOW)
     assert ledger.committed("day", NOW).reserved_usd == pytest.approx(0.6)
@@ -112,7 +70,7 @@ def test_settle_releases_the_reservation_and_charges_actual(ledger: Ledger) -> N
     assert ledger.spent("month", NOW + timedelta(days=31)) == 0.0
 
 
-def test_refusal_writes_a_row_and_counts_nothing(ledger: Ledger) -> None:
+def test_refusal_writes_a_row_and_counts_nothing(ledger: LedgerStore) -> None:
     caps = budgets(daily=1.0)
     ledger.reserve(run(0.5, high=0.7), caps, now=NOW)
     with pytest.raises(BudgetExceeded) as refused:
@@ -125,7 +83,7 @@ def test_refusal_writes_a_row_and_counts_nothing(ledger: Ledger) -> None:
     ledger.reserve(run(0.2, high=0.3), caps, now=NOW)  # exactly fills the cap
 
 
-def test_monthly_cap_counts_earlier_days(ledger: Ledger) -> None:
+def test_monthly_cap_counts_earlier_days(ledger: LedgerStore) -> None:
     caps = budgets(daily=5.0, monthly=6.0)
     for day in range(1, 4):
         moment = NOW.replace(day=day)
@@ -137,7 +95,38 @@ def test_monthly_cap_counts_earlier_days(ledger: Ledger) -> None:
     ledger.reserve(run(0.5, high=0.6), caps, now=NOW.replace(month=4, day=1))  # a new month
 
 
-def test_overrun_is_recorded_and_blocks_later_runs(ledger: Ledger) -> None:
+def test_personal_caps_count_each_persons_runs_and_team_caps_the_teams(open_store: Open) -> None:
+    ada = open_store(identity=Identity(person="ada", team="platform"))
+    bob = open_store(identity=Identity(person="bob", team="platform"))
+    eve = open_store(identity=Identity(person="eve", team="web"))
+    caps = budgets(daily=1.0, team_daily=1.5)
+    ada.reserve(run(0.5, high=0.9), caps, now=NOW)
+    eve.reserve(run(0.5, high=0.9), caps, now=NOW)  # another team: counts against neither
+    bob.reserve(run(0.3, high=0.6), caps, now=NOW)  # bob's own cap is untouched by ada's run
+    with pytest.raises(BudgetExceeded) as team_full:
+        bob.reserve(run(0.01, high=0.01), caps, now=NOW)  # 0.9 + 0.6 fills the team's 1.5
+    assert team_full.value.scope == "team_daily" and team_full.value.team == "platform"
+    assert team_full.value.spent_usd == 0.0 and team_full.value.reserved_usd == pytest.approx(1.5)
+    with pytest.raises(BudgetExceeded) as own_full:
+        eve.reserve(run(0.1, high=0.2), caps, now=NOW)  # eve alone: 0.9 + 0.2 > her 1.0
+    assert own_full.value.scope == "daily"
+    assert bob.committed("day", NOW).reserved_usd == pytest.approx(0.6)
+    assert bob.committed("day", NOW, team=True).reserved_usd == pytest.approx(1.5)
+    status = bob.status(caps, now=NOW)
+    assert status["team"] == "platform" and status["team_reserved_today_usd"] == pytest.approx(1.5)
+    assert status["team_daily_usd"] == 1.5 and status["reserved_today_usd"] == pytest.approx(0.6)
+
+
+def test_without_a_team_name_the_team_is_everyone_on_the_ledger(open_store: Open) -> None:
+    one, two = open_store(identity=Identity(person="a")), open_store(identity=Identity(person="b"))
+    caps = budgets(team_monthly=1.0)
+    one.reserve(run(0.5, high=0.6), caps, now=NOW)
+    with pytest.raises(BudgetExceeded) as refused:
+        two.reserve(run(0.3, high=0.41), caps, now=NOW)
+    assert refused.value.scope == "team_monthly" and "everyone on this ledger" in str(refused.value)
+
+
+def test_overrun_is_recorded_and_blocks_later_runs(ledger: LedgerStore) -> None:
     caps = budgets(daily=1.0)
     reservation = ledger.reserve(run(0.4, high=0.5), caps, now=NOW)
     ledger.settle(reservation, Usage(output_tokens=9000), 1.2, "applied", now=NOW)
@@ -146,13 +135,12 @@ def test_overrun_is_recorded_and_blocks_later_runs(ledger: Ledger) -> None:
         ledger.reserve(run(0.0, high=0.01), caps, now=NOW)
 
 
-def test_extend_checks_the_cap_and_keeps_the_old_hold_on_refusal(ledger: Ledger) -> None:
+def test_extend_checks_the_cap_and_keeps_the_old_hold_on_refusal(ledger: LedgerStore) -> None:
     caps = budgets(daily=1.0)
     reservation = ledger.reserve(run(0.2, high=0.3), caps, now=NOW)
     bigger = ledger.extend(reservation, 0.5, caps)
-    assert bigger.reserved_usd == pytest.approx(0.8) and ledger.get(
-        bigger.run_id
-    ).reserved_usd == pytest.approx(0.8)
+    assert bigger.reserved_usd == pytest.approx(0.8)
+    assert ledger.get(bigger.run_id).reserved_usd == pytest.approx(0.8)
     with pytest.raises(BudgetExceeded):
         ledger.extend(bigger, 0.3, caps)
     assert ledger.committed("day", NOW).reserved_usd == pytest.approx(0.8)
@@ -161,7 +149,7 @@ def test_extend_checks_the_cap_and_keeps_the_old_hold_on_refusal(ledger: Ledger)
         ledger.extend(bigger, 0.1, caps)
 
 
-def test_a_run_finishes_once(ledger: Ledger) -> None:
+def test_a_run_finishes_once(ledger: LedgerStore) -> None:
     reservation = ledger.reserve(run(), budgets(), now=NOW)
     ledger.settle(reservation, Usage(), 0.1, "applied", now=NOW)
     with pytest.raises(LedgerError, match="not in progress"):
@@ -170,7 +158,7 @@ def test_a_run_finishes_once(ledger: Ledger) -> None:
         ledger.settle(reservation, Usage(), 0.1, "pending", now=NOW)  # type: ignore[arg-type]
 
 
-def test_abandon_with_partial_usage(ledger: Ledger) -> None:
+def test_abandon_with_partial_usage(ledger: LedgerStore) -> None:
     reservation = ledger.reserve(run(0.5, high=0.8), budgets(), now=NOW)
     record = ledger.abandon(
         reservation,
@@ -185,47 +173,60 @@ def test_abandon_with_partial_usage(ledger: Ledger) -> None:
     assert ledger.spent("day", NOW) == pytest.approx(0.02)
 
 
-def _dead_pid() -> int:
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
-    return int(child.stdout)
-
-
-def test_stale_runs_of_dead_processes_are_released_on_open(ledger_path: Path) -> None:
+def test_a_lease_nobody_renews_is_released(open_store: Open) -> None:
+    """The reserving store is closed (its process is gone); another store releases the run once
+    its lease has run out, and counts it at its reservation (the provider may have billed it)."""
     caps = budgets(daily=1.0)
-    hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    with Ledger(ledger_path) as first:
-        mine = first.reserve(run(0.3, high=0.4), caps, now=hour_ago)
-        crashed = first.reserve(run(0.3, high=0.4), caps, now=hour_ago)
-    conn = sqlite3.connect(ledger_path)
-    conn.execute("UPDATE runs SET pid = ? WHERE id = ?", (_dead_pid(), crashed.run_id))
-    conn.commit()
-    conn.close()
-    with Ledger(ledger_path, stale_after=timedelta(minutes=10)) as second:
-        # Opening an hour later: the dead process's run is interrupted, ours is not.
-        released = second.get(crashed.run_id)
-        assert released.outcome == "error" and released.error == "interrupted"
-        assert released.charged_usd == pytest.approx(0.4)  # counted at its reservation, not freed
-        assert second.get(mine.run_id).outcome == "pending"
-        # Our own process is alive: only the orphan age limit releases its run.
-        assert second.release_stale(now=hour_ago + timedelta(hours=25)) == [mine.run_id]
-        # A late settle still records what the interrupted run really cost.
-        late = second.settle(crashed, Usage(output_tokens=5), 0.05, "applied", now=hour_ago)
-        assert late.outcome == "applied" and late.charged_usd == 0.05
+    start = datetime.now(UTC)
+    first = open_store(lease=timedelta(seconds=60))
+    crashed = first.reserve(run(0.3, high=0.4), caps, now=start)
+    first.close()
+    other = open_store()
+    assert other.release_stale(now=start + timedelta(seconds=59)) == []  # lease still running
+    assert other.release_stale(now=start + timedelta(seconds=61)) == [crashed.run_id]
+    released = other.get(crashed.run_id)
+    assert released.outcome == "error" and released.error == "interrupted"
+    assert released.charged_usd == pytest.approx(0.4)
+    # A late settle still records what the interrupted run really cost.
+    late = other.settle(crashed, Usage(output_tokens=5), 0.05, "applied", now=start)
+    assert late.outcome == "applied" and late.charged_usd == 0.05
 
 
-def test_young_stale_runs_are_left_alone(ledger: Ledger) -> None:
-    reservation = ledger.reserve(run(), budgets())
-    conn = sqlite3.connect(ledger.path)
-    conn.execute("UPDATE runs SET pid = ? WHERE id = ?", (_dead_pid(), reservation.run_id))
-    conn.commit()
-    conn.close()
-    assert ledger.release_stale() == []
-    assert ledger.release_stale(now=datetime.now(UTC) + timedelta(minutes=11)) == [reservation.run_id]
+def test_a_renewed_lease_holds_and_the_holder_never_releases_its_own(open_store: Open) -> None:
+    holder = open_store(lease=timedelta(seconds=60))
+    reservation = holder.reserve(run(), budgets())
+    renewed_at = datetime.now(UTC) + timedelta(seconds=50)
+    assert holder.renew(now=renewed_at) == [reservation.run_id]
+    other = open_store()
+    assert other.release_stale(now=renewed_at + timedelta(seconds=59)) == []
+    assert holder.release_stale(now=renewed_at + timedelta(hours=1)) == []  # its own, still held
+    assert other.release_stale(now=renewed_at + timedelta(seconds=61)) == [reservation.run_id]
 
 
-def test_status_keys(ledger: Ledger) -> None:
+def test_the_heartbeat_renews_while_the_run_lives(open_store: Open) -> None:
+    holder = open_store(lease=timedelta(seconds=0.4))  # renewed every 0.1 s
+    reservation = holder.reserve(run(), budgets())
+    for _ in range(500):  # wait for a renewal to land; no assertion on how long it took
+        if holder.get(reservation.run_id).renewed_at is not None:
+            break
+        time.sleep(0.02)
+    first = holder.get(reservation.run_id).renewed_at
+    assert first is not None and first >= reservation.started_at
+    holder.settle(reservation, Usage(), 0.01, "answered")
+    assert holder.renew() == []  # a settled run is no longer held
+
+
+def test_orphan_limit_releases_even_a_renewed_run(open_store: Open) -> None:
+    start = datetime.now(UTC)
+    holder = open_store(orphan_after=timedelta(hours=24))
+    reservation = holder.reserve(run(), budgets(), now=start)
+    holder._renew([reservation.run_id], now=start + timedelta(hours=30))  # as if renewed all along
+    other = open_store(orphan_after=timedelta(hours=24))
+    assert other.release_stale(now=start + timedelta(hours=23, seconds=1)) == []
+    assert other.release_stale(now=start + timedelta(hours=30, seconds=1)) == [reservation.run_id]
+
+
+def test_status_keys(ledger: LedgerStore) -> None:
     caps = budgets(daily=3.0, monthly=30.0)
     reservation = ledger.reserve(run(0.5, high=1.0), caps, now=NOW)
     ledger.settle(reservation, Usage(), 0.5, "applied", now=NOW)
@@ -235,12 +236,13 @@ def test_status_keys(ledger: Ledger) -> None:
     assert status["spent_month_usd"] == pytest.approx(0.5)
     assert status["reserved_today_usd"] == pytest.approx(1.0)
     assert (status["daily_usd"], status["monthly_usd"]) == (3.0, 30.0)
+    assert "team_daily_usd" not in status  # no team caps: no team figures
 
 
-def test_sqlite_failures_surface_as_ledger_errors(ledger_path: Path) -> None:
-    ledger = Ledger(ledger_path)
+def test_a_closed_store_raises_ledger_errors(open_store: Open) -> None:
+    ledger = open_store()
     ledger.close()
-    with pytest.raises(LedgerError, match="read failed"):
+    with pytest.raises(LedgerError):
         ledger.status(budgets())
     with pytest.raises(LedgerError):
         ledger.reserve(run(), budgets())

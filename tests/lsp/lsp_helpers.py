@@ -3,7 +3,6 @@ test client with the lsprotocol CodeAction quirk worked around."""
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -13,23 +12,15 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
+from modelroute_testing.env import scrubbed_env
+
 PROFILES = ("visual-studio-code", "neovim@v0.7.0")
 
 _HOME = Path(tempfile.mkdtemp(prefix="modelroute-lsp-test-"))
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-)
 
 
 def server_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         XDG_CONFIG_HOME=str(_HOME / "config"),
         XDG_CACHE_HOME=str(_HOME / "cache"),

@@ -90,3 +90,15 @@ def test_units_clamp_and_count_surrogate_pairs() -> None:
     assert UNITS.to_points("a😀b\n", 3) == 2 and UNITS.to_units("a😀b\n", 2) == 3
     assert UNITS.to_points("abc\n", 99) == 3 and Units("utf-8").to_points("é!", 2) == 1
     assert split_lines("a\nb") == ["a\n", "b"] and split_lines("a\n") == ["a\n"] and split_lines("") == []
+
+
+def test_a_snapshot_keeps_its_version_while_unlooked_edits_go_in_place() -> None:
+    doc = OpenDoc("file:///t.py", "a\nb\nc\n", 1, "python")
+    taken = doc.snapshot()
+    change = types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=1)), text="B")
+    doc.apply(change, UNITS)
+    assert taken == ["a\n", "b\n", "c\n"] and doc.lines == ["a\n", "B\n", "c\n"]
+    before = doc.lines
+    doc.apply(types.TextDocumentContentChangePartial(range=change.range, text="x"), UNITS)
+    assert doc.lines is before and doc.text == "a\nx\nc\n"  # nobody held it: changed in place

@@ -1,8 +1,10 @@
 """Approval end to end through the language server: a real run (`modelroute.run`) whose model, on the
 fake provider through the real SDKs, proposes a command; the question arrives as
 window/showMessageRequest with VS Code's and Neovim 0.7's capabilities; what the user answers decides
-whether the real bubblewrap sandbox runs it; the model reads the outcome back; the audit log records
-it. The approval rules themselves are tested in the core (tests/run/test_approval.py)."""
+whether the real bubblewrap sandbox runs it, over the run's copy-on-write overlay; the model reads the
+outcome back; what the command wrote comes back as the run's edit (never written to the host by the
+server); the audit log records it. The approval rules themselves are tested in the core
+(tests/run/test_approval.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
-from tests.fakeprovider.script import Reply, ScriptedToolCall
 from tests.lsp.lsp_helpers import command, idle, range_json, rng
-from tests.lsp_run.run_helpers import Setup, open_doc
+from tests.lsp_run.run_helpers import Setup, open_doc, text_of
+
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
@@ -99,7 +102,7 @@ async def test_approve_runs_in_the_real_sandbox(client: LanguageClient, tmp_path
     assert result["outcome"] == "applied"
     out = (root / "out.txt").as_uri()
     if profile == VSCODE:
-        assert client.texts[out][1] == "made\n" and not (root / "out.txt").exists()  # type: ignore[attr-defined]
+        assert text_of(client, out) == "made\n" and not (root / "out.txt").exists()
     else:
         assert (root / "out.txt").read_text() == "made\n"
     sent = tool_result()
@@ -122,7 +125,7 @@ async def test_deny_runs_nothing(client: LanguageClient, tmp_path: Path, profile
     await start(client, root, profile)
     client.answer = lambda p: DENY  # type: ignore[attr-defined]
     result = await run_proposing(client, root, "touch denied.txt")
-    assert not (root / "denied.txt").exists()
+    assert result["outcome"] == "answered" and not client.edits  # type: ignore[attr-defined]
     assert "Denied by the user." in tool_result()
     assert any("denied by you" in c for c in result["commands"])
     [entry] = audit(root)
@@ -188,3 +191,17 @@ async def test_a_file_outside_every_workspace_runs_no_command(client: LanguageCl
     assert result["outcome"] == "answered"
     assert not prompts(client) and not (loose / "planted.txt").exists()
     assert "outside every workspace folder" in tool_result()
+
+
+async def test_a_long_command_reaches_the_editor_whole(client: LanguageClient, tmp_path: Path) -> None:
+    """Issue 11 class 6: long commands used to be clipped "to the details", which never reached the editor."""
+    root = workspace(tmp_path)
+    await start(client, root, VSCODE, {"approval": {"allow": ["echo"]}})
+    client.answer = lambda p: DENY  # type: ignore[attr-defined]
+    filler = " ".join(f"word{i}" for i in range(600))  # about 5,000 characters
+    await run_proposing(client, root, f"echo {filler} \u200b; touch hidden-at-the-end.txt")
+    [prompt] = prompts(client)
+    assert not (root / "hidden-at-the-end.txt").exists()
+    assert "\u200b" not in prompt.message
+    assert f"Full command text: echo {filler} \\u200b; touch hidden-at-the-end.txt" in prompt.message.splitlines()
+    assert "2. touch hidden-at-the-end.txt" in prompt.message

@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.lsp.lsp_helpers import SERVER_COMMAND, make_client, server_env
 
 PROVIDER_TOML = """\
@@ -51,13 +51,17 @@ class Setup:
         return ClientServerConfig(server_command=SERVER_COMMAND, client_factory=editor_client, server_env=env)
 
     def rows(self) -> list[dict[str, Any]]:
-        """The ledger's rows, read with plain sqlite3 (the server owns the Ledger object)."""
-        path = self.data / "ledger.sqlite3"
-        if not path.exists():
-            return []
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.data)
+
+
+def ledger_rows(data: Path) -> list[dict[str, Any]]:
+    """The ledger's rows under a data folder, read with plain sqlite3 (a server owns the Ledger object)."""
+    path = data / "ledger.sqlite3"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
 
 
 Answer = Callable[[types.ShowMessageRequestParams], "str | Awaitable[str | None] | None"]

@@ -13,28 +13,14 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
 from tests.lsp.lsp_helpers import PROFILES, code_actions, command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, change_doc, open_doc, text_of, version_of
+from tests.run.helpers import HAIKU, MINI, STORE
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SETUP = Setup()
-STORE = """\
-import json
-
-
-def load(path):
-    # add type hints to this function AI!
-    with open(path) as f:
-        return json.load(f)
-
-
-def total(items):
-    return sum(i["price"] for i in items)
-"""
-HAIKU = "claude-haiku-4-5"
-MINI = "gpt-5-mini"
 
 
 def call(name: str, **args: Any) -> ScriptedToolCall:

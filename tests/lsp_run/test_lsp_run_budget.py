@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Reply
+from modelroute_testing.fakeprovider.script import Reply
 from tests.lsp.lsp_helpers import command, idle, range_json, rng
 from tests.lsp_run.run_helpers import NEVER, Setup, open_doc
 

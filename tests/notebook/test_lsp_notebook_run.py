@@ -15,7 +15,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 from tests.lsp_run.run_helpers import Setup, edit_text, open_doc, text_of, version_of
 from tests.notebook.three_cells import CELLS, ERROR_OUTPUT, cell_uri, did_open
 

@@ -4,7 +4,6 @@ cell's output, a directive in the second; the decision reads the whole notebook.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,13 +15,13 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
+from modelroute_testing.env import scrubbed_env
 from tests.notebook.three_cells import cell_uri, did_open
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 HOME = Path(tempfile.mkdtemp(prefix="modelroute-nb-test-"))
-KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL")
-ENV = {k: v for k, v in os.environ.items() if k not in KEYS} | {
+ENV = scrubbed_env() | {
     "XDG_CONFIG_HOME": str(HOME / "config"), "XDG_CACHE_HOME": str(HOME / "cache"),
     "XDG_DATA_HOME": str(HOME / "data"), "XDG_STATE_HOME": str(HOME / "state"),
 }

@@ -47,9 +47,10 @@ def decide(engine: Engine, cells: list[NotebookCell], instruction: str, *, noteb
 
 SCENARIOS = [
     ("plot revenue by month", [cell(LOAD), cell("# plot revenue by month AI!")], Category.QUICK_EDIT),
+    # asked with AI? and no failure in the output: answered in words (with a traceback it is debugging)
     ("why is this merge dropping rows",
      [cell(LOAD), cell("merged = sales.merge(orders, on='id')\n# why is this merge dropping rows AI?")],
-     Category.DEBUGGING),
+     Category.EXPLAIN),
     ("fix this", [cell(LOAD), cell("sales['revenue'].sum()\n# fix this AI!", outputs=TRACE, has_error=True)],
      Category.DEBUGGING),
     ("explain this groupby",

@@ -1,4 +1,4 @@
--- Headless Neovim (0.7+) against `modelroute serve`: open a file with a directive, ask for code
+-- Headless Neovim (0.7.2 and 0.11.4) against `modelroute serve`: open a file with a directive, ask for code
 -- actions, check they are priced, then pick the first one the way a user would.
 -- Inputs from the environment: MR_ROOT (workspace), MR_FILE (relative path), MR_LINE (0-based
 -- directive line), MR_CMD (JSON array: the server command), MR_OUT (result file).
@@ -41,7 +41,7 @@ if not client_id then finish(false, "start_client failed") end
 vim.cmd("edit " .. vim.fn.fnameescape(root .. "/" .. os.getenv("MR_FILE")))
 local bufnr = vim.api.nvim_get_current_buf()
 vim.lsp.buf_attach_client(bufnr, client_id)
-if not vim.wait(30000, function() return ready end, 50) then finish(false, "no initialize answer") end
+if not vim.wait(60000, function() return ready end, 50) then finish(false, "no initialize answer") end
 
 local client = vim.lsp.get_client_by_id(client_id)
 local params = {
@@ -49,7 +49,13 @@ local params = {
   range = { start = { line = line, character = 0 }, ["end"] = { line = line, character = 0 } },
   context = { diagnostics = {} },
 }
-local response = client.request_sync("textDocument/codeAction", params, 30000, bufnr)
+-- 0.11 made client methods colon calls; 0.7 has only dot calls.
+local response
+if vim.fn.has("nvim-0.11") == 1 then
+  response = client:request_sync("textDocument/codeAction", params, 60000, bufnr)
+else
+  response = client.request_sync("textDocument/codeAction", params, 60000, bufnr)
+end
 if not response or response.err or not response.result then
   finish(false, "codeAction failed: " .. vim.inspect(response))
 end
@@ -63,7 +69,7 @@ end
 -- The real UI path: code_action() -> vim.ui.select -> codeAction/resolve -> executeCommand.
 vim.api.nvim_win_set_cursor(0, { line + 1, 0 })
 vim.lsp.buf.code_action()
-local ran = vim.wait(30000, function()
+local ran = vim.wait(60000, function()
   for _, m in ipairs(result.messages) do
     -- no provider key in this test: the run answers that the model cannot run and what to set
     if m:find("cannot run", 1, true) then return true end

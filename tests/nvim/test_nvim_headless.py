@@ -1,28 +1,20 @@
-"""A real Neovim (Debian's 0.7.2, headless) drives `modelroute serve` over stdio."""
+"""A real Neovim (Debian's 0.7.2 and PyPI's 0.11.4, headless) drives `modelroute serve` over stdio."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from tests.clients.editors import neovims
+
+from modelroute_testing.env import scrubbed_env
 
 LUA = Path(__file__).with_name("code_actions.lua")
-NVIM = shutil.which("nvim")
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-)
 PRICED = re.compile(r"^[A-Z][\w ]* with .+ · (~\$[0-9.]+|\$0|<\$0\.0001) \([a-z -]+\)")
 FILES = {
     "app/store.py": "import json\n\n\ndef load(path):\n    # add type hints and a docstring AI!\n"
@@ -31,16 +23,16 @@ FILES = {
 }
 
 
-@pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install -y neovim)")
+@pytest.mark.parametrize("nvim", neovims())
 @pytest.mark.parametrize(("rel", "line"), [("app/store.py", 4), ("scripts/build.sh", 1)])
-def test_neovim_gets_priced_code_actions(tmp_path: Path, rel: str, line: int) -> None:
+def test_neovim_gets_priced_code_actions(nvim: Path, tmp_path: Path, rel: str, line: int) -> None:
     root = tmp_path / "ws"
     for name, text in FILES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     out = tmp_path / "result.json"
     home = Path(tempfile.mkdtemp(prefix="modelroute-nvim-"))
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         MR_ROOT=str(root),
         MR_FILE=rel,
@@ -52,13 +44,12 @@ def test_neovim_gets_priced_code_actions(tmp_path: Path, rel: str, line: int) ->
         XDG_DATA_HOME=str(home / "data"),
         XDG_STATE_HOME=str(home / "state"),
     )
-    assert NVIM is not None
     proc = subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {LUA}"],
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {LUA}"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=200,
         cwd=root,
     )
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"

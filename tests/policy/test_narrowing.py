@@ -136,3 +136,106 @@ def test_several_widenings_all_reported_in_file_order(write: Write) -> None:
         ("sandbox.mode", 3),
         ("budget.daily_usd", 5),
     ]
+
+
+# ---------------------------------------------------------------- issue 11, item 5: every list-valued key
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line"),
+    [
+        ('[privacy]\nexclude = ["!.env"]\n', "privacy.exclude[0]", 2),
+        ('[privacy]\nexclude = ["data/**", "!**/.env*"]\n', "privacy.exclude[1]", 2),
+        ('[privacy]\nlocal_only = ["!internal/**"]\n', "privacy.local_only[0]", 2),
+        ('[sandbox]\ndeny_read = ["!/srv/keys"]\n', "sandbox.deny_read[0]", 2),
+        ('privacy.exclude = [\n  "ok/**",\n  "!secrets/**",\n]\n', "privacy.exclude[1]", 3),
+    ],
+)
+def test_a_negation_is_an_error_with_file_line_and_key(write: Write, text: str, key: str, line: int) -> None:
+    resolved = resolve(write, text)
+    (error,) = resolved.errors
+    assert (error.key, error.line, error.severity) == (key, line, "error")
+    assert error.file.endswith(".modelroute.toml") and "un-withhold" in error.message
+    assert error.format().startswith(f"{error.file}:{line}:")
+    s = resolved.settings
+    assert not any(p.startswith("!") for p in [*s.privacy.exclude, *s.privacy.local_only, *s.sandbox.deny_read])
+    assert ".env*" in s.privacy.exclude and s.privacy.local_only[0] == "internal/**"
+    assert s.sandbox.deny_read[0] == "/srv/keys"
+
+
+def test_the_rest_of_a_file_with_a_negation_still_narrows(write: Write) -> None:
+    text = '[privacy]\nexclude = ["!.env", "internal-secrets/**"]\n[sandbox]\nmode = "read-only"\n'
+    resolved = resolve(write, text)
+    assert len(resolved.errors) == 1 and not resolved.kept_previous
+    s = resolved.settings
+    assert "internal-secrets/**" in s.privacy.exclude and s.sandbox.mode == "read-only"
+    from modelroute.prompt.privacy import matches
+
+    assert matches(".env", s.privacy.exclude) and matches("internal-secrets/db.yaml", s.privacy.exclude)
+
+
+MODELS_USER = '[models]\nallow = ["claude-*", "gpt-5*"]\ndeny = ["gpt-5-nano"]\n'
+
+
+@pytest.mark.parametrize(
+    ("workspace", "allowed", "warnings"),
+    [
+        ('[models]\nallow = ["kimi-*"]\n', ["claude-*", "gpt-5*"], ["models.allow[0]"]),
+        ('[models]\nallow = ["*"]\n', ["claude-*", "gpt-5*"], ["models.allow[0]"]),
+        ('[models]\nallow = ["claude-opus-*", "kimi-k2.5"]\n', ["claude-opus-*"], ["models.allow[1]"]),
+        ('[models]\nallow = ["gpt-5.3-codex"]\n', ["gpt-5.3-codex"], []),
+        ('[models]\nallow = ["claude-*"]\n', ["claude-*"], []),
+    ],
+)
+def test_models_allow_only_narrows(write: Write, workspace: str, allowed: list[str], warnings: list[str]) -> None:
+    resolved = resolve(write, workspace, user=MODELS_USER)
+    assert resolved.settings.models.allow == allowed
+    assert [w.key for w in resolved.warnings] == warnings and resolved.errors == []
+
+
+def test_models_deny_is_added_to_not_replaced(write: Write) -> None:
+    s = resolve(write, "[models]\ndeny = []\n", user=MODELS_USER).settings
+    assert s.models.deny == ["gpt-5-nano"]
+    s = resolve(write, '[models]\ndeny = ["claude-opus-*"]\n', user=MODELS_USER).settings
+    assert s.models.deny == ["gpt-5-nano", "claude-opus-*"]
+
+
+def test_models_add_cannot_add_or_reprice(write: Write) -> None:
+    user = '[models.add.local-coder]\nprovider = "ollama"\ninput_usd_per_mtok = 0.5\n'
+    workspace = (
+        '[models.add.claude-opus-4-6]\nprovider = "anthropic"\ninput_usd_per_mtok = 0\n'
+        '[models.add.local-coder]\ninput_usd_per_mtok = 0\nprovider = "moonshot"\ncontext_window = 64000\n'
+    )
+    resolved = resolve(write, workspace, user=user)
+    s = resolved.settings
+    assert set(s.models.add) == {"local-coder"}
+    coder = s.models.add["local-coder"]
+    assert (coder.provider, coder.input_usd_per_mtok, coder.context_window) == ("ollama", 0.5, 64000)
+    assert sorted(w.key for w in resolved.warnings) == [
+        "models.add.claude-opus-4-6", "models.add.local-coder.input_usd_per_mtok", "models.add.local-coder.provider",
+    ]
+
+
+def test_providers_models_cannot_move_a_model_elsewhere(write: Write) -> None:
+    user = '[providers.ollama]\nbase_url = "http://127.0.0.1:11434/v1"\nlocal = true\nmodels = ["qwen-local"]\n'
+    workspace = '[providers.moonshot]\nmodels = ["claude-opus-4-6", "qwen-local", "brand-new"]\n'
+    resolved = resolve(write, workspace, user=user)
+    assert resolved.settings.providers["moonshot"].models == ["brand-new"]
+    assert [w.key for w in resolved.warnings] == ["providers.moonshot.models[0]", "providers.moonshot.models[1]"]
+    assert "anthropic" in resolved.warnings[0].message and "ollama" in resolved.warnings[1].message
+
+
+def test_every_list_valued_key_has_a_workspace_rule() -> None:
+    """A new list in the schema must be given a rule here before it ships (lists replace by default)."""
+    from modelroute.policy.fields import schema_paths, type_at
+    from modelroute.policy.narrowing import workspace_rule
+
+    lists = [".".join(p) for p in schema_paths() if getattr(type_at(p), "__origin__", None) is list]
+    assert lists, "the schema has list-valued keys"
+    narrowed = {"approval.ask", "approval.deny", "approval.allow", "models.allow", "models.deny", "sandbox.deny_read",
+                "privacy.exclude", "privacy.local_only", "providers.*.models"}
+    for key in lists:
+        if key.startswith("route."):
+            continue  # route.<category>.prefer: which allowed model to favour widens nothing
+        assert key in narrowed, f"{key} is a list a workspace file could use to widen: give it a rule"
+        assert workspace_rule(key) != "set it", key

@@ -7,8 +7,8 @@ import pytest
 from modelroute.catalog.model import ModelEntry, ModelPrice, PriceTier
 from modelroute.policy.schema import ProviderSettings
 from modelroute.providers import ModelClient, client_for
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401  (a fixture)
+from modelroute_testing.fakeprovider.server import FakeProvider
 
 KEY = "sk-test-SECRET-7f3a9c2e"
 APIS = ("anthropic-messages", "openai-responses", "openai-chat")

@@ -16,7 +16,7 @@ from modelroute.providers import (
     client_for,
 )
 from modelroute.providers.factory import LOCAL_PLACEHOLDER_KEY
-from tests.fakeprovider import FakeProvider, Reply, fault
+from modelroute_testing.fakeprovider import FakeProvider, Reply, fault
 from tests.providers.conftest import APIS, KEY, MakeClient, model_entry, provider_settings
 
 REQUEST = ModelRequest(system="Be brief.", messages=(UserMessage(text="hi"),), max_output_tokens=64)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from modelroute.providers import ModelRequest, ProviderError, UserMessage
-from tests.fakeprovider import FakeProvider, Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider import FakeProvider, Reply, ScriptedToolCall, fault
 from tests.providers.conftest import APIS, MakeClient
 
 REQUEST = ModelRequest(messages=(UserMessage(text="hi"),), max_output_tokens=256)
@@ -39,7 +39,7 @@ async def test_integer_retry_after_of_one_second(
     fake_provider.queue(fault("status", status=429, retry_after=1), Reply(text="ok"))
     started = time.monotonic()
     assert (await make_client("anthropic-messages").turn(REQUEST)).text == "ok"
-    assert 0.95 <= time.monotonic() - started < 3
+    assert time.monotonic() - started >= 0.95  # waited the second it was told (a lower bound: load only adds)
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -88,11 +88,9 @@ async def test_hang_before_reply_times_out(
     api: str, make_client: MakeClient, fake_provider: FakeProvider
 ) -> None:
     fake_provider.queue([fault("hang", hang_s=5)] * 2)
-    started = time.monotonic()
     err = await failure(make_client(api, timeout_s=0.3, max_retries=1).turn(REQUEST))
-    assert err.kind == "timeout" and err.attempts == 2
+    assert err.kind == "timeout" and err.attempts == 2  # not the reply sent after the 5 s hang
     assert len(fake_provider.model_requests()) == 2
-    assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -169,11 +167,9 @@ async def test_cancel_event_stops_the_stream_promptly(
         if len(seen) == 3:
             cancel.set()
 
-    started = time.monotonic()
     err = await failure(make_client(api).turn(REQUEST, on_text=on_text, cancel=cancel))
     assert err.kind == "cancelled"
-    assert time.monotonic() - started < 1.0  # the whole reply would take about 4 s
-    assert len(seen) <= 4
+    assert len(seen) <= 4  # of about 200 deltas: the stream stopped at the cancel
     record = fake_provider.model_requests()[0]
     for _ in range(50):  # the server notices the hang-up on its next write
         if record.client_closed:

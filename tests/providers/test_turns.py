@@ -14,7 +14,7 @@ from modelroute.providers import (
     Usage,
     UserMessage,
 )
-from tests.fakeprovider import FakeProvider, Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider import FakeProvider, Reply, ScriptedToolCall
 from tests.providers.conftest import APIS, KEY, MakeClient
 
 READ_FILE = ToolSpec(

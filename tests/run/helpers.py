@@ -3,7 +3,6 @@ real SDKs, a private ledger, approval books and audit log, and a scripted editor
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,10 @@ from modelroute.pipeline import Engine
 from modelroute.run.approval import AlwaysStore, Approvals
 from modelroute.run.editor import Buffer
 from modelroute.run.flow import Action, RunReport, RunSession, run_action
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
+from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 from tests.run.scripted import ScriptedEditor
 
-PROVIDERS = """\
-[providers.anthropic]
-max_retries = 1
-timeout_s = 1.0
-
-[providers.openai]
-max_retries = 1
-timeout_s = 1.0
-"""
 STORE = """\
 import json
 
@@ -51,7 +42,7 @@ class Bench:
 
     home: Path
     fake: FakeProvider
-    user_toml: str = PROVIDERS
+    user_toml: str = PROVIDER_TOML
     editor: ScriptedEditor = field(default_factory=ScriptedEditor)
 
     def __post_init__(self) -> None:
@@ -93,9 +84,4 @@ class Bench:
         return await run_action(self.session, self.editor, action or self.action(), model)
 
     def rows(self) -> list[dict[str, Any]]:
-        path = self.data / "ledger.sqlite3"
-        if not path.exists():
-            return []
-        with sqlite3.connect(path) as conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+        return ledger_rows(self.data)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 
 CALC = "def add(a, b):\n    return a - b\n"
 TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"

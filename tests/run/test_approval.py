@@ -1,5 +1,7 @@
 """The approval flow in the core: rules, the question through the editor, the real bubblewrap
-sandbox, the one-time book, "always allow", escalation out of the sandbox, and the audit log."""
+sandbox over the attempt's copy-on-write overlay (what a command writes is in the attempt's change
+set, never on the host), the one-time book, "always allow", escalation out of the sandbox, and the
+audit log."""
 
 from __future__ import annotations
 
@@ -61,9 +63,8 @@ class Harness:
         return self._workspace
 
     async def propose(self, command: str, reason: str = "check the build") -> dict[str, Any]:
-        workspace = self.workspace
         statuses: list[str] = []
-        runner = command_runner(self.editor, self.approvals, workspace, self.settings, "Claude Test 4.6",
+        runner = command_runner(self.editor, self.approvals, self.workspace, self.settings, "Claude Test 4.6",
                                 user_file=self.user_file, reason_prefix="the test asks: ", on_status=statuses.append)
         outcome = await runner(command, reason)
         return {**dataclasses.asdict(outcome), "statuses": statuses, "denials": runner.denials}
@@ -187,7 +188,7 @@ async def test_an_approval_is_used_once(tmp_path: Path) -> None:
     assert (await h.propose("touch once.txt"))["ran"] is True
     assert h.workspace.exists("once.txt") and not (h.root / "once.txt").exists()
     again = await h.propose("touch once.txt")  # the same command again: asked again
-    assert again["ran"] is False and not (h.root / "once.txt").exists()
+    assert again["ran"] is False
     assert len(h.prompts) == 2
 
 
@@ -334,3 +335,17 @@ async def test_a_loose_file_runs_no_command_and_asks_nothing(tmp_path: Path) -> 
     out = await runner("touch loose.txt", "r")
     assert not out.ran and "outside every workspace folder" in out.output
     assert not h.prompts and not (h.root / "loose.txt").exists() and runner.denials == ["touch loose.txt"]
+
+
+async def test_a_command_sees_the_staged_edits_and_the_model_reads_what_it_wrote(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.answer_with(lambda q: RUN)
+    (h.root / "app.py").write_text("VALUE = 1\n")
+    h.workspace.stage("app.py", "VALUE = 1", "VALUE = 2")
+    out = await h.propose("cat app.py && echo generated > gen.txt && rm README.md")
+    assert "VALUE = 2" in out["output"]  # the model's edit, not the file on disk
+    assert h.workspace.read("gen.txt") == "generated\n" and h.workspace.read("README.md") is None
+    kinds = {c.path: c.kind for c in h.workspace.change_set().changes}
+    assert kinds == {"app.py": "modified", "gen.txt": "created", "README.md": "deleted"}
+    assert (h.root / "app.py").read_text() == "VALUE = 1\n" and (h.root / "README.md").exists()
+    h.workspace.close()

@@ -12,8 +12,8 @@ import pytest
 
 from modelroute.run.editor import Buffer, OfferResult
 from modelroute.run.flow import RunRefused, run_action
-from tests.fakeprovider.script import Reply, ScriptedToolCall, fault
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import HAIKU, MINI, STORE, Bench
 
 

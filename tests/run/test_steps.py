@@ -13,8 +13,8 @@ import pytest
 
 from modelroute.run.editor import Markdown
 from modelroute.run.flow import run_action
-from tests.fakeprovider.script import Reply, fault
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.script import Reply, fault
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import HAIKU, STORE, Bench
 from tests.run.scenarios import call, edit, plan_answer
 

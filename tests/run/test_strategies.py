@@ -17,7 +17,7 @@ from modelroute.run.editor import OfferResult
 from modelroute.run.flow import Action, RunReport, run_action
 from modelroute.strategy.calibration import PassRates
 from modelroute.strategy.offers import listed
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import Bench
 from tests.run.scenarios import (
     CALC,

@@ -259,24 +259,21 @@ def test_background_processes_do_not_outlive_the_run(spec: SandboxSpec, command:
 
 
 def test_fork_bomb_is_bounded(spec: SandboxSpec) -> None:
-    start = time.monotonic()
     r = run(spec, "bomb() { bomb | bomb & }; bomb", timeout_s=4, max_processes=40)
-    assert time.monotonic() - start < 8
     assert r.process_limit in ("cgroup-v1", "cgroup-v2")
     time.sleep(0.2)
     assert not process_alive("bomb")
 
 
 def test_output_flood_is_capped(spec: SandboxSpec) -> None:
-    start = time.monotonic()
     r = run(spec, "yes flood", max_output_bytes=50_000)
     assert r.truncated and len(r.stdout) <= 50_000
-    assert time.monotonic() - start < 5
+    assert not r.timed_out  # stopped by the cap, not by the timeout
 
 
 def test_timeout_kills_process_group(spec: SandboxSpec) -> None:
     r = run(spec, "sleep 1005 & sleep 1006", timeout_s=1)
-    assert r.timed_out and r.exit_code == 124 and r.duration_s < 3
+    assert r.timed_out and r.exit_code == 124
     time.sleep(0.2)
     assert not process_alive("sleep 1005") and not process_alive("sleep 1006")
 

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from modelroute.prompt.redact import redact
-from tests.trust.canaries import CANARIES
+from modelroute_testing.canaries import CANARIES
 
 _MARK = re.compile(r"\[REDACTED:([a-z0-9-]+)\]")
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelroute.prompt.redact import redact
-from tests.trust.canaries import CANARIES, Canary, leaks
+from modelroute_testing.canaries import CANARIES, Canary, leaks
 
 FAST = settings(max_examples=300, deadline=None)
 # Fragments that sit near the edges of the rules: prefixes, operators, quotes, markers, key blocks.

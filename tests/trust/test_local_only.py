@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from modelroute.context.gather import ActionRequest
 from modelroute.context.model import Position
 from modelroute.pipeline import Engine
 from modelroute.prompt import build_request
+from modelroute_testing.env import scrubbed_env
 
 MODELROUTE = Path(sys.executable).with_name("modelroute")
 SECRET_CODE = "INTERNAL_PRICING_FORMULA = 0.4242  # the proprietary bit\n"
@@ -91,7 +91,7 @@ def test_a_workspace_file_cannot_mark_an_endpoint_local(tmp_path: Path) -> None:
 
 def test_cli_routes_local_only_to_the_local_model(tmp_path: Path) -> None:
     root, _ = _workspace(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = scrubbed_env()
     env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), OPENAI_API_KEY="k", ANTHROPIC_API_KEY="k")
     proc = subprocess.run(
         [str(MODELROUTE), "route", "--workspace", str(root), "--file", "internal/pricing.py", "--line", "3",

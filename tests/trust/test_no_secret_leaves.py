@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +17,13 @@ from modelroute.policy.schema import PrivacySettings, ProviderSettings
 from modelroute.prompt.model import Message, PromptRequest
 from modelroute.prompt.tools import tools_for
 from modelroute.providers import client_for
-from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
-from tests.fakeprovider.script import Reply, ScriptedToolCall
-from tests.fakeprovider.server import FakeProvider
+from modelroute_testing.canaries import CANARIES, leaked
+from modelroute_testing.env import scrubbed_env
+from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import model_entry
 from tests.trust import workspace
-from tests.trust.canaries import CANARIES, leaked
 
 MODELROUTE = Path(sys.executable).with_name("modelroute")
 ENV_KEYS = {
@@ -35,7 +35,7 @@ ENV_KEYS = {
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = scrubbed_env()
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")  # no user file from the machine
     env.update(ENV_KEYS)
     return env

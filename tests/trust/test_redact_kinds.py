@@ -1,13 +1,11 @@
-"""Every canary kind, in the file syntax it lives in, becomes a marker; ordinary code stays; it is fast."""
+"""Every canary kind, in the file syntax it lives in, becomes a marker; ordinary code stays."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
 from modelroute.prompt.redact import redact
-from tests.trust.canaries import CANARIES, KINDS, Canary, leaks
+from modelroute_testing.canaries import CANARIES, KINDS, ORDINARY, Canary, file_with_secrets, leaked, leaks
 
 
 def test_there_are_many_kinds() -> None:
@@ -24,33 +22,6 @@ def test_canary_becomes_a_marker(canary: Canary) -> None:
     assert redact(out) == (out, 0)
 
 
-ORDINARY = [
-    "token = os.environ['GITHUB_TOKEN']",
-    "api_key = settings.api_key",
-    "password = getpass()",
-    "password = getpass.getpass('Password: ')",
-    "SECRET_NAME = 'prod'",
-    "def get_token(self): return self._token",
-    "max_tokens = 4096",
-    "sort_key = lambda item: item.name",
-    "cache_key = f'user:{user_id}:profile'",
-    "primary_key = 'id'",
-    "'price_key': 'input_mtok',",
-    "const apiKey = process.env.OPENAI_API_KEY;",
-    "export GITHUB_TOKEN=$(gh auth token)",
-    'password: ${DB_PASSWORD}',
-    'api_key: "{{ vault_api_key }}"',
-    'secret_key = "changeme"',
-    "TOKEN_URL = 'https://oauth2.googleapis.com/token'",
-    "key_path = '/etc/ssl/private/server.key'",
-    "RegOpenKeyEx = win32api.RegOpenKeyEx",
-    "keep = {'keep_old_secret_active_for_24_hours': keep_old_secret_active_for_24_hours}",
-    "Authorization header is sent as a bearer token on each request",
-    "postgres://user:password@localhost/db",
-    "if token_type == 'Bearer':",
-    "hf_hub_download(repo_id, filename)",
-    "auth = ('user', password)",
-]
 
 
 @pytest.mark.parametrize("code", ORDINARY)
@@ -58,18 +29,11 @@ def test_ordinary_code_is_kept(code: str) -> None:
     assert redact(code) == (code, 0)
 
 
-def test_ten_thousand_lines_are_fast() -> None:
-    ordinary = "\n".join(ORDINARY) + "\n"
-    secrets = [c.text for c in CANARIES]
-    lines = (ordinary * (10_000 // len(ORDINARY) + 1)).splitlines()[:10_000]
-    for i in range(0, 10_000, 200):
-        lines[i] = secrets[i // 200 % len(secrets)]
-    text = "\n".join(lines)
-    best = min(_timed(text) for _ in range(3))
-    assert best < 0.5, best  # measured ~40-70 ms here; the bound leaves room for a loaded CI machine
-
-
-def _timed(text: str) -> float:
-    start = time.perf_counter()
-    redact(text)
-    return time.perf_counter() - start
+def test_ten_thousand_lines_with_fifty_secrets() -> None:
+    """At file scale every secret becomes a marker and ordinary lines stay; speed: bench/bench_redact.py."""
+    text, planted = file_with_secrets(10_000, every=200)
+    out, n = redact(text)
+    assert planted == 50 and n >= planted
+    assert leaked(out) == []
+    kept = [line for line in out.splitlines() if line in ORDINARY]
+    assert len(kept) == sum(1 for line in text.splitlines() if line in ORDINARY)

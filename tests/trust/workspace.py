@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.trust.canaries import CANARIES, rand
+from modelroute_testing.canaries import CANARIES, rand
 
 ORDINARY = '''import os
 from dataclasses import dataclass

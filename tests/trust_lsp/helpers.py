@@ -1,8 +1,7 @@
-"""Shared pieces for the trust tests of the server: a refusing editor client, ledger rows, RSS."""
+"""Shared pieces for the trust tests of the server: a refusing editor client and its configuration."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -38,11 +37,3 @@ def config_with(setup: Setup, **env: str) -> ClientServerConfig:
         client_factory=refusing_client,
         server_env={**(base.server_env or {}), **env},
     )
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of a process in MB, from /proc (psutil is not installed)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")

@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.fakeprovider.script import Fault, Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Fault, Reply, ScriptedToolCall
 from tests.lsp.lsp_helpers import code_actions, command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, change_doc, open_doc, text_of, version_of
 from tests.trust_lsp.helpers import config_with

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 from modelroute.ledger.budget import from_text, to_text
-from tests.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
 from tests.lsp.lsp_helpers import command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, open_doc, text_of
 from tests.trust_lsp.helpers import config_with

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from modelroute.catalog import selection
 from modelroute.catalog.builtin import BUILTINS
-from modelroute.catalog.library import library_label
+from modelroute.catalog.library import LIBRARY_PROVIDER, has_tier, library_label, model_price
 from modelroute.catalog.load import builtin_models
 from modelroute.catalog.providers import BASE_URL_SOURCES, default_providers
 from modelroute.categories import ALL_CATEGORIES
@@ -44,6 +44,38 @@ def _prices() -> list[str]:
             f"{_money(base.cache_read_mtok)} / {_money(base.cache_write_mtok)} | {tiers or '-'} |"
         )
     return rows
+
+
+def _service_tiers() -> list[str]:
+    """Models with a priority or fast tier at their own price, and that price."""
+    rows = [
+        "## Service tiers (`[providers.NAME] service_tier`)",
+        "",
+        "Interactive tiers at their own price, from the same library. A provider set to a tier requests "
+        "and prices it for the models listed; its other models stay standard. Batch prices are never "
+        "used (an editor action is interactive). OpenAI: `service_tier` (priority and fast are both "
+        "priority processing); Anthropic: `speed: \"fast\"` (fast mode).",
+        "",
+        "| model | tier | input / output per MTok | cache read / write | long-context tier |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in BUILTINS:
+        model = next(m for m in builtin_models(DOCS_DAY) if m.id == spec.id)
+        for tier in ("priority", "fast"):
+            provider = LIBRARY_PROVIDER[spec.provider]
+            if not has_tier(provider, spec.library_ref, DOCS_DAY, model.api, tier):
+                continue
+            price = model_price(provider, spec.library_ref, DOCS_DAY, api=model.api, tier=tier)
+            base = price.tiers[0]
+            longer = "; ".join(
+                f"past {t.above_input_tokens // 1000}K: {_money(t.input_mtok)} / {_money(t.output_mtok)}"
+                for t in price.tiers[1:]
+            )
+            rows.append(
+                f"| {model.display_name} | {tier} | {_money(base.input_mtok)} / {_money(base.output_mtok)} | "
+                f"{_money(base.cache_read_mtok)} / {_money(base.cache_write_mtok)} | {longer or '-'} |"
+            )
+    return [*rows, ""]
 
 
 def _strengths() -> list[str]:
@@ -104,6 +136,7 @@ def render() -> str:
         "",
         *_prices(),
         "",
+        *_service_tiers(),
         "## Strengths (0..100; * = documented prior, not a public result)",
         "",
         *_strengths(),

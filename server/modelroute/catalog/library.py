@@ -7,6 +7,7 @@ off-peak hours) resolve to the highest rate of that day, so an estimate is never
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -87,10 +88,53 @@ def _price_at(value: Decimal | gp.TieredPrices | None, input_tokens: int) -> flo
     return float(value)
 
 
-def model_price(provider_id: str, model_ref: str, day: date) -> ModelPrice:
-    """Our ModelPrice (with long-context tiers merged across price keys) for a library model."""
+# The library's request context for each (our API, tier) we can send; other pairs stay standard.
+TIER_CONTEXT: dict[tuple[str, str], dict[str, str]] = {
+    ("openai-responses", "priority"): {"service_tier": "priority"},
+    ("openai-responses", "fast"): {"service_tier": "fast"},
+    ("anthropic-messages", "fast"): {"speed": "fast"},
+}
+
+
+def _variant_price(model: gp.ModelInfo, day: date, context: dict[str, str]) -> gp.ModelPrice | None:
+    """The standard price with the overrides of the variants `context` selects (as the library's own
+    `get_prices` resolves them), or None when the model has no such variant on `day`."""
+    noon = datetime.combine(day, time(12, 0), tzinfo=UTC)
+    overrides: dict[str, object] = {}
+    for variant in model.price_variants or ():
+        if variant.constraint is not None and not variant.constraint.active(noon):
+            continue
+        if all(context.get(key) == value for key, value in variant.when.items()):
+            for key, price in variant.prices.__dict__.items():
+                if price is not None:
+                    overrides.setdefault(key, price)
+    if not overrides:
+        return None
+    resolved = copy(_resolve_price(model, day))
+    resolved.__dict__.update(overrides)
+    return resolved
+
+
+def has_tier(provider_id: str, model_ref: str, day: date, api: str, tier: str) -> bool:
+    context = TIER_CONTEXT.get((api, tier))
+    if context is None:
+        return False
+    return _variant_price(find_model(provider_id, model_ref)[1], day, context) is not None
+
+
+def model_price(
+    provider_id: str, model_ref: str, day: date, *, api: str = "", tier: str = "standard"
+) -> ModelPrice:
+    """Our ModelPrice (with long-context tiers merged across price keys) for a library model: the
+    standard interactive price, or the price of an interactive tier (`has_tier` says which exist)."""
     _, info = find_model(provider_id, model_ref)
     resolved = _resolve_price(info, day)
+    label = ""
+    if tier != "standard":
+        variant = _variant_price(info, day, TIER_CONTEXT.get((api, tier), {"-": "-"}))
+        if variant is None:
+            raise LibraryModelMissing(f"{LIBRARY} has no {tier} price for {model_ref!r}")
+        resolved, label = variant, f", {tier} tier"
     thresholds = {0}
     for key in _PRICE_KEYS:
         value = getattr(resolved, key)
@@ -112,7 +156,7 @@ def model_price(provider_id: str, model_ref: str, day: date) -> ModelPrice:
                 cache_write_mtok=_price_at(resolved.cache_write_mtok, probe),
             )
         )
-    return ModelPrice(tiers=tuple(tiers), source=f"{library_label()} ({provider_id}/{info.id})")
+    return ModelPrice(tiers=tuple(tiers), source=f"{library_label()} ({provider_id}/{info.id}{label})")
 
 
 def context_window(provider_id: str, model_ref: str) -> int | None:

@@ -13,6 +13,7 @@ from modelroute.catalog.library import (
     LIBRARY_PROVIDER,
     context_window,
     find_model,
+    has_tier,
     library_label,
     model_price,
 )
@@ -78,8 +79,10 @@ def builtin_models(day: date | None = None) -> tuple[ModelEntry, ...]:
     return tuple(_entry(spec, when, names) for spec in BUILTINS)
 
 
-def _custom_entry(model_id: str, custom: CustomModel, provider: ProviderSettings | None) -> ModelEntry:
-    where = f"settings: [models.add.{model_id}]"
+def _custom_entry(
+    model_id: str, custom: CustomModel, provider: ProviderSettings | None, where: str | None = None
+) -> ModelEntry:
+    where = where or f"settings: [models.add.{model_id}]"
     strengths = {
         c: Strength(score=custom.strengths[c], evidence="set in settings", source=where)
         if c in custom.strengths
@@ -120,8 +123,40 @@ def _assign(entry: ModelEntry, name: str, provider: ProviderSettings) -> ModelEn
     return entry.model_copy(update={"provider": name, "api": api, "local": provider.local or entry.local})
 
 
+def _local_entry(model_id: str, name: str, provider: ProviderSettings) -> ModelEntry:
+    """A model a local endpoint lists that the catalog does not know (Ollama's `qwen3-coder`): it
+    runs on the user's machine, so it is free, with the neutral prior until [models.add] or
+    [models.strengths] say more. This is what makes the documented local snippet work alone."""
+    where = f"settings: [providers.{name}] models (local endpoint; add [models.add.{model_id}] for limits and scores)"
+    return _custom_entry(model_id, CustomModel(provider=name), provider, where)
+
+
+def _unknown_model(name: str, model_id: str) -> str:
+    """A provider lists a model the catalog does not know: say which line to add."""
+    return (
+        f"[providers.{name}] models: {model_id!r} is not in the catalog, so it is left out. "
+        f'Add a [models.add.{model_id}] table with provider = "{name}" to describe it, or set '
+        f"local = true in [providers.{name}] if the endpoint runs on this machine"
+    )
+
+
+def _with_tier(entry: ModelEntry, tier: str, day: date) -> ModelEntry:
+    """The entry requested and priced at `tier` when the price library has that tier for it."""
+    spec = _BUILTIN_BY_ID.get(entry.id)
+    if spec is None or tier == "standard":
+        return entry
+    library_provider = LIBRARY_PROVIDER.get(spec.provider, "")
+    if not has_tier(library_provider, spec.library_ref, day, entry.api, tier):
+        return entry
+    price = model_price(library_provider, spec.library_ref, day, api=entry.api, tier=tier)
+    return entry.model_copy(update={"price": price, "service_tier": tier})
+
+
+_BUILTIN_BY_ID = {b.id: b for b in BUILTINS}
+
+
 def _apply(
-    models: Iterable[ModelEntry], settings_json: str
+    models: Iterable[ModelEntry], settings_json: str, day: date
 ) -> tuple[tuple[ModelEntry, ...], tuple[str, ...]]:
     settings = Settings.model_validate_json(settings_json)
     providers = {**default_providers(), **settings.providers}
@@ -134,7 +169,10 @@ def _apply(
     for name, provider in settings.providers.items():
         for model_id in provider.models:
             if model_id not in by_id:
-                warnings.append(f"[providers.{name}] models: unknown model {model_id!r}")
+                if provider.local:
+                    by_id[model_id] = _local_entry(model_id, name, provider)
+                else:
+                    warnings.append(_unknown_model(name, model_id))
                 continue
             by_id[model_id] = _assign(by_id[model_id], name, provider)
         if provider.local:
@@ -146,12 +184,16 @@ def _apply(
             warnings.append(f"[models.strengths]: unknown model {model_id!r}")
             continue
         by_id[model_id] = _override_strengths(by_id[model_id], scores)
+    for model_id, entry in by_id.items():
+        serving = providers.get(entry.provider)
+        if serving is not None and serving.service_tier != "standard":
+            by_id[model_id] = _with_tier(entry, serving.service_tier, day)
     return tuple(by_id.values()), tuple(warnings)
 
 
 @lru_cache(maxsize=32)
 def _cached(day: date, settings_json: str) -> Catalog:
-    models, warnings = _apply(builtin_models(day), settings_json)
+    models, warnings = _apply(builtin_models(day), settings_json, day)
     return Catalog(models=models, warnings=warnings)
 
 

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from modelroute.categories import Category
 
 Api = Literal["anthropic-messages", "openai-responses", "openai-chat"]
+# Interactive service tiers at their own price: "priority" (OpenAI priority processing, request
+# `service_tier`) and "fast" (Anthropic fast mode, request `speed`; OpenAI also takes it as a
+# synonym of priority). Batch processing is never used: an editor action is interactive.
+ServiceTier = Literal["standard", "priority", "fast"]
 
 
 class PriceTier(BaseModel):
@@ -62,3 +66,4 @@ class ModelEntry(BaseModel):
     local: bool = False  # served by an endpoint the user marked local
     reasoning: Literal["none", "extended-thinking", "adaptive-thinking", "reasoning-effort"] = "none"
     claude_tokenizer: bool = False  # token counts are estimated from o200k with a factor
+    service_tier: ServiceTier = "standard"  # the tier requested and priced (see catalog/library.py)

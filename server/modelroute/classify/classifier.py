@@ -1,58 +1,41 @@
-"""classify(ActionContext) -> Classification: a transparent weighted-evidence model.
+"""classify(ActionContext) -> Classification: a learned linear model with readable reasons.
 
-Why this design: the label must be explainable (reasons are shown in the editor), deterministic,
-offline and well under a millisecond, and it must generalise from a developer's one-liner to a
-pasted GitHub issue. So:
+1. The request's text becomes named features (features.py): named cues, opening words, title words,
+   words and word pairs with pasted code and logs masked, a length bucket.
+2. A multinomial logistic regression trained on the corpus (train.py, data/model.zip) turns them into
+   logits; temperatures fitted on held-out families calibrate them (one per length bucket).
+3. Context signals (context.py) add documented log-odds: error diagnostics, the file's kind, a
+   selection, uncommitted changes, a symbol used elsewhere, a notebook cell, a directive.
+4. The softmax gives a probability per label; the top one is the label and its probability the
+   confidence. When the runner-up is close, the Classification says so, so both can be offered.
+5. Reasons come from the model's own weights: the features that most favour the label over the
+   runner-up, in words ("cross-file scope ('every caller')", "1 error diagnostic at the cursor").
 
-1. The instruction's wording carries most of the weight. A lexicon of weighted cues (cues.py)
-   reads the lead clause (imperative verb or question form), the head (intent words: "review",
-   "everywhere", "write a script", "create a landing page") and, for long pastes, the body
-   (tracebacks, "Expected behavior"/"Actual behavior", version lines). Per label, positive cues add
-   up with decaying rank weights, so ten synonyms do not outvote one clear intent.
-2. A small multinomial naive Bayes model (bayes.py), trained at import on a corpus shipped in the
-   package (corpus.py), adds a bounded vote for phrasing the cues miss.
-3. Context (context_cues.py) adds evidence: error diagnostics -> debugging, a Dockerfile/Makefile/CI
-   file -> shell, a near-empty UI file + creation verb -> UI, a small selection -> quick edit,
-   an uncommitted diff -> review, a symbol used in many files -> refactor, AI? -> explain. Its
-   weight is doubled when the instruction is vague, so "make this work" on a failing test is
-   debugging and "clean this up" on a selection is a quick edit.
-4. Scores are the summed evidence plus small priors; confidence maps the margin between the top two
-   scores through a logistic and is lowered when the winner's evidence is thin.
-
-classify never raises: any unexpected error yields a low-confidence fallback with that reason.
+Pure, deterministic, offline; classify never raises.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable
 
 from modelroute.categories import Category
-from modelroute.classify import bayes
-from modelroute.classify.context_cues import add_context
-from modelroute.classify.cues import (
-    CUES,
-    EDIT_REQUEST,
-    FAILURE_VERB,
-    POLITE,
-    QUESTION_START,
-    WHY_OWN,
-    YES_NO_THIS,
-    Cue,
-)
-from modelroute.classify.long_text import is_task_scaffold, position_factor, title_symptom
+from modelroute.classify.context import ContextSignal, context_signals
+from modelroute.classify.cues import CUES
+from modelroute.classify.features import TextFeatures, text_features
+from modelroute.classify.linear import LABELS, Contribution, shipped, softmax
 from modelroute.classify.model import Classification
-from modelroute.classify.prefilter import Probe, may_match
-from modelroute.classify.signals import Evidence
-from modelroute.classify.text import BODY_CHARS, HEAD_CHARS, first_sentence, intent_view, normalize
 from modelroute.context.model import ActionContext
 
-D, E, R = Category.DEBUGGING, Category.EXPLAIN, Category.CODE_REVIEW
-S, U, M, Q = (Category.SHELL_AUTOMATION, Category.UI_GREENFIELD, Category.MULTI_FILE_REFACTOR,
-              Category.QUICK_EDIT)
-_DOING = (S, U, M, Q)
-_PRIORS: dict[Category, float] = {Category.QUICK_EDIT: 0.4, Category.EXPLAIN: 0.2}
-_NB_WEIGHT = 2.0
-_MAX_REASONS = 4
+LOW_CONFIDENCE = 0.5  # below this the label is flagged as unsure in the reasons
+CLOSE_RATIO = 0.5  # the runner-up is "close" at half the winner's probability or more...
+CLOSE_MIN = 0.2  # ...and at least this likely
+MAX_TEXT_REASONS = 3
+MAX_CONTEXT_REASONS = 2
+TINY_WORDS = 4  # the shortest length bucket: requests this short carry little evidence
+FEW_WORDS = 3  # n / (n + FEW_WORDS): a three-word request counts half
+_CUE_REASONS = {f"cue:{c.name}": c.reason for c in CUES}
+_LENGTHS = {"len:tiny": "a very short request", "len:short": "a one-sentence request",
+            "len:long": "a long, detailed text", "len:huge": "a long pasted text (an issue, a log or a task)"}
 
 
 def classify(ctx: ActionContext) -> Classification:
@@ -64,206 +47,90 @@ def classify(ctx: ActionContext) -> Classification:
 
 
 def classify_text(instruction: str, *, file: str = "", language: str = "") -> Classification:
-    """Classify an instruction with an otherwise empty context (benchmarks, held-out tests)."""
-    ctx = ActionContext(workspace="/", file=file, language=language, instruction=instruction)
-    return classify(ctx)
+    """Classify an instruction with an otherwise empty context (benchmarks, scoring text sets)."""
+    return classify(ActionContext(workspace="/", file=file, language=language, instruction=instruction))
 
 
 def _classify(ctx: ActionContext) -> Classification:
-    raw = ctx.instruction or ""
-    head = normalize(raw, HEAD_CHARS).strip()
-    ev = Evidence()
-    if head:
-        body = normalize(raw, BODY_CHARS) if len(raw) > HEAD_CHARS else head
-        _instruction_evidence(intent_view(head) or head, body, ev)
-    else:
-        _empty_instruction(ctx, ev)
-    strength = max(ev.totals().values(), default=0.0)
-    scale = 2.0 if strength < 2.0 else 1.4 if strength < 3.5 else 1.0
-    add_context(ctx, ev, scale=scale, instruction=head)
-    return _decide(ev)
+    model = shipped()
+    instruction = (ctx.instruction or "").strip()
+    feats = text_features(instruction) if instruction else TextFeatures()  # no words: context decides
+    raw, rows = model.logits(feats.values) if instruction else ([0.0] * len(LABELS), [])
+    temperature = model.temperature_for(feats.values) / _reliability(instruction)
+    logits = [float(v) / temperature for v in raw]
+    signals = context_signals(ctx)
+    for sig in signals:
+        for cat, w in sig.weights.items():
+            logits[LABELS.index(cat)] += w
+    probs = softmax(logits)
+    order = sorted(range(len(LABELS)), key=lambda i: (-probs[i], i))
+    top, second = order[0], order[1]
+    text_reasons = model.contributions(rows, top, second)
+    reasons = _reasons(text_reasons, feats.snippets, signals, LABELS[top], LABELS[second], temperature)
+    p1, p2 = probs[top], probs[second]
+    close = p2 >= CLOSE_MIN and p2 >= CLOSE_RATIO * p1
+    if close or p1 < LOW_CONFIDENCE:  # first, so the route's reasons show it
+        reasons.insert(0, f"unsure ({p1:.0%}): could also be {LABELS[second].words} ({p2:.0%})")
+    return Classification(
+        label=LABELS[top], confidence=round(p1, 4), reasons=tuple(reasons),
+        scores={c: round(p, 4) for c, p in zip(LABELS, probs, strict=True)},
+        runner_up=LABELS[second], runner_up_confidence=round(p2, 4), close=close)
 
 
-def _lead(head: str) -> tuple[str, bool]:
-    """The lead clause with request framing removed, and whether that framing was there."""
-    lead = first_sentence(head)
-    stripped = POLITE.sub("", lead, count=1)
-    return stripped, stripped != lead.lstrip(" \t\n#>*-`")
+def _reliability(instruction: str) -> float:
+    """How far to trust the text model: a request of a few words ("make this work", "the retry loop") says
+    little, and the corpus has few such texts (all clear by construction), so its logits shrink toward no
+    opinion by n / (n + FEW_WORDS) and the context decides; longer requests are taken as calibrated."""
+    n = len(instruction.split(maxsplit=TINY_WORDS))  # stops counting past the bucket: pastes can be huge
+    return n / (n + FEW_WORDS) if 0 < n <= TINY_WORDS else 1.0
 
 
-def _instruction_evidence(head: str, body: str, ev: Evidence) -> None:
-    lead, framed = _lead(head)
-    question = not framed and (bool(QUESTION_START.match(lead)) or lead.rstrip().endswith("?"))
-    asks_edit = bool(EDIT_REQUEST.search(head[len(first_sentence(head)):]))
-    hits = _cue_hits(lead, head, body)
-    spec = is_task_scaffold(head, body) and not any(cue.name in _NOT_ENV_TASK for cue, _, _ in hits)
-    intent: dict[Category, float] = {c: 0.0 for c in Category}
-    for cue, _, factor in hits:
-        if not cue.topic and cue.name != "no_edit":
-            for cat, w in cue.weights.items():
-                intent[cat] = max(intent[cat], w * factor)
-    if spec:
-        intent[S] = max(intent[S], 2.5)
-    constraint = _is_constraint(intent)
-    if not constraint and any(cue.name == "no_edit" for cue, _, _ in hits):
-        intent[R] = max(intent[R], 2.5)
-    fails = question and _question_evidence(lead, asks_edit, intent, ev)
-    subject = _failure_is_subject(hits, ev)
-    for cue, snippet, factor in hits:
-        if cue.name == "no_edit" and constraint:
-            continue
-        weights = {c: w * factor for c, w in _topic_weights(cue, intent).items()}
-        if fails:  # "why does my docker build fail": docker is the subject, the failure is the request
-            weights = {c: w * 0.5 if c in _DOING and w > 0 else w for c, w in weights.items()}
-        if subject and cue.name not in _SUBJECT_CUES:  # the pasted failure is what the request is about
-            weights = {c: w * 0.5 if c in subject and w > 0 else w for c, w in weights.items()}
-        if spec and cue.window != "body":  # "exit 1 on a missing file", "write a CSV with a header": specs
-            weights = {c: w * 0.5 if c in (D, U) and w > 0 else w for c, w in weights.items()}
-        ev.add(weights, cue.reason.format(m=snippet), "instruction")
-    _structure_evidence(head, len(body), question, spec, ev)
-    vote = bayes.predict(head)
-    best = max(vote, key=lambda c: vote[c])
-    ev.add({c: _NB_WEIGHT * p for c, p in vote.items()},
-           f"wording resembles {best.words} requests", "model")
+def _reasons(text: list[Contribution], snippets: dict[str, str], signals: list[ContextSignal],
+             label: Category, against: Category, temperature: float) -> list[str]:
+    """The strongest reasons for `label` over `against`: up to three from the text and two from the context."""
+    scored: list[tuple[float, str]] = []
+    wording: list[tuple[float, str]] = []
+    for c in text[:12]:
+        value = c.value / temperature
+        if c.feature.startswith(("w:", "b:", "lead:", "title:")):
+            wording.append((value, snippets.get(c.feature, c.feature.split(":", 1)[1])))
+        elif c.feature in _CUE_REASONS:
+            scored.append((value, f"{_CUE_REASONS[c.feature]} ('{_snip(snippets.get(c.feature, ''))}')"))
+        elif c.feature in _LENGTHS:
+            scored.append((value, _LENGTHS[c.feature]))
+    if wording:
+        words = _unique(w for _, w in sorted(wording, reverse=True))[:3]
+        scored.append((sum(v for v, _ in wording[:3]), "wording: " + ", ".join(f"'{w}'" for w in words)))
+    context = [(gain, sig.reason) for sig in signals
+               if (gain := sig.weights.get(label, 0.0) - sig.weights.get(against, 0.0)) > 0]
+    kept = _strongest(scored, MAX_TEXT_REASONS) + _strongest(context, MAX_CONTEXT_REASONS)
+    out = [r for _, r in sorted(kept, key=lambda s: -s[0])]
+    return out or ["no strong signal; the most likely label overall"]
 
 
-def _structure_evidence(head: str, raw_len: int, question: bool, spec: bool, ev: Evidence) -> None:
-    """What the shape of a long text says: an issue title stating a misbehaviour, a terminal task."""
-    title = None if question else title_symptom(head, raw_len)
-    if title:
-        ev.add({D: 3.0, E: -1.0}, f"issue title states a misbehaviour ('{_snip(title, 7)}')", "instruction")
-    if spec:
-        ev.add({S: 2.5}, "a terminal task statement: paths in the environment and requirements to meet",
-               "instruction")
+def _strongest(scored: list[tuple[float, str]], limit: int) -> list[tuple[float, str]]:
+    seen: set[str] = set()
+    out = []
+    for value, reason in sorted(scored, key=lambda s: -s[0]):
+        if value > 0.05 and reason not in seen:
+            seen.add(reason)
+            out.append((value, reason))
+    return out[:limit]
 
 
-def _cue_hits(lead: str, head: str, body: str) -> list[tuple[Cue, str, float]]:
-    """Matching cues, each with a weight factor: intent found only late in a long text counts less."""
-    hits: list[tuple[Cue, str, float]] = []
-    probes = {"head": Probe(head), "body": Probe(body, hashed=False)}
-    for cue in CUES:
-        if cue.window == "lead":  # one short clause: the regex is cheaper than any prefilter
-            found = cue.pattern.search(lead)
-        else:
-            probe = probes[cue.window]
-            found = cue.pattern.search(probe.text) if may_match(cue.prefilter, probe) else None
-        if found:
-            factor = position_factor(len(head), found.start()) if cue.window == "head" else 1.0
-            hits.append((cue, _snip(found.group(0).strip(), 6), factor))
-    return hits
-
-
-def _question_evidence(lead: str, asks_edit: bool, intent: dict[Category, float], ev: Evidence) -> bool:
-    """Questions lean explain, unless they ask about a failure of the user's own code (debugging) or
-    ask for a yes/no judgement of this code (review). Updates `intent` to match what it adds; True
-    when the question asks why the user's own thing fails."""
-    if asks_edit:
-        ev.add({E: 0.5}, "a question that also asks for a change", "instruction")
-        return False
-    if WHY_OWN.match(lead) and (intent[D] >= 2.0 or FAILURE_VERB.search(lead)):
-        ev.add({D: 3.0, E: 0.5}, f"asks why their own code fails ('{_snip(lead, 5)} ...')", "instruction")
-        intent[D] = max(intent[D], 3.0)
-        return True
-    elif YES_NO_THIS.match(lead) and intent[E] < 3.0:
-        ev.add({R: 2.5, E: 1.0}, f"a yes/no question about this code ('{_snip(lead, 5)} ...')", "instruction")
-        intent[R] = max(intent[R], 2.5)
-    else:
-        ev.add({E: 2.5}, f"instruction asks a question ('{_snip(lead, 4)} ...') and requests no change",
-               "instruction")
-        intent[E] = max(intent[E], 2.5)
-    return False
-
-
-_NOT_ENV_TASK = frozenset({"code_bug_fix", "code_task"})  # a terminal task whose deliverable is code
-_SUBJECT_CUES = frozenset({"env_error", "env_ask", "understand_ask", "understand_strong", "error_wording",
-                           "ask_reasoning", "code_is_fine", "env_fix"})
-_ENV_CONTEXT = frozenset({"containers", "ci", "pipeline", "packages", "infra", "servers", "shell_file", "env_fix",
-                          "env_ask", "code_is_fine", "build_tools", "containerize", "task_statement"})
-_ENV_ASK = frozenset({"env_ask", "env_fix", "code_is_fine"})
-_CODE_FIX = frozenset({"fix_code", "code_bug_fix"})
-_FIX_ASK = _CODE_FIX | _ENV_ASK | {"debug_verbs", "env_ask"}
-
-
-def _failure_is_subject(hits: list[tuple[Cue, str, float]], ev: Evidence) -> frozenset[Category]:
-    """Labels whose evidence is halved because a pasted failure is the subject, not the request:
-    an environment failure whose fix is in the set-up (Compose networking, a CI runner, a missing
-    system package), a question asked to understand an error, or a request to change how an error is
-    reported. Adds the evidence for what is asked instead."""
-    names = {cue.name for cue, _, _ in hits}
-    if "understand_strong" in names or ("understand_ask" in names and not names & _FIX_ASK):
-        return frozenset({D, *_DOING})
-    if "error_wording" in names:
-        return frozenset({D})
-    env_named = names & _ENV_ASK or len(names & _ENV_CONTEXT) >= 2
-    if "env_error" in names and env_named and not names & _CODE_FIX:
-        ev.add({S: 3.0}, "an environment failure with the set-up named: the fix is in the environment",
-               "instruction")
-        return frozenset({D})
-    return frozenset()
-
-
-def _is_constraint(intent: dict[Category, float]) -> bool:
-    """'Do not modify the tests' next to a clear task is a constraint on the task, not a request for a
-    review."""
-    doing = max(intent[c] for c in (*_DOING, D))
-    return doing >= 2.5 and doing > intent[R] and intent[E] < 3.0
-
-
-def _topic_weights(cue: Cue, intent: dict[Category, float]) -> dict[Category, float]:
-    """Topic words ("nginx", "button") count half when another label has a clear intent and theirs has none:
-    a bug report about a cron job is still a bug report."""
-    if not cue.topic:
-        return dict(cue.weights)
-    out: dict[Category, float] = {}
-    for cat, w in cue.weights.items():
-        rival = max(v for c, v in intent.items() if c != cat)
-        bar = 2.0 if cat is U else 2.5  # UI words in a bug report or an edit are usually its subject
-        out[cat] = w * 0.5 if w > 0 and intent[cat] < 1.0 and rival >= bar else w
+def _unique(items: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
     return out
 
 
-def _empty_instruction(ctx: ActionContext, ev: Evidence) -> None:
-    """No words: a selection gets explain by default (DESIGN 2.3); context decides the rest."""
-    what = "a selection" if ctx.selection is not None and not ctx.selection.is_empty else "no selection"
-    ev.add({Category.EXPLAIN: 1.0, Category.CODE_REVIEW: 0.5}, f"no instruction, {what}: explain by default",
-           "instruction")
-
-
-def _decide(ev: Evidence) -> Classification:
-    totals = ev.totals()
-    scores = {c: round(totals[c] + _PRIORS.get(c, 0.0), 4) for c in Category}
-    ranked = sorted(Category, key=lambda c: (-scores[c], list(Category).index(c)))
-    label, second = ranked[0], ranked[1]
-    margin = scores[label] - scores[second]
-    confidence = 1.0 / (1.0 + math.exp(-(margin - 0.5) * 1.2))
-    support = sum(s.weights.get(label, 0.0) for s in ev.signals if s.source != "model")
-    if support < 2.0:
-        confidence *= 0.6
-    reasons = _reasons(ev, label)
-    return Classification(label=label, confidence=round(min(max(confidence, 0.02), 0.99), 3),
-                          reasons=reasons, scores=scores)
-
-
-def _reasons(ev: Evidence, label: Category) -> tuple[str, ...]:
-    ranked = sorted((s for s in ev.signals if s.weights.get(label, 0.0) > 0.3
-                     and (s.source != "model" or label.words in s.reason)),
-                    key=lambda s: (s.source == "model", -s.weights[label]))
-    out: list[str] = []
-    for sig in ranked:
-        if sig.reason not in out:
-            out.append(sig.reason)
-        if len(out) == _MAX_REASONS:
-            break
-    return tuple(out) or ("no strong signal; default",)
+def _snip(text: str, words: int = 6) -> str:
+    return " ".join(text.split()[:words])[:60]
 
 
 def _fallback(reason: str) -> Classification:
     scores = {c: 0.0 for c in Category}
-    scores[Category.QUICK_EDIT] = 0.1
+    scores[Category.QUICK_EDIT] = 1.0
     return Classification(label=Category.QUICK_EDIT, confidence=0.05, reasons=(reason,), scores=scores)
-
-
-def _snip(text: str, words: int) -> str:
-    parts = text.split()
-    short = " ".join(parts[:words])
-    return short[:60]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 
-HEAD_CHARS = 3000  # intent lives at the start; long bug reports are read in full only for structure
-BODY_CHARS = 20000  # cap for structure scans (tracebacks, report sections) so huge inputs stay fast
+BODY_CHARS = 8000  # cap for structure scans (tracebacks, report sections): they sit near the top; huge pastes stay fast
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
@@ -33,16 +33,14 @@ def stem(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """Stemmed word tokens of already normalised text."""
-    return [stem(t) for t in _TOKEN.findall(text)]
+def count_tokens(text: str, limit: int) -> int:
+    """How many word tokens `text` has, counting no further than `limit`."""
+    return sum(1 for _ in islice(_TOKEN.finditer(text), limit))
 
 
-def first_sentence(text: str) -> str:
-    """The lead clause: up to the first sentence end or line break, at most 300 characters."""
-    stripped = text.lstrip(" \t\n#>*-`")
-    match = re.search(r"[.?!\n](?:\s|$)|\n", stripped[:300])
-    return stripped[: match.end()] if match else stripped[:300]
+def raw_tokens(text: str) -> list[str]:
+    """Word tokens of already normalised text, unstemmed."""
+    return [t.strip("'") for t in _TOKEN.findall(text)]
 
 
 # Fenced code blocks, indented lines (code, stack frames) and log lines: evidence of what happened,

@@ -6,14 +6,12 @@ cached git state for the rest: no walking per decision.
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from modelroute.context.directives import find_directives
-from modelroute.context.git import GitReader
+from modelroute.context.excerpt import Excerpt, NotText, excerpt_of_file, excerpt_of_text
 from modelroute.context.languages import is_test_path, language_for
 from modelroute.context.model import (
     ActionContext,
@@ -26,13 +24,14 @@ from modelroute.context.model import (
     SymbolInfo,
 )
 from modelroute.context.outline import defines, enclosing_name, first_defined_name, identifier_at
-from modelroute.context.workspace import WorkspaceIndex
 
-MAX_FILE_BYTES = 1_000_000
+if TYPE_CHECKING:
+    from modelroute.context.git import GitReader
+    from modelroute.context.workspace import WorkspaceIndex
+
 WINDOW_LINES = 40
 MAX_RELATED = 20
 _RANK_POOL = 200  # referencing files looked at to pick the nearest MAX_RELATED
-_BINARY_SNIFF = 8192
 
 
 class ContextError(Exception):
@@ -59,21 +58,26 @@ def gather_context(index: WorkspaceIndex, git: GitReader | None, request: Action
         raise ContextError(f"workspace folder does not exist: {root}")
     rel, path = resolve_in_workspace(root, request.file)
     notes: list[str] = []
-    text = _file_text(path, rel, request.document_text, notes)
-    lines = text.split("\n")
+    excerpt = _excerpt(path, rel, request, notes)
+    text, lines = excerpt.text, _Lines(excerpt)
     cursor = _clamp(request.cursor, lines, "cursor", notes)
     start = cursor
     end = _clamp(request.selection_end, lines, "selection end", notes) if request.selection_end else start
     if (end.line, end.character) < (start.line, start.character):
         start, end = end, start
     selection = Range(start=start, end=end) if end != start else None
-    selected = _slice(lines, start, end) if selection else ""
-    language = request.language or language_for(rel, lines[0] if lines else None)
+    local_start, local_end = lines.local(start), lines.local(end)
+    selected = _slice(lines.text, local_start, local_end) if selection else ""
+    first_line = lines.text[0] if lines.text and excerpt.first_line == 0 else None
+    language = request.language or language_for(rel, first_line)
     instruction, directive = request.instruction, request.directive
     if not instruction.strip() and directive is None:
-        instruction, directive = _directive_on_line(lines, start.line, language)
-    symbol, related = _symbol(index, rel, text, lines, start, selected, language)
+        instruction, directive = _directive_on_line(lines.text, local_start.line, language)
+    symbol, related = _symbol(index, rel, text, lines.text, local_start, selected, language)
     _index_notes(index, notes)
+    git_state = git.state(rel) if git is not None else GitState()
+    if git_state.stale:
+        notes.append(f"git status of {rel} is from before its last save (a refresh is running)")
     return ActionContext(
         workspace=str(root),
         file=rel,
@@ -83,14 +87,16 @@ def gather_context(index: WorkspaceIndex, git: GitReader | None, request: Action
         cursor=cursor,
         selection=selection,
         selected_text=selected,
-        prefix=_prefix(lines, start),
-        suffix=_suffix(lines, end),
-        enclosing=enclosing_name(lines, start.line, language),
+        prefix=_prefix(lines.text, local_start),
+        suffix=_suffix(lines.text, local_end),
+        enclosing=enclosing_name(lines.text, local_start.line, language),
         file_text=text,
-        file_line_count=_line_count(text),
+        file_first_line=excerpt.first_line,
+        file_line_count=excerpt.line_count,
+        file_line_count_exact=excerpt.count_exact,
         is_test_file=is_test_path(rel),
         diagnostics=request.diagnostics,
-        git=git.state(rel) if git is not None else GitState(),
+        git=git_state,
         markers=index.markers(),
         file_count=index.file_count,
         symbol=symbol,
@@ -117,51 +123,59 @@ def resolve_in_workspace(root: Path, file: str) -> tuple[str, Path]:
     return rel, resolved
 
 
-def _file_text(path: Path, rel: str, buffer: str | None, notes: list[str]) -> str:
+def _excerpt(path: Path, rel: str, request: ActionRequest, notes: list[str]) -> Excerpt:
+    """The editor's buffer, else the file on disk: whole, or whole lines around the cursor."""
     if path.is_dir():
         raise ContextError(f"is a folder, not a file: {rel}")
-    if buffer is not None:
-        if len(buffer) > MAX_FILE_BYTES:
-            notes.append(f"{rel}: editor buffer capped at {MAX_FILE_BYTES} characters of {len(buffer)}")
-            return buffer[:MAX_FILE_BYTES]
-        return buffer
-    if not path.is_file():
-        raise ContextError(f"file not found in the workspace: {rel}")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ContextError(f"cannot read {rel}: {exc.strerror or exc}") from exc
-    if b"\0" in data[:_BINARY_SNIFF]:
-        raise ContextError(f"binary file, not text: {rel}")
-    capped = len(data) > MAX_FILE_BYTES
-    if capped:
-        data = data[:MAX_FILE_BYTES]
-        notes.append(f"{rel}: file capped at {MAX_FILE_BYTES} bytes of {size}")
-    return _decode(data, rel, final=not capped, notes=notes)
-
-
-def _decode(data: bytes, rel: str, *, final: bool, notes: list[str]) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        # not final when capped: a character cut in half at the cap is dropped, not an error
-        return codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=final)
-    except UnicodeDecodeError:
+    line = request.cursor.line
+    if request.document_text is not None:
+        excerpt = excerpt_of_text(request.document_text, line)
+        unit = "characters"
+    else:
+        if not path.is_file():
+            raise ContextError(f"file not found in the workspace: {rel}")
+        try:
+            excerpt = excerpt_of_file(path, line)
+        except NotText:
+            raise ContextError(f"binary file, not text: {rel}") from None
+        except OSError as exc:
+            raise ContextError(f"cannot read {rel}: {exc.strerror or exc}") from exc
+        unit = "bytes"
+    if excerpt.invalid_utf8:
         notes.append(f"{rel}: not valid UTF-8; undecodable bytes were replaced")
-        return data.decode("utf-8", errors="replace")
+    described = excerpt.describe(rel, unit)
+    if described:
+        notes.append(described)
+    return excerpt
 
 
-def _line_len(line: str) -> int:
-    return len(line) - 1 if line.endswith("\r") else len(line)
+class _Lines:
+    """The excerpt's lines, and positions in the file mapped to and from them."""
+
+    def __init__(self, excerpt: Excerpt) -> None:
+        self.text = excerpt.lines()
+        self.first = excerpt.first_line
+        self.at_end = excerpt.at_end
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.text) - 1
+
+    def local(self, pos: Position) -> Position:
+        return Position(line=pos.line - self.first, character=pos.character)
+
+    def length(self, line: int) -> int:
+        text = self.text[line - self.first]
+        return len(text) - 1 if text.endswith("\r") else len(text)
 
 
-def _clamp(pos: Position, lines: list[str], what: str, notes: list[str]) -> Position:
-    line = min(pos.line, len(lines) - 1)
-    character = min(pos.character, _line_len(lines[line]))
+def _clamp(pos: Position, lines: _Lines, what: str, notes: list[str]) -> Position:
+    line = min(max(pos.line, lines.first), lines.last)
+    character = min(pos.character, lines.length(line))
     if (line, character) != (pos.line, pos.character):
-        notes.append(f"{what} {pos.line}:{pos.character} was outside the text; moved to {line}:{character}")
+        unread = pos.line < lines.first or (pos.line > lines.last and not lines.at_end)
+        where = "outside the part of the file that was read" if unread else "outside the text"
+        notes.append(f"{what} {pos.line}:{pos.character} was {where}; moved to {line}:{character}")
         return Position(line=line, character=character)
     return pos
 
@@ -183,14 +197,10 @@ def _suffix(lines: list[str], end: Position) -> str:
     return "\n".join([lines[end.line][end.character :], *after])
 
 
-def _line_count(text: str) -> int:
-    if not text:
-        return 0
-    return text.count("\n") + (0 if text.endswith("\n") else 1)
-
-
 def _directive_on_line(lines: list[str], line: int, language: str) -> tuple[str, Literal["do", "ask"] | None]:
     """An empty request on a directive comment's line takes its instruction from the comment."""
+    from modelroute.context.directives import find_directives  # only for a request without instruction
+
     found = find_directives(lines[line], language)
     if not found:
         return "", None

@@ -1,4 +1,9 @@
-"""Git state of the workspace, read through the `git` CLI and cached until `invalidate()`.
+"""Git state of the workspace, read through the `git` CLI and cached.
+
+A decision never waits on git once a state is known: `invalidate(path)` (a file was saved) starts a
+refresh in a background thread, and until it lands `state()` answers from the last known state, with
+`stale` set when the action's own file changed after that state was read (the context says so). Only
+the very first read of a reader waits; `refresh_async()` starts it early, alongside other work.
 
 Never raises: no git binary, no repository, a repository with no commits, a timeout or a
 repository git refuses (ownership) all give a usable GitState. Paths are relative to the
@@ -9,14 +14,18 @@ external diff drivers and textconv are never used.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelroute.context.model import GitState
+
+log = logging.getLogger(__name__)
 
 DIFF_CAP_BYTES = 200_000
 _TIMEOUT_S = 5.0
@@ -36,6 +45,9 @@ class _Status:
     root_untracked: bool = False
 
 
+ANY_PATH = "*"  # invalidate() without a path: any file may have changed
+
+
 class GitReader:
     def __init__(self, root: Path, *, diff_cap: int = DIFF_CAP_BYTES, timeout: float = _TIMEOUT_S) -> None:
         self.root = Path(root)
@@ -43,23 +55,88 @@ class GitReader:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._cached: GitState | None = None
+        self._changed_since: set[str] = set()  # paths saved after the cached state was read
+        self._generation = 0  # counts invalidations: a read that saw none of them is current
+        self._worker: threading.Thread | None = None
+        self._fresh = threading.Condition(self._lock)
+        self._listeners: list[Callable[[], None]] = []
         self._git = shutil.which("git")
         self._env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
         self._env.update({"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
 
-    def invalidate(self) -> None:
+    def invalidate(self, rel_path: str | None = None) -> None:
+        """A file changed (None: something did): refresh in the background; until then `state()`
+        keeps answering from the last known state."""
         with self._lock:
-            self._cached = None
+            self._generation += 1
+            if self._cached is not None:
+                self._changed_since.add(rel_path or ANY_PATH)
+            self._start_locked()
+
+    def refresh_async(self) -> None:
+        """Start reading now, in a background thread, if nothing is known yet or a change is pending."""
+        with self._lock:
+            if self._cached is None or self._changed_since:
+                self._start_locked()
+
+    def on_refresh(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the refresh thread) each time a refresh after an invalidation lands,
+        so a cache of decisions made on the stale state can be dropped."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def wait_fresh(self, timeout: float | None = None) -> bool:
+        """Wait until no refresh is pending (tests, and callers that need the current state)."""
+        with self._lock:
+            return self._fresh.wait_for(lambda: self._worker is None and self._cached is not None, timeout)
 
     def state(self, rel_file: str | None = None) -> GitState:
-        """The cached repository state; `file_changed` says whether `rel_file` is uncommitted."""
+        """The repository state; `file_changed` says whether `rel_file` is uncommitted, `stale` that
+        it was saved after the state was read. Waits only when nothing was ever read."""
         with self._lock:
             if self._cached is None:
-                self._cached = self._read()
+                self._start_locked()
+                self._fresh.wait_for(lambda: self._cached is not None)
             base = self._cached
+            assert base is not None
+            pending = self._changed_since
+            stale = rel_file is not None and bool(pending) and (rel_file in pending or ANY_PATH in pending)
         if rel_file is None or not base.is_repo:
             return base
-        return base.model_copy(update={"file_changed": _is_changed(base, rel_file)})
+        return base.model_copy(update={"file_changed": _is_changed(base, rel_file), "stale": stale})
+
+    # --- the background refresh -----------------------------------------------------------------
+
+    def _start_locked(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._refresh, name="modelroute-git", daemon=True)
+            self._worker.start()
+
+    def _refresh(self) -> None:
+        """Read until a read saw no invalidation while it ran, publishing each result."""
+        while True:
+            with self._lock:
+                generation = self._generation
+            try:
+                state = self._read()
+            except Exception:  # never leave waiters hanging: a failed read is "not a repository"
+                state = GitState()
+            with self._lock:
+                was_stale = bool(self._changed_since)
+                self._cached = state
+                done = self._generation == generation
+                if done:
+                    self._changed_since.clear()
+                    self._worker = None
+                self._fresh.notify_all()
+                listeners = list(self._listeners) if done and was_stale else []
+            for listener in listeners:
+                try:
+                    listener()
+                except Exception:  # a listener's failure must not stop git refreshes
+                    log.exception("git refresh listener failed")
+            if done:
+                return
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from typing import Any
 
 from modelroute.context.languages import SHELL_LANGUAGES, is_test_path
 from modelroute.context.model import WorkspaceMarkers
@@ -94,6 +95,36 @@ class MarkerTotals:
         self.frameworks: dict[str, frozenset[str]] = {}  # package.json path -> frameworks
         self._cache: WorkspaceMarkers | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        """The running totals as plain JSON (the persisted index stores them)."""
+        return {
+            "dockerfiles": sorted(self.dockerfiles),
+            "makefiles": sorted(self.makefiles),
+            "ci_configs": sorted(self.ci_configs),
+            "shell_scripts": self.shell_scripts,
+            "test_files": self.test_files,
+            "languages": dict(self.languages),
+            "frameworks": {path: sorted(names) for path, names in self.frameworks.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> MarkerTotals:
+        """Totals read back from `to_json`; ValueError for anything else."""
+        try:
+            totals = cls()
+            totals.dockerfiles = set(_strings(data["dockerfiles"]))
+            totals.makefiles = set(_strings(data["makefiles"]))
+            totals.ci_configs = set(_strings(data["ci_configs"]))
+            totals.shell_scripts = _count(data["shell_scripts"])
+            totals.test_files = _count(data["test_files"])
+            totals.languages = Counter({str(k): _count(v) for k, v in dict(data["languages"]).items()})
+            totals.frameworks = {
+                str(path): frozenset(_strings(names)) for path, names in dict(data["frameworks"]).items()
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not marker totals: {exc}") from exc
+        return totals
+
     def add(self, rel_path: str, language: str) -> None:
         self._count(rel_path, language, +1)
 
@@ -139,6 +170,18 @@ class MarkerTotals:
             self.languages[language] += step
             if self.languages[language] <= 0:
                 del self.languages[language]
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return value
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("expected a count")
+    return value
 
 
 def _toggle(items: set[str], rel_path: str, step: int) -> None:

@@ -50,6 +50,7 @@ class GitState(_Frozen):
     diff: str = ""  # unified diff against HEAD (staged and unstaged), capped
     diff_truncated: bool = False
     file_changed: bool = False  # the action's file has uncommitted changes
+    stale: bool = False  # the action's file was saved after this state was read (a refresh is running)
 
     @property
     def has_changes(self) -> bool:
@@ -106,8 +107,10 @@ class ActionContext(_Frozen):
     prefix: str = ""  # text before the cursor or selection, a window of lines
     suffix: str = ""  # text after, a window of lines
     enclosing: str | None = None  # name of the function or class around the cursor
-    file_text: str = ""  # the whole file, capped (see notes)
-    file_line_count: int = 0
+    file_text: str = ""  # the whole file, or whole lines around the cursor of a large one (see notes)
+    file_first_line: int = 0  # 0-based line number, in the file, of file_text's first line
+    file_line_count: int = 0  # lines in the whole file, not only in file_text
+    file_line_count_exact: bool = True  # False: a very large file was counted only in part (a lower bound)
     is_test_file: bool = False
     diagnostics: tuple[Diagnostic, ...] = ()
     git: GitState = GitState()

@@ -101,12 +101,48 @@ def estimate_tokens(
 
 
 def _dollars(
-    tier: PriceTier, input_tokens: int, cached_tokens: int, output_tokens: int
+    tier: PriceTier, input_tokens: int, cached_tokens: int, output_tokens: int, written_tokens: int = 0
 ) -> tuple[float, float]:
     cached = min(cached_tokens, input_tokens)
+    written = min(written_tokens, input_tokens - cached)
     read_rate = tier.cache_read_mtok if tier.cache_read_mtok is not None else tier.input_mtok
-    input_usd = ((input_tokens - cached) * tier.input_mtok + cached * read_rate) / MTOK
+    write_rate = tier.cache_write_mtok if tier.cache_write_mtok is not None else tier.input_mtok
+    fresh = input_tokens - cached - written
+    input_usd = (fresh * tier.input_mtok + cached * read_rate + written * write_rate) / MTOK
     return input_usd, output_tokens * tier.output_mtok / MTOK
+
+
+# Providers cache a prompt prefix only from this many tokens on (Anthropic: 1,024 for Opus and
+# Sonnet, 2,048 for Haiku; OpenAI: 1,024). Below it, a breakpoint or cache key does nothing.
+MIN_CACHEABLE_TOKENS = 1_024
+
+
+@dataclass(frozen=True)
+class CacheShape:
+    """Of a run's billed input: the tokens later turns read back from the prompt cache, and the
+    tokens written to it (billed at the write rate where the provider charges one)."""
+
+    read: int
+    written: int
+
+
+def expected_cache(run_input_tokens: int, category: Category, model: ModelEntry) -> CacheShape:
+    """What prompt caching is expected to do to a run of `category` whose turns together send
+    `run_input_tokens`. Every turn re-sends the previous turn's prompt as its prefix (system prompt,
+    tools, the files read, the conversation so far: `providers/` marks it cacheable), so all but
+    the last turn's prompt is read back: with T turns about (T - 1) / T of the run's input. What is
+    not read is written once where the provider bills writes (a cache-write price) and sent plainly
+    elsewhere. A one-turn run reads nothing; a model without a cache-read price caches nothing."""
+    price = model.price.tiers[0]
+    turns = EXPECTED_TURNS[category]
+    if turns < 2 or price.cache_read_mtok is None:
+        return CacheShape(0, 0)
+    last_turn = math.ceil(run_input_tokens / turns)
+    if last_turn < MIN_CACHEABLE_TOKENS:
+        return CacheShape(0, 0)
+    read = run_input_tokens - last_turn
+    written = last_turn if price.cache_write_mtok is not None else 0
+    return CacheShape(read, written)
 
 
 def _tier_note(model: ModelEntry, point: PriceTier, high: PriceTier) -> str | None:
@@ -129,26 +165,37 @@ def estimate(
     model: ModelEntry,
     calibration: Calibration | None = None,
     *,
-    cached_input_tokens: int = 0,
+    cached_input_tokens: int | None = None,
 ) -> CostEstimate:
-    """Point estimate and range in USD. `cached_input_tokens` (same tokenizer as the input) are
-    priced at the cache-read rate where the model has one."""
+    """Point estimate and range in USD for a run whose turns together send `input_o200k_tokens`.
+
+    `cached_input_tokens` (same tokenizer as the input) are priced at the cache-read rate; left
+    None, the run's expected prompt caching is counted (`expected_cache`) in the point and low
+    estimates, while the high end assumes every cache read missed."""
     tokens = estimate_tokens(input_o200k_tokens, category, model, calibration)
-    cached = cached_input_tokens
-    if model.claude_tokenizer:
-        cached = claude_input(cached_input_tokens)[0]
+    if cached_input_tokens is None:
+        shape = expected_cache(tokens.input, category, model)
+        cached, written = shape.read, shape.written
+        low_shape = expected_cache(tokens.input_low, category, model)
+        # The high end assumes the cache is missed (nothing read back, the writes still billed):
+        # reservations and output caps then hold whether or not the provider's cache is hit.
+        high_shape = CacheShape(0, expected_cache(tokens.input_high, category, model).written)
+    else:
+        cached = claude_input(cached_input_tokens)[0] if model.claude_tokenizer else cached_input_tokens
+        written = 0
+        low_shape = high_shape = CacheShape(cached, 0)
     point_tier = model.price.tier_for(tokens.input)
     low_tier = model.price.tier_for(tokens.input_low)
     high_tier = model.price.tier_for(tokens.input_high)
-    input_usd, output_usd = _dollars(point_tier, tokens.input, cached, tokens.output + tokens.reasoning)
-    low = sum(_dollars(low_tier, tokens.input_low, cached, tokens.output_low))
-    high = sum(_dollars(high_tier, tokens.input_high, cached, tokens.output_high))
+    input_usd, output_usd = _dollars(point_tier, tokens.input, cached, tokens.output + tokens.reasoning, written)
+    low = sum(_dollars(low_tier, tokens.input_low, low_shape.read, tokens.output_low, low_shape.written))
+    high = sum(_dollars(high_tier, tokens.input_high, high_shape.read, tokens.output_high, high_shape.written))
     usd = input_usd + output_usd
     return CostEstimate(
         usd=usd,
         low_usd=min(low, usd),
         high_usd=max(high, usd),
-        tokens=tokens,
+        tokens=tokens.model_copy(update={"cache_read": cached, "cache_write": written}),
         input_usd=input_usd,
         output_usd=output_usd,
         tier_note=_tier_note(model, point_tier, high_tier),

@@ -15,6 +15,12 @@ class TokenEstimate(BaseModel):
     output_low: int = Field(default=0, ge=0)
     output_high: int = Field(default=0, ge=0)
     exact_input: bool = True  # False when counted with a stand-in tokenizer and a factor
+    # Of `input`, the tokens expected to be read from the provider's prompt cache (the stable prefix
+    # re-sent by later turns of a run); priced at the cache-read rate.
+    cache_read: int = Field(default=0, ge=0)
+    # Of `input`, the tokens expected to be written to the cache (the prefix, once); priced at the
+    # cache-write rate where the provider charges for writes (Anthropic).
+    cache_write: int = Field(default=0, ge=0)
 
 
 class CostEstimate(BaseModel):

@@ -15,7 +15,7 @@ from modelroute.policy.schema import BudgetSettings
 # Sums of REAL columns drift by ulps; a cap is met when within a micro-cent of it.
 _EPSILON_USD = 1e-9
 
-Scope = Literal["daily", "monthly"]
+Scope = Literal["daily", "monthly", "team_daily", "team_monthly"]
 
 
 def utc_now() -> datetime:
@@ -67,40 +67,65 @@ class Committed:
 
 
 class BudgetExceeded(Exception):
-    """A run would take the day's or month's commitments past a hard cap."""
+    """A run would take the day's or month's commitments past a hard cap (personal or team)."""
 
     def __init__(
-        self, scope: Scope, committed: Committed, needed_usd: float, cap_usd: float, run_id: int = 0
+        self,
+        scope: Scope,
+        committed: Committed,
+        needed_usd: float,
+        cap_usd: float,
+        run_id: int = 0,
+        *,
+        team: str = "",
     ) -> None:
         self.scope: Scope = scope
         self.spent_usd = committed.spent_usd
         self.reserved_usd = committed.reserved_usd
         self.needed_usd = needed_usd
         self.cap_usd = cap_usd
+        self.team = team
         self.run_id = run_id  # the refused_budget row; 0 until it is written
         super().__init__(self._message())
 
     def _message(self) -> str:
-        period, reset = ("today", "00:00 UTC") if self.scope == "daily" else (
-            "this month", "the 1st (UTC)"
-        )
-        key = "daily_usd" if self.scope == "daily" else "monthly_usd"
+        daily = self.scope in ("daily", "team_daily")
+        period, reset = ("today", "00:00 UTC") if daily else ("this month", "the 1st (UTC)")
+        if self.scope.startswith("team"):
+            who = f"Team {self.team!r}" if self.team else "Team (everyone on this ledger)"
+            head = f"{who} {'daily' if daily else 'monthly'} budget would be exceeded: the team spent"
+        else:
+            head = f"{'Daily' if daily else 'Monthly'} budget would be exceeded: spent"
         return (
-            f"{self.scope.capitalize()} budget would be exceeded: spent ${self.spent_usd:.2f} {period}, "
+            f"{head} ${self.spent_usd:.2f} {period}, "
             f"${self.reserved_usd:.2f} held by runs in progress, this run needs up to "
             f"${self.needed_usd:.2f}; cap ${self.cap_usd:.2f}. "
-            f"Raise [budget] {key} or wait until {reset}."
+            f"Raise [budget] {self.scope}_usd or wait until {reset}."
         )
 
 
-def check_caps(
-    needed_usd: float, day: Committed, month: Committed, budgets: BudgetSettings
-) -> BudgetExceeded | None:
+@dataclass(frozen=True)
+class Windows:
+    """Commitments in the windows a reservation is checked against: the person's and the team's,
+    for the UTC day and month."""
+
+    day: Committed
+    month: Committed
+    team_day: Committed
+    team_month: Committed
+
+
+def check_caps(needed_usd: float, windows: Windows, budgets: BudgetSettings, team: str = "") -> BudgetExceeded | None:
     """The first cap that `needed_usd` on top of current commitments would break, if any."""
-    if day.total_usd + needed_usd > budgets.daily_usd + _EPSILON_USD:
-        return BudgetExceeded("daily", day, needed_usd, budgets.daily_usd)
-    if month.total_usd + needed_usd > budgets.monthly_usd + _EPSILON_USD:
-        return BudgetExceeded("monthly", month, needed_usd, budgets.monthly_usd)
+    caps: tuple[tuple[Scope, Committed, float | None], ...] = (
+        ("daily", windows.day, budgets.daily_usd),
+        ("monthly", windows.month, budgets.monthly_usd),
+        ("team_daily", windows.team_day, budgets.team_daily_usd),
+        ("team_monthly", windows.team_month, budgets.team_monthly_usd),
+    )
+    for scope, committed, cap in caps:
+        if cap is not None and committed.total_usd + needed_usd > cap + _EPSILON_USD:
+            return BudgetExceeded(scope, committed, needed_usd, cap, team=team if scope.startswith("team") else "")
     return None
 
 

@@ -25,7 +25,22 @@ INTERRUPTED = "interrupted"
 
 
 class LedgerError(Exception):
-    """The ledger cannot be opened or used (corrupt file, newer schema, wrong run state)."""
+    """The ledger cannot be opened or used (corrupt file, newer schema, unreachable database, wrong
+    run state)."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger's database cannot be reached (server down, network gone). No run starts without a
+    reservation, so a run refused this way never reaches a provider."""
+
+
+class Identity(BaseModel):
+    """Who a run is charged to: the person's caps (daily_usd, monthly_usd) count their own runs, the
+    team caps (team_daily_usd, team_monthly_usd) their team's ("" = everyone on the ledger)."""
+
+    model_config = ConfigDict(frozen=True)
+    person: str = ""
+    team: str = ""
 
 
 class RunStart(BaseModel):
@@ -98,6 +113,11 @@ class RunRecord(BaseModel):
     error: str | None
     pid: int
     host: str
+    person: str = ""
+    team: str = ""
+    renewed_at: datetime | None = None  # last lease renewal of a pending run (None: not renewed yet)
+    lease_s: float = 600.0  # a pending run not renewed for this long is released as interrupted
+    est_cache_read_tokens: int = 0  # input tokens the estimate expected to be read from the cache
 
     @property
     def charged_usd(self) -> float:

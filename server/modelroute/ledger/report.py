@@ -35,12 +35,23 @@ class ModelSpend(_Frozen):
     usd: float
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    cache_write_tokens: int = 0  # of input_tokens, written to it
 
 
 class CategorySpend(_Frozen):
     category: str
     runs: int
     usd: float
+
+
+class WhoSpend(_Frozen):
+    """Spend of one person or one team ("" = not named: runs from before identities, or no team)."""
+
+    name: str
+    runs: int
+    usd: float
+    reserved_usd: float  # held by their runs still in progress
 
 
 class EstimateError(_Frozen):
@@ -57,6 +68,10 @@ class EstimateError(_Frozen):
     mean_signed_error_usd: float
     mean_signed_error_pct: float | None
     within_range_pct: float  # share of runs whose actual cost fell inside [low, high]
+    # Prompt caching, estimated against reported: the cache reads the estimates expected and the
+    # ones the API reported, over the same runs (the estimates price the expected reads).
+    expected_cache_read_tokens: int = 0
+    cache_read_tokens: int = 0
 
 
 class Report(_Frozen):
@@ -72,6 +87,8 @@ class Report(_Frozen):
     by_day: list[DaySpend]
     by_model: list[ModelSpend]
     by_category: list[CategorySpend]
+    by_person: list[WhoSpend]
+    by_team: list[WhoSpend]
     estimate_error: list[EstimateError]  # one per model, then "all"
 
 
@@ -99,6 +116,26 @@ def _estimate_error(model: str, records: Sequence[RunRecord]) -> EstimateError:
         mean_signed_error_usd=_usd(sum(signed) / count) if count else 0.0,
         mean_signed_error_pct=100 * sum(relative) / len(relative) if relative else None,
         within_range_pct=100 * len(inside) / count if count else 0.0,
+        expected_cache_read_tokens=sum(r.est_cache_read_tokens for _, _, r in pairs),
+        cache_read_tokens=sum(r.act_cache_read_tokens or 0 for _, _, r in pairs),
+    )
+
+
+def _by_who(records: Sequence[RunRecord], key: str) -> list[WhoSpend]:
+    groups: dict[str, list[RunRecord]] = defaultdict(list)
+    for record in records:
+        groups[str(getattr(record, key))].append(record)
+    return sorted(
+        (
+            WhoSpend(
+                name=name,
+                runs=len(rs),
+                usd=_usd(sum(_spend(r) for r in rs)),
+                reserved_usd=_usd(sum(r.reserved_usd for r in rs if r.outcome == "pending")),
+            )
+            for name, rs in groups.items()
+        ),
+        key=lambda s: (-s.usd, s.name),
     )
 
 
@@ -150,6 +187,8 @@ def build_report(
                     usd=_usd(sum(_spend(r) for r in rs)),
                     input_tokens=sum(r.act_input_tokens or 0 for r in rs),
                     output_tokens=sum(r.act_output_tokens or 0 for r in rs),
+                    cache_read_tokens=sum(r.act_cache_read_tokens or 0 for r in rs),
+                    cache_write_tokens=sum(r.act_cache_write_tokens or 0 for r in rs),
                 )
                 for (model, provider), rs in models.items()
             ),
@@ -162,6 +201,8 @@ def build_report(
             ),
             key=lambda s: (-s.usd, s.category),
         ),
+        by_person=_by_who(counted, "person"),
+        by_team=_by_who(counted, "team"),
         estimate_error=errors,
     )
 
@@ -177,6 +218,10 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:+.1f}%" if value < 0 else f"{value:.1f}%"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _spend_table(title: str, label: str, rows: Sequence[tuple[str, int, float]]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(label)
@@ -187,12 +232,22 @@ def _spend_table(title: str, label: str, rows: Sequence[tuple[str, int, float]])
     return table
 
 
-def render_report_table(report: Report) -> RenderableType:
-    """The report as rich tables: summary, spend by day, model and category, estimate error."""
+def _who_table(title: str, label: str, rows: Sequence[WhoSpend]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in (label, "runs", "USD", "held"):
+        table.add_column(column, justify="left" if column == label else "right")
+    for who in rows:
+        table.add_row(who.name or "(not named)", str(who.runs), _money(who.usd), _money(who.reserved_usd))
+    return table
+
+
+def render_report_table(report: Report, by: Sequence[str] = ()) -> RenderableType:
+    """The report as rich tables: summary, spend by day, model and category, estimate error; by
+    person and by team when asked for (`by`) or when the ledger holds more than one."""
     window = f"since {report.since:%Y-%m-%d %H:%M} UTC" if report.since else "all time"
     outcome_text = ", ".join(f"{k} {v}" for k, v in report.outcomes.items()) or "none"
     summary = (
-        f"modelroute spend, {window}: {_money(report.total_usd)} over {report.run_count} runs"
+        f"modelroute spend, {window}: {_money(report.total_usd)} over {plural(report.run_count, 'run')}"
         f" ({report.in_progress} in progress holding {_money(report.reserved_usd)};"
         f" {report.refused_count} refused by budget)\noutcomes: {outcome_text}"
     )
@@ -204,27 +259,36 @@ def render_report_table(report: Report) -> RenderableType:
             m.model, m.provider, str(m.runs), f"{m.input_tokens:,}", f"{m.output_tokens:,}", _money(m.usd)
         )
     errors = Table(title="Estimate error (point estimate vs actual USD)", title_justify="left")
-    for column in ("model", "runs", "estimated", "actual", "MAPE", "mean signed", "signed %", "in range"):
+    for column in (
+        "model", "runs", "estimated", "actual", "MAPE", "mean signed", "signed %", "in range", "cache est/act"
+    ):
         errors.add_column(column, justify="left" if column == "model" else "right")
     for e in report.estimate_error:
         errors.add_row(
             e.model, str(e.runs), _money(e.estimated_usd), _money(e.actual_usd), _pct(e.mape_pct),
             _money(e.mean_signed_error_usd), _pct(e.mean_signed_error_pct), f"{e.within_range_pct:.0f}%",
+            f"{e.expected_cache_read_tokens:,} / {e.cache_read_tokens:,}",
         )
     if not report.run_count and not report.refused_count:
         return Group(summary, "No runs recorded in this window.")
+    who: list[RenderableType] = []
+    if "person" in by or len(report.by_person) > 1:
+        who.append(_who_table("By person", "person", report.by_person))
+    if "team" in by or len(report.by_team) > 1:
+        who.append(_who_table("By team", "team", report.by_team))
     return Group(
         summary,
         _spend_table("By day (UTC)", "day", [(d.day, d.runs, d.usd) for d in report.by_day]),
         models,
         _spend_table("By category", "category", [(c.category, c.runs, c.usd) for c in report.by_category]),
+        *who,
         errors,
     )
 
 
-def report_text(report: Report, width: int = 100) -> str:
+def report_text(report: Report, width: int = 100, by: Sequence[str] = ()) -> str:
     buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, highlight=False).print(render_report_table(report))
+    Console(file=buffer, width=width, no_color=True, highlight=False).print(render_report_table(report, by))
     return buffer.getvalue()
 
 

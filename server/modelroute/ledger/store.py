@@ -1,76 +1,86 @@
-"""The SQLite ledger: one row per run, budget reservations, spend queries.
+"""The ledger's one store interface: runs, budget reservations, leases, spend queries.
 
-One connection per `Ledger`, guarded by a lock so threads can share it; several `Ledger`s and
-several processes on one file are serialised by SQLite itself (WAL, busy_timeout, BEGIN IMMEDIATE).
+`LedgerStore` holds every rule (what a reservation checks, how a run finishes, when a lease has
+run out) over a few primitives each backend implements: one write transaction (`_transact`), one read
+(`_read`) and how a moment is stored (`_ts`, `_dt`). SQLite (`ledger/sqlite.py`, the default, one
+machine) and PostgreSQL (`ledger/postgres.py`, shared by a team) pass the same test suite.
+The SQL is shared and written with `?` placeholders; PostgreSQL's adapter rewrites them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-import sqlite3
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
-from pathlib import Path
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from modelroute.cost.calibration import Calibration
-from modelroute.cost.model import CostEstimate
 from modelroute.ledger.budget import (
     BudgetExceeded,
     Committed,
+    Windows,
     as_utc,
     check_caps,
     day_window,
-    from_text,
     month_window,
     reservation_usd,
-    to_text,
     utc_now,
 )
 from modelroute.ledger.calibration import CATEGORY_VALUES, DEFAULT_WINDOW
+from modelroute.ledger.lease import Heartbeat
 from modelroute.ledger.model import (
     INTERRUPTED,
     FinalOutcome,
+    Identity,
     LedgerError,
+    LedgerUnavailable,
     Reservation,
     RunRecord,
     RunStart,
     UsageLike,
 )
-from modelroute.ledger.paths import default_ledger_path
 from modelroute.ledger.report import Report, build_report
-from modelroute.ledger.schema import migrate
 from modelroute.policy.schema import BudgetSettings
 
-BUSY_TIMEOUT_MS = 15_000
+log = logging.getLogger(__name__)
 Period = Literal["day", "month"]
+T = TypeVar("T")
+Row = Mapping[str, Any]
 _FINAL: frozenset[str] = frozenset({"applied", "rejected", "cancelled", "error", "answered", "reviewed"})
+DEFAULT_LEASE = timedelta(seconds=120)
+DEFAULT_ORPHAN_AFTER = timedelta(hours=24)
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 # Rows that count against a budget window, split into settled spend and open reservations.
 # A finished row with unknown actual cost (a run interrupted by a crash) counts at its reservation:
-# the provider may well have billed it.
+# the provider may well have billed it. `{scope}` narrows to a person or a team.
 _COMMITTED_SQL = """
 SELECT
-  COALESCE(SUM(CASE WHEN outcome = 'pending' THEN 0 ELSE COALESCE(act_usd, reserved_usd) END), 0),
-  COALESCE(SUM(CASE WHEN outcome = 'pending' THEN reserved_usd ELSE 0 END), 0)
+  COALESCE(SUM(CASE WHEN outcome = 'pending' THEN 0 ELSE COALESCE(act_usd, reserved_usd) END), 0) AS spent,
+  COALESCE(SUM(CASE WHEN outcome = 'pending' THEN reserved_usd ELSE 0 END), 0) AS reserved
 FROM runs
-WHERE started_at >= ? AND started_at < ? AND outcome != 'refused_budget'
+WHERE started_at >= ? AND started_at < ? AND outcome != 'refused_budget'{scope}
 """
+# Rows of person '' were written before identities existed, on this machine's file: its user's.
+_PERSON_SCOPE = " AND person IN (?, '')"
+_TEAM_SCOPE = " AND team = ?"
 
 _CALIBRATION_SQL = """
-SELECT category, model, SUM(prior_output_tokens), SUM(act_output_tokens), COUNT(*)
+SELECT category, model, SUM(prior_output_tokens) AS prior, SUM(act_output_tokens) AS observed,
+       COUNT(*) AS runs
 FROM (
   SELECT category, model, prior_output_tokens, act_output_tokens,
          ROW_NUMBER() OVER (PARTITION BY category, model ORDER BY started_at DESC, id DESC) AS recent
   FROM runs
   WHERE started_at >= ? AND act_output_tokens IS NOT NULL AND prior_output_tokens > 0
     AND outcome IN ('applied', 'rejected', 'answered', 'reviewed')
-)
+) AS completed
 WHERE recent <= ?
 GROUP BY category, model
 ORDER BY category, model
@@ -79,8 +89,10 @@ ORDER BY category, model
 _INSERT_SQL = """
 INSERT INTO runs (started_at, finished_at, workspace, category, model, provider,
                   est_input_tokens, est_output_tokens, est_reasoning_tokens, prior_output_tokens,
-                  est_usd, est_low_usd, est_high_usd, reserved_usd, outcome, error, pid, host)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  est_usd, est_low_usd, est_high_usd, reserved_usd, outcome, error, pid, host,
+                  person, team, lease_s, est_cache_read_tokens)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
 """
 
 _SETTLE_SQL = """
@@ -91,66 +103,89 @@ WHERE id = ? AND (outcome = 'pending' OR (outcome = 'error' AND error = ?))
 """
 
 
-def _pid_alive(pid: int) -> bool:
-    if sys.platform == "win32":
-        return True  # os.kill would terminate it; rely on the age limit instead
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+class Tx(Protocol):
+    """One open write transaction."""
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute; the number of rows changed."""
+        ...
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise LedgerError(f"{path}: could not switch the ledger to WAL mode (got {mode!r})")
-        # FULL: a committed run survives power loss too, and ledger writes are few.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.row_factory = sqlite3.Row
-        migrate(conn)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+class LedgerStore(ABC):
+    """Runs, spend and budget reservations. Thread-safe; several processes and machines may share
+    one store (each backend serialises what must be atomic)."""
 
-
-class Ledger:
-    """Runs, spend and budget reservations, stored in SQLite at `path`."""
+    where: str  # the file or the (password-free) URL, for messages
 
     def __init__(
         self,
-        path: Path | None = None,
         *,
-        stale_after: timedelta = timedelta(minutes=10),
-        orphan_after: timedelta = timedelta(hours=24),
+        identity: Identity | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        orphan_after: timedelta = DEFAULT_ORPHAN_AFTER,
     ) -> None:
-        self.path = path if path is not None else default_ledger_path()
-        self.stale_after = stale_after  # pending and its process is gone: interrupted
-        self.orphan_after = orphan_after  # pending this long: interrupted, whatever the pid says
+        self.identity = identity or Identity()
+        self.lease = lease  # this process's reservations are released this long after it stops renewing
+        self.orphan_after = orphan_after  # pending this long: interrupted, whatever its lease says
         self._host = socket.gethostname()
         self._lock = threading.RLock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = _connect(self.path)
-        except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(f"{self.path}: cannot open the ledger: {exc}") from exc
-        self.release_stale()
+        self._heartbeat = Heartbeat(self._renew, interval_s=max(0.05, lease.total_seconds() / 4))
+        # Settlements the database could not take (it was away): written before the next write,
+        # the heartbeat's included, so a run's real cost is recorded once the database is back.
+        self._unsettled: dict[int, tuple[Any, ...]] = {}
+
+    # -- backend primitives ------------------------------------------------------------------
+
+    @abstractmethod
+    def _transact(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one write transaction, atomic against every other user of the store;
+        failures surface as LedgerError with the transaction rolled back."""
+
+    @abstractmethod
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def _ts(self, moment: datetime) -> Any:
+        """A moment as the backend stores it."""
+
+    @abstractmethod
+    def _dt(self, value: Any) -> datetime:
+        """A stored moment back as an aware UTC datetime."""
+
+    @abstractmethod
+    def _close_connection(self) -> None: ...
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _write(self, work: Callable[[Tx], T]) -> T:
+        """Every write goes through here: a kept settlement first, then `work`."""
+        with self._lock:
+            self._flush_unsettled()
+            return self._transact(work)
+
+    def _flush_unsettled(self) -> None:
+        for run_id, params in list(self._unsettled.items()):
+            changed = self._transact(lambda tx, p=params: tx.run(_SETTLE_SQL, p))  # type: ignore[misc]
+            del self._unsettled[run_id]
+            self._heartbeat.release(run_id)
+            if changed != 1:
+                log.warning("run %s was finished elsewhere before its delayed settlement", run_id)
+
+    @property
+    def unsettled(self) -> list[int]:
+        """Runs whose settlement waits for the database to come back."""
+        with self._lock:
+            return sorted(self._unsettled)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        self._heartbeat.close()
         with self._lock:
-            self._conn.close()
+            self._close_connection()
 
-    def __enter__(self) -> Ledger:
+    def __enter__(self) -> LedgerStore:
         return self
 
     def __exit__(
@@ -158,49 +193,24 @@ class Ledger:
     ) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; the database lock is taken up front so reads inside are current.
-        Any SQLite failure surfaces as LedgerError, with the transaction rolled back."""
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise LedgerError(f"{self.path}: ledger is busy or unwritable: {exc}") from exc
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise LedgerError(f"{self.path}: ledger write failed: {exc}") from exc
-                raise
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                rows: list[sqlite3.Row] = self._conn.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
-            return rows
-
     # -- budgets -----------------------------------------------------------------------------
 
     def reserve(self, run: RunStart, budgets: BudgetSettings, now: datetime | None = None) -> Reservation:
         """Hold the high end of the run's estimate, or refuse it (a refused_budget row) when that
-        plus settled spend plus other open reservations would pass the daily or monthly cap."""
+        plus settled spend plus other open reservations would pass a personal or team cap."""
         moment = as_utc(now) if now is not None else utc_now()
         needed = reservation_usd(run.estimate)
-        with self._write() as conn:
-            self._release_stale_in(conn, moment)
-            exceeded = check_caps(
-                needed, _committed(conn, day_window(moment)), _committed(conn, month_window(moment)), budgets
-            )
-            run_id = _insert_run(conn, run, moment, needed, exceeded, os.getpid(), self._host)
+
+        def work(tx: Tx) -> tuple[int, BudgetExceeded | None]:
+            self._release_stale_in(tx, moment)
+            exceeded = check_caps(needed, self._windows(tx, moment), budgets, self.identity.team)
+            return self._insert_run(tx, run, moment, needed, exceeded), exceeded
+
+        run_id, exceeded = self._write(work)
         if exceeded is not None:
             exceeded.run_id = run_id
             raise exceeded
+        self._heartbeat.hold(run_id)
         return Reservation(run_id=run_id, reserved_usd=needed, started_at=moment)
 
     def extend(self, reservation: Reservation, extra_usd: float, budgets: BudgetSettings) -> Reservation:
@@ -208,19 +218,20 @@ class Ledger:
         and leave the reservation as it was. Counts against the windows the run started in."""
         if extra_usd < 0:
             raise ValueError("extra_usd must be >= 0")
-        start = reservation.started_at
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT reserved_usd, outcome FROM runs WHERE id = ?", (reservation.run_id,)
-            ).fetchone()
-            if row is None or row["outcome"] != "pending":
+
+        def work(tx: Tx) -> tuple[float, BudgetExceeded | None]:
+            found = tx.rows("SELECT reserved_usd, outcome FROM runs WHERE id = ?", (reservation.run_id,))
+            if not found or found[0]["outcome"] != "pending":
                 raise LedgerError(f"run {reservation.run_id} is not in progress")
             exceeded = check_caps(
-                extra_usd, _committed(conn, day_window(start)), _committed(conn, month_window(start)), budgets
+                extra_usd, self._windows(tx, reservation.started_at), budgets, self.identity.team
             )
+            total = float(found[0]["reserved_usd"]) + extra_usd
             if exceeded is None:
-                total = float(row["reserved_usd"]) + extra_usd
-                conn.execute("UPDATE runs SET reserved_usd = ? WHERE id = ?", (total, reservation.run_id))
+                tx.run("UPDATE runs SET reserved_usd = ? WHERE id = ?", (total, reservation.run_id))
+            return total, exceeded
+
+        total, exceeded = self._write(work)
         if exceeded is not None:
             exceeded.run_id = reservation.run_id
             raise exceeded
@@ -275,89 +286,107 @@ class Ledger:
         if latency_ms is None:
             latency_ms = max(0, int((moment - reservation.started_at).total_seconds() * 1000))
         tokens: tuple[int | None, ...] = (
-            (
-                usage.input_tokens,
-                usage.output_tokens,
-                usage.cache_read_tokens,
-                usage.cache_write_tokens,
-                usage.reasoning_tokens,
-            )
+            (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens,
+             usage.reasoning_tokens)
             if usage is not None
             else (None,) * 5
         )
-        with self._write() as conn:
-            cursor = conn.execute(
-                _SETTLE_SQL,
-                (
-                    to_text(moment),
-                    *tokens,
-                    actual_usd,
-                    latency_ms,
-                    outcome,
-                    error,
-                    reservation.run_id,
-                    INTERRUPTED,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise LedgerError(f"run {reservation.run_id} is not in progress (already finished?)")
+        params = (self._ts(moment), *tokens, actual_usd, latency_ms, outcome, error, reservation.run_id, INTERRUPTED)
+        try:
+            changed = self._write(lambda tx: tx.run(_SETTLE_SQL, params))
+        except LedgerUnavailable:
+            # Kept, and written before the next write once the database is back; the lease keeps
+            # being renewed meanwhile. If this process ends first, the lease runs out and the run
+            # counts at its reservation (fail closed).
+            with self._lock:
+                self._unsettled[reservation.run_id] = params
+            raise
+        self._heartbeat.release(reservation.run_id)
+        if changed != 1:
+            raise LedgerError(f"run {reservation.run_id} is not in progress (already finished?)")
         return self.get(reservation.run_id)
 
+    # -- leases ------------------------------------------------------------------------------
+
     def release_stale(self, now: datetime | None = None) -> list[int]:
-        """Mark pending runs of crashed processes as error "interrupted" so they stop holding
-        budget; returns their ids. Takes the write lock only when there is something to release."""
+        """Mark pending runs whose lease ran out (their process died) as error "interrupted" so
+        they stop holding budget; returns their ids. Writes only when there is something to release."""
         moment = as_utc(now) if now is not None else utc_now()
-        with self._lock:
-            try:
-                if not self._stale_ids(self._conn, moment):
-                    return []
-            except sqlite3.Error as exc:
-                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
-            with self._write() as conn:
-                return self._release_stale_in(conn, moment)
+        pending = self._read("SELECT id, started_at, renewed_at, lease_s FROM runs WHERE outcome = 'pending'")
+        if not self._stale_ids(pending, moment):
+            return []
+        return self._write(lambda tx: self._release_stale_in(tx, moment))
 
-    def _stale_ids(self, conn: sqlite3.Connection, moment: datetime) -> list[int]:
-        rows = conn.execute(
-            "SELECT id, started_at, pid, host FROM runs WHERE outcome = 'pending' AND started_at < ?",
-            (to_text(moment - self.stale_after),),
-        ).fetchall()
-        orphan_before = moment - self.orphan_after
-        return [
-            int(row["id"])
-            for row in rows
-            if from_text(row["started_at"]) < orphan_before
-            or (row["host"] == self._host and not _pid_alive(int(row["pid"])))
-        ]
+    def renew(self, now: datetime | None = None) -> list[int]:
+        """Renew the leases of every run this process holds now (the heartbeat does this on its own)."""
+        held = sorted(self._heartbeat.held())
+        if held:
+            self._renew(held, now)
+        return held
 
-    def _release_stale_in(self, conn: sqlite3.Connection, moment: datetime) -> list[int]:
-        stale = self._stale_ids(conn, moment)
+    def _renew(self, run_ids: list[int], now: datetime | None = None) -> None:
+        moment = as_utc(now) if now is not None else utc_now()
+        marks = ", ".join("?" for _ in run_ids)
+        sql = f"UPDATE runs SET renewed_at = ? WHERE outcome = 'pending' AND id IN ({marks})"
+        self._write(lambda tx: tx.run(sql, (self._ts(moment), *run_ids)))
+
+    def _stale_ids(self, pending: list[Row], moment: datetime) -> list[int]:
+        mine = self._heartbeat.held()
+        stale = []
+        for row in pending:
+            started = self._dt(row["started_at"])
+            last = self._dt(row["renewed_at"]) if row["renewed_at"] is not None else started
+            expired = last + timedelta(seconds=float(row["lease_s"])) < moment
+            if int(row["id"]) not in mine and (expired or started < moment - self.orphan_after):
+                stale.append(int(row["id"]))
+        return stale
+
+    def _release_stale_in(self, tx: Tx, moment: datetime) -> list[int]:
+        pending = tx.rows("SELECT id, started_at, renewed_at, lease_s FROM runs WHERE outcome = 'pending'")
+        stale = self._stale_ids(pending, moment)
         for run_id in stale:
-            conn.execute(
-                "UPDATE runs SET outcome = 'error', error = ?, finished_at = ? WHERE id = ?",
-                (INTERRUPTED, to_text(moment), run_id),
+            tx.run(
+                "UPDATE runs SET outcome = 'error', error = ?, finished_at = ? WHERE id = ? AND outcome = 'pending'",
+                (INTERRUPTED, self._ts(moment), run_id),
             )
         return stale
 
     # -- queries -----------------------------------------------------------------------------
 
-    def committed(self, period: Period = "day", now: datetime | None = None) -> Committed:
-        """Settled spend and open reservations in the UTC day or month containing `now`."""
+    def _committed_in(
+        self, query: Callable[[str, Sequence[Any]], list[Row]], window: tuple[datetime, datetime], team: bool
+    ) -> Committed:
+        if team:
+            scope, extra = (_TEAM_SCOPE, (self.identity.team,)) if self.identity.team else ("", ())
+        else:
+            scope, extra = _PERSON_SCOPE, (self.identity.person,)
+        (row,) = query(_COMMITTED_SQL.format(scope=scope), (self._ts(window[0]), self._ts(window[1]), *extra))
+        return Committed(spent_usd=float(row["spent"]), reserved_usd=float(row["reserved"]))
+
+    def _windows(self, tx: Tx, moment: datetime) -> Windows:
+        day, month = day_window(moment), month_window(moment)
+        return Windows(
+            day=self._committed_in(tx.rows, day, team=False),
+            month=self._committed_in(tx.rows, month, team=False),
+            team_day=self._committed_in(tx.rows, day, team=True),
+            team_month=self._committed_in(tx.rows, month, team=True),
+        )
+
+    def committed(self, period: Period = "day", now: datetime | None = None, *, team: bool = False) -> Committed:
+        """Settled spend and open reservations in the UTC day or month containing `now`: this
+        person's, or with `team` the team's."""
         moment = as_utc(now) if now is not None else utc_now()
         window = day_window(moment) if period == "day" else month_window(moment)
-        with self._lock:
-            try:
-                return _committed(self._conn, window)
-            except sqlite3.Error as exc:
-                raise LedgerError(f"{self.path}: ledger read failed: {exc}") from exc
+        return self._committed_in(self._read, window, team=team)
 
     def spent(self, period: Period = "day", now: datetime | None = None) -> float:
-        """Spend of finished runs in the UTC day or month containing `now` (USD)."""
+        """This person's spend of finished runs in the UTC day or month containing `now` (USD)."""
         return self.committed(period, now).spent_usd
 
-    def status(self, budgets: BudgetSettings, now: datetime | None = None) -> dict[str, float]:
+    def status(self, budgets: BudgetSettings, now: datetime | None = None) -> dict[str, Any]:
         day = self.committed("day", now)
         month = self.committed("month", now)
-        return {
+        status: dict[str, Any] = {
             "spent_today_usd": day.spent_usd,
             "spent_month_usd": month.spent_usd,
             "reserved_today_usd": day.reserved_usd,
@@ -366,15 +395,28 @@ class Ledger:
             "monthly_usd": budgets.monthly_usd,
             "per_request_usd": budgets.per_request_usd,
         }
+        if budgets.team_daily_usd is not None or budgets.team_monthly_usd is not None:
+            team_day = self.committed("day", now, team=True)
+            team_month = self.committed("month", now, team=True)
+            status.update(
+                team=self.identity.team,
+                team_spent_today_usd=team_day.spent_usd,
+                team_spent_month_usd=team_month.spent_usd,
+                team_reserved_today_usd=team_day.reserved_usd,
+                team_reserved_month_usd=team_month.reserved_usd,
+                team_daily_usd=budgets.team_daily_usd,
+                team_monthly_usd=budgets.team_monthly_usd,
+            )
+        return status
 
     def calibration(self, since: datetime | None = None, window: int = DEFAULT_WINDOW) -> Calibration:
         """Output-token calibration per (category, model) from its last `window` completed runs
         (the same aggregate as `calibration.output_aggregates`, computed in SQL)."""
-        rows = self._read(_CALIBRATION_SQL, (to_text(since) if since is not None else "", window))
+        rows = self._read(_CALIBRATION_SQL, (self._ts(since if since is not None else _EARLIEST), window))
         return Calibration.from_aggregates(
-            (row[0], row[1], int(row[2]), int(row[3]), int(row[4]))
+            (row["category"], row["model"], int(row["prior"]), int(row["observed"]), int(row["runs"]))
             for row in rows
-            if row[0] in CATEGORY_VALUES
+            if row["category"] in CATEGORY_VALUES
         )
 
     def report(self, since: datetime | None = None, now: datetime | None = None) -> Report:
@@ -385,70 +427,42 @@ class Ledger:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise LedgerError(f"no run {run_id} in the ledger")
-        return _record(rows[0])
+        return self._record(rows[0])
 
     def runs(self, since: datetime | None = None, until: datetime | None = None) -> list[RunRecord]:
-        """Runs started in [since, until), oldest first."""
-        low = to_text(since) if since is not None else ""
-        high = to_text(until) if until is not None else "\uffff"
+        """Runs started in [since, until), oldest first (everyone's: the report groups them)."""
+        low = self._ts(since if since is not None else _EARLIEST)
+        high = self._ts(until if until is not None else _LATEST)
         rows = self._read(
-            "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id",
-            (low, high),
+            "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id", (low, high)
         )
-        return [_record(row) for row in rows]
+        return [self._record(row) for row in rows]
 
+    # -- rows --------------------------------------------------------------------------------
 
-def _committed(conn: sqlite3.Connection, window: tuple[datetime, datetime]) -> Committed:
-    spent, reserved = conn.execute(_COMMITTED_SQL, (to_text(window[0]), to_text(window[1]))).fetchone()
-    return Committed(spent_usd=float(spent), reserved_usd=float(reserved))
+    def _insert_run(
+        self, tx: Tx, run: RunStart, moment: datetime, needed: float, exceeded: BudgetExceeded | None
+    ) -> int:
+        est = run.estimate
+        prior = run.prior_output_tokens
+        if prior is None:
+            prior = est.tokens.output + est.tokens.reasoning
+        stamp = self._ts(moment)
+        (row,) = tx.rows(
+            _INSERT_SQL,
+            (
+                stamp, stamp if exceeded else None, run.workspace, run.category.value, run.model, run.provider,
+                est.tokens.input, est.tokens.output, est.tokens.reasoning, prior,
+                est.usd, est.low_usd, est.high_usd, needed,
+                "refused_budget" if exceeded else "pending", str(exceeded) if exceeded else None,
+                os.getpid(), self._host, self.identity.person, self.identity.team,
+                self.lease.total_seconds(), est.tokens.cache_read,
+            ),
+        )
+        return int(row["id"])
 
-
-def _insert_run(
-    conn: sqlite3.Connection,
-    run: RunStart,
-    moment: datetime,
-    needed: float,
-    exceeded: BudgetExceeded | None,
-    pid: int,
-    host: str,
-) -> int:
-    est: CostEstimate = run.estimate
-    prior = (
-        run.prior_output_tokens
-        if run.prior_output_tokens is not None
-        else est.tokens.output + est.tokens.reasoning
-    )
-    stamp = to_text(moment)
-    cursor = conn.execute(
-        _INSERT_SQL,
-        (
-            stamp,
-            stamp if exceeded else None,
-            run.workspace,
-            run.category.value,
-            run.model,
-            run.provider,
-            est.tokens.input,
-            est.tokens.output,
-            est.tokens.reasoning,
-            prior,
-            est.usd,
-            est.low_usd,
-            est.high_usd,
-            needed,
-            "refused_budget" if exceeded else "pending",
-            str(exceeded) if exceeded else None,
-            pid,
-            host,
-        ),
-    )
-    run_id = cursor.lastrowid
-    assert run_id is not None
-    return run_id
-
-
-def _record(row: sqlite3.Row) -> RunRecord:
-    data = dict(row)
-    data["started_at"] = from_text(data["started_at"])
-    data["finished_at"] = from_text(data["finished_at"]) if data["finished_at"] else None
-    return RunRecord.model_validate(data)
+    def _record(self, row: Row) -> RunRecord:
+        data = dict(row)
+        for key in ("started_at", "finished_at", "renewed_at"):
+            data[key] = self._dt(data[key]) if data[key] is not None else None
+        return RunRecord.model_validate(data)

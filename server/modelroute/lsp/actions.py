@@ -15,19 +15,18 @@ cattrs walk per request) and kept with their decision for the document version a
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lsprotocol import types
 
 from modelroute.categories import Category
 from modelroute.lsp.format import action_title, candidate_title
-from modelroute.lsp.protocol import Serialized
+from modelroute.lsp.protocol import Serialized, answers_at_once
 from modelroute.lsp.server import ModelrouteServer
 
 if TYPE_CHECKING:
     from modelroute.context.directives import Directive
-    from modelroute.context.model import Position
     from modelroute.lsp.documents import DocumentQuery
     from modelroute.lsp.session import Entry
     from modelroute.pipeline import Routed
@@ -40,6 +39,7 @@ KIND_ANSWER = "modelroute.answer"
 KIND_WHY = "modelroute.why"
 MAX_ALTERNATIVES = 4  # the full table is one click away in "Why this model?"
 SELECTION_ACTIONS = (("Explain this code", Category.EXPLAIN), ("Review this code", Category.CODE_REVIEW))
+Answer: TypeAlias = "Serialized | None"
 
 
 def register(server: ModelrouteServer) -> None:
@@ -47,7 +47,9 @@ def register(server: ModelrouteServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[KIND_EDIT, KIND_ANSWER, KIND_WHY], resolve_provider=True),
     )
-    async def code_action(ls: ModelrouteServer, params: types.CodeActionParams) -> Serialized | None:
+    @answers_at_once
+    def code_action(ls: ModelrouteServer, params: types.CodeActionParams) -> Answer | Awaitable[Answer]:
+        """Answered at once from the decision cache; a decision still to make is awaited."""
         query = ls.session.query(params.text_document.uri)
         if query is None:
             return None
@@ -55,13 +57,26 @@ def register(server: ModelrouteServer) -> None:
         end = query.to_server(params.range.end)
         directive = query.directive_on(start.line)
         if directive is not None:
-            actions = await directive_actions(ls, query, directive, end, params)
-        elif (end.line, end.character) > (start.line, start.character):
-            actions = await selection_actions(ls, query, start, end, params)
-        else:
-            return None
-        picked = [a for a in actions if wanted(a.get("kind"), params.context.only)]
-        return Serialized(picked) if picked else None
+            key, make = query.request(start=directive.range.start, end=end, instruction=directive.instruction,
+                                      directive=directive, diagnostics=params.context.diagnostics)
+            entry = ls.session.decisions.cached(query, key, make, stale_ok=True)
+            if entry is None:
+                return _later(directive_actions(ls, query, directive, params, key, make), params)
+            if entry.error is not None:
+                _unroutable(ls, query, entry.error)
+                return None
+            return _answer(directive_json(ls, query, directive, params, entry), params)
+        if (end.line, end.character) > (start.line, start.character):
+            requests = [(fallback, instruction, *query.request(start=start, end=end, instruction=instruction,
+                                                              directive=None, diagnostics=params.context.diagnostics))
+                        for instruction, fallback in SELECTION_ACTIONS]
+            entries = [ls.session.decisions.cached(query, key, make, stale_ok=True) for _, _, key, make in requests]
+            if all(e is not None and e.routed is not None for e in entries):
+                return _answer([selection_json(params, instruction, fallback, entry)  # type: ignore[arg-type]
+                                for (fallback, instruction, _, _), entry in zip(requests, entries, strict=True)],
+                               params)
+            return _later(selection_actions(ls, query, requests, params), params)
+        return None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def resolve(ls: ModelrouteServer, action: types.CodeAction) -> types.CodeAction:
@@ -78,13 +93,20 @@ def register(server: ModelrouteServer) -> None:
 
 
 async def directive_actions(
-    ls: ModelrouteServer, query: DocumentQuery, directive: Directive, end: Position, params: types.CodeActionParams
+    ls: ModelrouteServer, query: DocumentQuery, directive: Directive, params: types.CodeActionParams,
+    key: Hashable, make: Any,
 ) -> list[dict[str, Any]]:
-    key, make = query.request(start=directive.range.start, end=end, instruction=directive.instruction,
-                              directive=directive, diagnostics=params.context.diagnostics)
     entry = await decision_or_none(ls, query, key, make)
     if entry is None or entry.routed is None:
         return []
+    return directive_json(ls, query, directive, params, entry)
+
+
+def directive_json(
+    ls: ModelrouteServer, query: DocumentQuery, directive: Directive, params: types.CodeActionParams, entry: Entry
+) -> list[dict[str, Any]]:
+    """The priced actions of a decided directive, for the line it is on now (kept with the decision)."""
+    assert entry.routed is not None
     uri, line_range = query.line_range(directive.line)
     lsp_range = params.range
     run_range = lsp_range if lsp_range.start.line != lsp_range.end.line else line_range
@@ -98,6 +120,24 @@ async def directive_actions(
     return actions
 
 
+def _answer(actions: list[dict[str, Any]], params: types.CodeActionParams) -> Answer:
+    picked = [a for a in actions if wanted(a.get("kind"), params.context.only)]
+    return Serialized(picked) if picked else None
+
+
+async def _later(actions: Awaitable[list[dict[str, Any]]], params: types.CodeActionParams) -> Answer:
+    return _answer(await actions, params)
+
+
+def _unroutable(ls: ModelrouteServer, query: DocumentQuery, exc: Exception) -> None:
+    from modelroute.route.model import Unroutable
+
+    if isinstance(exc, Unroutable):
+        ls.log(f"modelroute: no model fits: {exc}", types.MessageType.Warning)
+    else:  # ContextError and the like: no actions, never a crash
+        ls.log(f"modelroute: cannot route {query.rel}: {exc}", types.MessageType.Warning)
+
+
 def candidate_actions(ls: ModelrouteServer, routed: Routed, args: dict[str, Any], ref: str) -> list[dict[str, Any]]:
     """Priced `modelroute.run` actions (routed model first), then "Why this model?", as JSON.
 
@@ -107,6 +147,7 @@ def candidate_actions(ls: ModelrouteServer, routed: Routed, args: dict[str, Any]
     kind = KIND_EDIT if decision.category.edits_code else KIND_ANSWER
     caps = _code_action_caps(ls)
     preferred = bool(caps and caps.is_preferred_support)
+    resolves = bool(caps and caps.resolve_support)  # `data` is only for codeAction/resolve
     actions: list[dict[str, Any]] = []
     for cand in ordered(routed):
         action: dict[str, Any] = {
@@ -114,8 +155,9 @@ def candidate_actions(ls: ModelrouteServer, routed: Routed, args: dict[str, Any]
             "kind": kind,
             "command": {"title": "Run with modelroute", "command": "modelroute.run",
                         "arguments": [{**args, "model": cand.model}]},
-            "data": {"ref": ref, "model": cand.model},
         }
+        if resolves:
+            action["data"] = {"ref": ref, "model": cand.model}
         if preferred and cand.model == decision.model:
             action["isPreferred"] = True
         actions.append(action)
@@ -125,37 +167,37 @@ def candidate_actions(ls: ModelrouteServer, routed: Routed, args: dict[str, Any]
 
 
 async def selection_actions(
-    ls: ModelrouteServer, query: DocumentQuery, start: Position, end: Position, params: types.CodeActionParams
+    ls: ModelrouteServer, query: DocumentQuery, requests: list[tuple[Category, str, Hashable, Any]],
+    params: types.CodeActionParams,
 ) -> list[dict[str, Any]]:
     """Explain/Review on a selection, each titled by the action and priced by its routed model."""
     actions = []
-    for instruction, fallback in SELECTION_ACTIONS:
-        key, make = query.request(start=start, end=end, instruction=instruction, directive=None,
-                                  diagnostics=params.context.diagnostics)
+    for fallback, instruction, key, make in requests:
         entry = await decision_or_none(ls, query, key, make)
-        if entry is None or entry.routed is None:
-            continue
-        d = entry.routed.decision
-        title = action_title(fallback, d.display_name, d.cost.usd)
-        run_args = {"uri": params.text_document.uri, "range": range_json(params.range), "instruction": instruction,
-                    "model": d.model}
-        actions.append({"title": title, "kind": KIND_ANSWER,
-                        "command": {"title": title, "command": "modelroute.run", "arguments": [run_args]},
-                        "data": {"ref": entry.id, "model": d.model}})
+        if entry is not None and entry.routed is not None:
+            actions.append(selection_json(params, instruction, fallback, entry))
     return actions
+
+
+def selection_json(params: types.CodeActionParams, instruction: str, fallback: Category, entry: Entry
+                   ) -> dict[str, Any]:
+    assert entry.routed is not None
+    d = entry.routed.decision
+    title = action_title(fallback, d.display_name, d.cost.usd)
+    run_args = {"uri": params.text_document.uri, "range": range_json(params.range), "instruction": instruction,
+                "model": d.model}
+    return {"title": title, "kind": KIND_ANSWER,
+            "command": {"title": title, "command": "modelroute.run", "arguments": [run_args]},
+            "data": {"ref": entry.id, "model": d.model}}
 
 
 async def decision_or_none(ls: ModelrouteServer, query: DocumentQuery, key: Hashable, make: Any) -> Entry | None:
     """The decision (the previous version's while the current one is computed), or None (logged)
     when no model fits or the action cannot be routed."""
-    from modelroute.route.model import Unroutable
-
     try:
         return await ls.session.decisions.get(query, key, make, stale_ok=True)
-    except Unroutable as exc:
-        ls.log(f"modelroute: no model fits: {exc}", types.MessageType.Warning)
-    except Exception as exc:  # ContextError and the like: no actions, never a crash
-        ls.log(f"modelroute: cannot route {query.rel}: {exc}", types.MessageType.Warning)
+    except Exception as exc:
+        _unroutable(ls, query, exc)
     return None
 
 

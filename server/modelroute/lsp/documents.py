@@ -16,7 +16,6 @@ import hashlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +99,7 @@ class OpenDoc:
         self.lines = split_lines(text)
         self._text: str | None = text
         self._directives: DirectiveMap | None = None
+        self._shared = False
 
     @property
     def text(self) -> str:
@@ -120,6 +120,7 @@ class OpenDoc:
         self._text = None
         if not isinstance(change, types.TextDocumentContentChangePartial):
             self.lines = split_lines(change.text)
+            self._shared = False
             self._directives = None
             return
         lines = self.lines
@@ -136,8 +137,17 @@ class OpenDoc:
         suffix = lines[last][units.to_points(lines[last], end.character):] if end.line < len(lines) else ""
         self._replace(start.line, last + 1, prefix + change.text + suffix)
 
+    def snapshot(self) -> list[str]:
+        """The lines as they are now, for a query to keep: the next edit copies them first."""
+        self._shared = True
+        return self.lines
+
     def _replace(self, first: int, stop: int, text: str) -> None:
-        self.lines = [*self.lines[:first], *split_lines(text), *self.lines[stop:]]
+        if self._shared:  # a query holds this version's lines: keep them as they are
+            self.lines = self.lines[:first] + split_lines(text) + self.lines[stop:]
+            self._shared = False
+        else:  # nobody looked since the last edit (a burst of keystrokes): in place, no copy
+            self.lines[first:stop] = split_lines(text)
         if self._directives is not None:
             self._directives.replaced(first, stop - first, self.lines)
 
@@ -265,14 +275,13 @@ class DocumentQuery(ABC):
             end = None
         kind = directive.kind if directive is not None else None
         diags = self.shift_diagnostics(to_diagnostics(diagnostics))
-        text, rel = self.text, self.rel
-        language, notebook = self.language(), self.notebook(start)
+        rel, language, notebook = self.rel, self.language(), self.notebook(start)
 
-        def make() -> ActionRequest:
+        def make() -> ActionRequest:  # on a cache miss only: the text is joined then, not per keystroke
             from modelroute.context.gather import ActionRequest
 
             return ActionRequest(file=rel, cursor=start, selection_end=end, instruction=instruction,
-                                 diagnostics=diags, directive=kind, document_text=text, language=language,
+                                 diagnostics=diags, directive=kind, document_text=self.text, language=language,
                                  notebook=notebook)
 
         if directive is not None:  # a directive's decision survives edits elsewhere (see session.py)
@@ -280,9 +289,20 @@ class DocumentQuery(ABC):
                              d.instruction == directive.instruction)
             anchor: Hashable = ("directive", instruction, kind, occurrence,
                                 (end.line - directive.line, end.character) if end is not None else None)
+        elif end is not None:  # a selection: by what is selected, so an edit elsewhere keeps its decision
+            anchor = ("selection", instruction, _text_digest(self.selected(start, end)))
         else:
-            anchor = ("range", (start.line, start.character), (end.line, end.character) if end else None, instruction)
+            anchor = ("cursor", (start.line, start.character), instruction)
         return (anchor, _digest(diags)), make
+
+    def selected(self, start: Position, end: Position) -> str:
+        """The text between two positions of `text`."""
+        if start.line == end.line:
+            return self.line_text(start.line)[start.character : end.character]
+        parts = [self.line_text(start.line)[start.character :]]
+        parts += [self.line_text(line) for line in range(start.line + 1, end.line)]
+        parts.append(self.line_text(end.line)[: end.character])
+        return "\n".join(parts)
 
     # -- results back into the editor -----------------------------------------------------
     def review(self, findings: Sequence[Finding], model_id: str) -> dict[str, list[types.Diagnostic]]:
@@ -318,16 +338,6 @@ def _diagnostic(rng: types.Range, finding: Finding, model_id: str) -> types.Diag
                             source=REVIEW_SOURCE, code=model_id)
 
 
-@dataclass(frozen=True)
-class TextLines:
-    """A text as lines, for the position and edit helpers."""
-
-    lines: Sequence[str]
-
-    def line(self, index: int) -> str:
-        return self.lines[index] if 0 <= index < len(self.lines) else ""
-
-
 class TextQuery(DocumentQuery):
     """An open text document (as it was when the query was made), or a file read from disk."""
 
@@ -337,7 +347,7 @@ class TextQuery(DocumentQuery):
         self._doc = doc
         self._directive_map: Mapping[int, Directive] | None = None
         if doc is not None:  # a snapshot: edits after this make new lists and maps
-            self._lines: list[str] | None = doc.lines
+            self._lines: list[str] | None = doc.snapshot()
             self._version: Hashable = doc.version
             self._language = doc.language_id
             self._directive_map = doc.directives().snapshot()
@@ -421,16 +431,17 @@ class TextQuery(DocumentQuery):
         from modelroute.execute.edits import text_changes
 
         lines = split_lines(original)
-        edits = []
-        for change in text_changes(original, new):
-            start = types.Position(line=change.start_line,
-                                   character=self.units.to_units(TextLines(lines).line(change.start_line),
-                                                                 change.start_character))
-            end = types.Position(line=change.end_line,
-                                 character=self.units.to_units(TextLines(lines).line(change.end_line),
-                                                               change.end_character))
-            edits.append(types.TextEdit(range=types.Range(start=start, end=end), new_text=change.text))
-        return {self.uri: edits}
+
+        def position(line: int, character: int) -> types.Position:
+            # text_changes gives line starts, or the end of the last line: the line's client units
+            text = lines[line] if line < len(lines) else ""
+            return types.Position(line=line, character=self.units.to_units(text, character))
+
+        return {self.uri: [
+            types.TextEdit(range=types.Range(start=position(c.start_line, c.start_character),
+                                             end=position(c.end_line, c.end_character)), new_text=c.text)
+            for c in text_changes(original, new)
+        ]}
 
     def edit_version(self, uri: str) -> int | None:
         return self._version if self._doc is not None and isinstance(self._version, int) else None
@@ -469,6 +480,10 @@ def to_diagnostics(items: Sequence[types.Diagnostic]) -> tuple[Diagnostic, ...]:
         )
         for d in items
     )
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def _digest(diags: tuple[Diagnostic, ...]) -> str:

@@ -29,6 +29,7 @@ from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Q
 
 if TYPE_CHECKING:
     from modelroute.changeset import Change, ChangeSet, Flag
+    from modelroute.execute.agent import Finding
     from modelroute.lsp.server import ModelrouteServer
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ class LspEditor:
     async def review(self, review: Review) -> None:
         """Replace the previous review of each file touched (the action's document always: an empty
         review clears it)."""
-        by_path: dict[str, list[object]] = {}
+        by_path: dict[str, list[Finding]] = {}
         for finding in review.findings:
             by_path.setdefault(finding.path, []).append(finding)
         by_uri: dict[str, list[types.Diagnostic]] = {self.query.uri: []}
@@ -266,7 +267,7 @@ class LspEditor:
             document = self._document(rel)
             if document is None:
                 continue
-            for uri, diagnostics in document.review(findings, review.model).items():  # type: ignore[arg-type]
+            for uri, diagnostics in document.review(findings, review.model).items():
                 by_uri.setdefault(uri, []).extend(diagnostics)
         reviews = self.ls.session.reviews
         for uri, diagnostics in by_uri.items():

@@ -1,16 +1,26 @@
-"""Pure text helpers: code action titles, inlay labels, hover text. No LSP types here."""
+"""Pure text helpers: code action titles, inlay labels, hover text. No LSP types here.
+
+Imported when the server starts, so it imports nothing of the routing core (`modelroute.route`
+loads the classifier and the catalog): the amounts are formatted by `route.format.money` on first use.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from modelroute.categories import Category
-from modelroute.route.format import money as format_usd  # re-exported: the LSP modules import it from here
 
 __all__ = ["action_title", "candidate_title", "category_label", "format_usd", "hover_markdown", "inlay_label"]
 
 if TYPE_CHECKING:
     from modelroute.route.model import Candidate, Decision
+
+
+def format_usd(usd: float) -> str:
+    """`~$0.42`, as every other amount the user sees (route/format.py)."""
+    from modelroute.route.format import money
+
+    return money(usd)
 
 
 def category_label(category: Category) -> str:

@@ -25,6 +25,7 @@ _KINDS: dict[int, FileEventKind] = {
 def register(server: ModelrouteServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: ModelrouteServer, params: types.InitializeParams) -> None:
+        ls.event_loop = asyncio.get_running_loop()  # log lines from worker threads are sent through it
         ls.session.config.init_options = unwrap(params.initialization_options)
         from modelroute.lsp import inlay
 

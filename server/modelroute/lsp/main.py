@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
+from modelroute.lsp.logs import configure
 from modelroute.lsp.server import ModelrouteServer
 
 
@@ -30,14 +30,14 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelroute serve", description="Run the modelroute language server.")
     parser.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
     parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP socket instead")
-    parser.add_argument("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")
+    parser.add_argument("--log-level", default="WARNING",
+                        help="log lines sent to the editor (window/logMessage) from this level (default WARNING)")
+    parser.add_argument("--stderr-level", default=None,
+                        help="log lines also written to stderr from this level (default ERROR: editors show "
+                             "stderr as errors)")
     args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     server = create_server()
+    configure(server, args.log_level, args.stderr_level)
     if args.tcp is not None:
         host, port = args.tcp
         server.start_tcp(host, port)

@@ -224,10 +224,15 @@ class NotebookQuery(DocumentQuery):
 
 # -- finding the notebook behind a URI ----------------------------------------------------------
 def query(session: Session, uri: str) -> NotebookQuery | None:
+    """The notebook behind a cell, notebook or jupyter-lsp virtual document URI; None for anything else."""
     workspace = session.server.workspace
-    notebook = workspace.get_notebook_document(cell_uri=uri) or workspace.get_notebook_document(notebook_uri=uri)
+    notebook = workspace.get_notebook_document(cell_uri=uri)
+    if notebook is None and uri.endswith(".ipynb"):
+        notebook = workspace.get_notebook_document(notebook_uri=uri)
     if notebook is not None:
         return _synced(session, uri, notebook)
+    if VIRTUAL_DIR not in uri:
+        return None
     path = virtual_notebook_path(uri)
     if path is not None:
         doc = session.documents.get(uri)

@@ -36,6 +36,7 @@ class ModelrouteServer(LanguageServer):
             protocol_cls=ModelrouteProtocol,
         )
         self.initialized = False
+        self.event_loop: asyncio.AbstractEventLoop | None = None  # the loop serving the client (set at initialize)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.session = Session(self)
 

@@ -7,13 +7,15 @@
 - the run core's session (ledger, runs in progress, approval books) and the published reviews.
 
 The decision cache is keyed by document and by what the decision is about (an anchor): a directive
-(its instruction, kind and occurrence, not its line) or a range. A decision answers requests on its
-document version; after an edit, the previous version's decision of the same directive still answers
-code actions, hover and inlay hints at once while the new one is computed in the background (a
-keystroke elsewhere in the file moves its estimate by a few tokens, not its model); commands
-(`modelroute.route`, `modelroute.run`) always wait for the current version. A document keeps the
-decisions of at most its current and its previous version, so memory follows what is open, not the
-edit history; closed documents lose theirs, and documents read from disk share a bounded pool.
+(its instruction, kind and occurrence, not its line), a selection (the selected text) or a cursor
+position. A decision answers requests on its document version. After an edit, a directive's or a
+selection's earlier decision still answers code actions, hover and inlay hints at once, and the
+current one is made once the typing pauses (a keystroke elsewhere
+in the file moves the estimate by a few tokens, not the model); commands (`modelroute.route`,
+`modelroute.run`) always wait for the current version. Decisions of earlier versions keep their
+model, prices and reasons but not the text they were made on, so a document's decisions hold at most
+one copy of its text: memory follows what is open, not the edit history. Closed documents lose their
+decisions; documents read from disk share a bounded pool.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ log = logging.getLogger(__name__)
 
 PER_DOCUMENT = 64  # decisions kept per document (directives and ranges asked about)
 DISK_DOCUMENTS = 256  # documents read from disk (not open) whose decisions are kept
+LOCATED_KEPT = 8192  # URIs whose workspace is remembered
+REFRESH_AFTER_S = 0.25  # a directive's decision is made again once the typing pauses this long
 
 
 @dataclass
@@ -56,14 +60,13 @@ class Entry:
     routed: Routed | None = None
     error: Exception | None = None
     actions: tuple[Hashable, list[dict[str, Any]]] | None = None  # code actions as JSON, with their tag
-    refreshing: bool = False
+    pending: tuple[DocumentQuery, Callable[[], ActionRequest]] | None = None  # the newest request it answered stale
 
 
 @dataclass
 class _Doc:
     entries: OrderedDict[Hashable, Entry] = field(default_factory=OrderedDict)
     version: Hashable = None  # the newest version a decision was asked for
-    previous: Hashable = None
 
 
 class Decisions:
@@ -81,19 +84,30 @@ class Decisions:
     async def get(
         self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest], *, stale_ok: bool = False
     ) -> Entry:
-        """The decision for `key` on the query's document version. With `stale_ok`, the previous
-        version's decision answers at once while the current one is computed in the background."""
+        """The decision for `key` on the query's document version. With `stale_ok`, an earlier
+        version's decision of the same directive answers at once and the current one follows."""
+        entry = self.cached(query, key, make, stale_ok=stale_ok)
+        if entry is not None:
+            if entry.error is not None:
+                raise entry.error
+            return entry
+        return await self._compute(query, key, make)
+
+    def cached(
+        self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest], *, stale_ok: bool = False
+    ) -> Entry | None:
+        """`get` without waiting: the cached decision (or error), else None."""
         doc = self._doc(query)
         entry = doc.entries.get(key)
-        generation = query.state.generation
-        if entry is not None and entry.generation == generation:
-            doc.entries.move_to_end(key)
-            if entry.version == query.version:
-                return entry
-            if stale_ok and entry.routed is not None and entry.version == doc.previous:
-                self._refresh(query, key, make, entry)
-                return entry
-        return await self._compute(query, key, make)
+        if entry is None or entry.generation != query.state.generation:
+            return None
+        doc.entries.move_to_end(key)
+        if entry.version == query.version:
+            return entry
+        if stale_ok and entry.routed is not None:
+            self._refresh(key, entry, query, make)
+            return entry
+        return None
 
     def by_id(self, entry_id: str) -> Entry | None:
         found = self._by_id.get(entry_id)
@@ -112,10 +126,13 @@ class Decisions:
     def documents(self) -> int:
         return len(self._docs)
 
-    def held_versions(self, uri: str) -> set[Hashable]:
-        """The document versions a document's cached decisions were made on (at most two)."""
+    def texts_held(self, uri: str) -> set[Hashable]:
+        """The document versions whose full text a document's cached decisions hold (at most one:
+        decisions of earlier versions keep their model and price, not the text they were made on)."""
         doc = self._docs.get(uri)
-        return {e.version for e in doc.entries.values()} if doc is not None else set()
+        if doc is None:
+            return set()
+        return {e.version for e in doc.entries.values() if e.routed is not None and e.routed.context.file_text}
 
     # -- internals --------------------------------------------------------------------
     def _doc(self, query: DocumentQuery) -> _Doc:
@@ -126,17 +143,20 @@ class Decisions:
         else:
             self._docs.move_to_end(query.uri)
         if query.version != doc.version:
-            self._moved_on(query.uri, doc, query.version)
+            self._moved_on(doc, query.version)
         return doc
 
-    def _moved_on(self, uri: str, doc: _Doc, version: Hashable) -> None:
-        """A new version: keep the decisions of the version before it (they may answer stale),
-        drop anything older and every range decision (ranges do not survive edits)."""
-        doc.previous, doc.version = doc.version, version
+    def _moved_on(self, doc: _Doc, version: Hashable) -> None:
+        """A new version: cursor decisions go; directive and selection decisions of earlier versions
+        stay to answer at once, without the text they were made on."""
+        doc.version = version
         for key, entry in list(doc.entries.items()):
-            keep = entry.version == version or (entry.version == doc.previous and _is_directive(key))
-            if not keep:
+            if entry.version == version:
+                continue
+            if not _survives_edits(key) or entry.routed is None:
                 self._drop(doc, key)
+            elif entry.routed.context.file_text:
+                entry.routed = _without_text(entry.routed)
 
     def _trim_documents(self) -> None:
         closed = [uri for uri in self._docs if not self._is_open(uri)]
@@ -148,18 +168,30 @@ class Decisions:
         if entry is not None:
             self._by_id.pop(entry.id, None)
 
-    def _refresh(self, query: DocumentQuery, key: Hashable, make: Callable[[], ActionRequest], stale: Entry) -> None:
-        if stale.refreshing:
+    def _refresh(self, key: Hashable, stale: Entry, query: DocumentQuery, make: Callable[[], ActionRequest]) -> None:
+        """Make a stale decision again once edits pause (one per pause, for the newest request): a
+        burst of keystrokes costs one decision, made when the user stops typing."""
+        first = stale.pending is None
+        stale.pending = (query, make)
+        if not first:
             return
-        stale.refreshing = True
 
         async def refresh() -> None:
             try:
-                await self._compute(query, key, make)
+                while True:
+                    await asyncio.sleep(REFRESH_AFTER_S)
+                    assert stale.pending is not None
+                    newest, newest_make = stale.pending
+                    doc = self._docs.get(newest.uri)
+                    if doc is None or doc.version == newest.version:
+                        break  # quiet for a while: decide on the newest request
+                current = doc.entries.get(key) if doc is not None else None
+                if doc is not None and (current is None or current.version != newest.version):
+                    await self._compute(newest, key, newest_make)
             except Exception as exc:  # the next request sees the error; nobody waits for this one
                 log.info("background decision failed: %s", exc)
             finally:
-                stale.refreshing = False
+                stale.pending = None
 
         self._spawn(refresh(), "refreshing a decision")
 
@@ -188,21 +220,36 @@ class Decisions:
         except Exception as exc:  # cached too: a request that cannot be routed is not retried per keystroke
             entry.error = exc
         doc = self._docs.get(query.uri)
-        if doc is not None and entry.version in (doc.version, doc.previous) and generation == query.state.generation:
-            old = doc.entries.get(key)
-            if old is None or old.version != doc.version or entry.version == doc.version:
-                if old is not None:
-                    self._by_id.pop(old.id, None)
-                doc.entries[key] = entry
-                self._by_id[entry.id] = (query.uri, key)
-                while len(doc.entries) > PER_DOCUMENT:
-                    self._drop(doc, next(iter(doc.entries)))
+        if doc is None or generation != query.state.generation:
+            return entry  # the document was closed or the workspace changed meanwhile: not kept
+        old = doc.entries.get(key)
+        if entry.version != doc.version:
+            if old is not None or entry.routed is None or not _survives_edits(key):
+                return entry  # an answer for an earlier version: kept only where there is none
+            entry.routed = _without_text(entry.routed)
+        if old is not None:
+            self._by_id.pop(old.id, None)
+        doc.entries[key] = entry
+        self._by_id[entry.id] = (query.uri, key)
+        while len(doc.entries) > PER_DOCUMENT:
+            self._drop(doc, next(iter(doc.entries)))
         return entry
 
 
-def _is_directive(key: Hashable) -> bool:
+def _without_text(routed: Routed) -> Routed:
+    """A decision that answers code actions, hover and hints only: the model, prices and reasons,
+    without the document text it was made on (a run always decides on the current text again)."""
+    from dataclasses import replace
+
+    context = routed.context.model_copy(update={"file_text": "", "prefix": "", "suffix": "", "selected_text": ""})
+    return replace(routed, context=context)
+
+
+def _survives_edits(key: Hashable) -> bool:
+    """Directive and selection decisions are about what the user wrote or selected, not where it is:
+    they answer across edits. A cursor position means nothing after an edit."""
     anchor = key[0] if isinstance(key, tuple) and key else None
-    return isinstance(anchor, tuple) and bool(anchor) and anchor[0] == "directive"
+    return isinstance(anchor, tuple) and bool(anchor) and anchor[0] in ("directive", "selection")
 
 
 class Session:
@@ -220,10 +267,17 @@ class Session:
         self.pending_events: dict[WorkspaceState, list[tuple[str, FileEventKind]]] = {}  # batched
         self.watching = False  # a dynamic file watcher is registered: didSave adds nothing
         self._runs: RunSession | None = None
+        self._units: Units | None = None
+        self._units_of: object = None
+        self._located: dict[str, tuple[int, Path, WorkspaceState, str] | None] = {}  # uri -> where it belongs
 
     @property
     def units(self) -> Units:
-        return Units(self.server.workspace.position_encoding)
+        """The position encoding agreed at initialize (UTF-16 unless the client offered another)."""
+        encoding = self.server.workspace.position_encoding
+        if self._units is None or self._units_of is not encoding:
+            self._units, self._units_of = Units(encoding), encoding
+        return self._units
 
     @property
     def runs(self) -> RunSession:
@@ -246,13 +300,10 @@ class Session:
         found = notebooks.query(self, uri)
         if found is not None:
             return found
-        path = fs_path(uri)
-        if path is None:
+        located = self.locate(uri)
+        if located is None:
             return None
-        owner = self.owner(path)
-        if owner is None:
-            return None
-        state, rel = owner
+        path, state, rel = located
         doc = self.documents.get(uri)
         if doc is not None:
             return TextQuery(uri, path, rel, state, self.units, doc)
@@ -262,6 +313,21 @@ class Session:
         from modelroute.context.languages import language_for
 
         return TextQuery(uri, path, rel, state, self.units, None, (disk[0], disk[1], language_for(path.name)))
+
+    def locate(self, uri: str) -> tuple[Path, WorkspaceState, str] | None:
+        """A file URI's path, workspace state and relative path; remembered (a code action must not
+        resolve the path on every keystroke) until workspace folders change."""
+        found = self._located.get(uri)
+        if found is not None and found[0] == self.registry.version and found[2].engine is not None:
+            return found[1], found[2], found[3]
+        path = fs_path(uri)
+        owner = self.owner(path) if path is not None else None
+        if path is None or owner is None:
+            return None
+        if len(self._located) > LOCATED_KEPT:
+            self._located.clear()
+        self._located[uri] = (self.registry.version, path, owner[0], owner[1])
+        return path, owner[0], owner[1]
 
     def owner(self, path: Path) -> tuple[WorkspaceState, str] | None:
         """The workspace state of a file (started if new) and the file's path relative to it."""

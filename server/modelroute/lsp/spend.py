@@ -25,18 +25,18 @@ def register(server: ModelrouteServer) -> None:
     async def status(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
         """{objective, spent_today_usd, daily_usd, spent_month_usd, monthly_usd} and what runs hold."""
         settings = await _settings(ls, args)
-        ledger = await ls.session.runs.ledger()
+        ledger = await ls.session.runs.ledger(settings)
         numbers = await asyncio.to_thread(ledger.status, settings.budget)
         return {
             "objective": settings.objective,
-            **{k: round(v, 6) for k, v in numbers.items()},
+            **{k: round(v, 6) if isinstance(v, float) else v for k, v in numbers.items()},
             "running": ls.session.running,
         }
 
     @server.command("modelroute.report")
     async def report(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
         """The ledger report (`modelroute report --json`), plus `by_day_model` for charts."""
-        ledger = await ls.session.runs.ledger()
+        ledger = await ls.session.runs.ledger(await _settings(ls, args))
 
         def build() -> dict[str, Any]:
             since = _since(args)

@@ -130,15 +130,12 @@ class WorkspaceState:
 
 
 def _new_engine(root: Path, loose: bool = False) -> Engine:
-    from modelroute.ledger import Ledger, LedgerError
+    from modelroute.ledger import LedgerError
     from modelroute.pipeline import Engine
-    from modelroute.route import Spend
 
     engine = Engine(root, git=not loose)
     try:  # budgets and calibration hold from the first decision, not only after this server's first run
-        ledger = Ledger()
-        engine.spend = Spend(today_usd=ledger.spent("day"), month_usd=ledger.spent("month"))
-        engine.calibration = ledger.calibration()
+        engine.load_spend()
     except LedgerError as exc:
         log.warning("ledger unreadable, routing without spend: %s", exc)
     return engine
@@ -151,6 +148,7 @@ class Registry:
     def __init__(self) -> None:
         self.folders: dict[Path, WorkspaceState] = {}
         self.loose: dict[Path, WorkspaceState] = {}
+        self.version = 0  # moves when folders come or go: where a file belongs may have changed
 
     def add_folder(self, root: Path) -> tuple[WorkspaceState, bool]:
         root = root.resolve()
@@ -158,9 +156,11 @@ class Registry:
             return self.folders[root], False
         state = WorkspaceState(root, loose=home_or_above(root))
         self.folders[root] = state
+        self.version += 1
         return state, True
 
     def remove_folder(self, root: Path) -> WorkspaceState | None:
+        self.version += 1
         return self.folders.pop(root.resolve(), None)
 
     def find(self, path: Path) -> WorkspaceState | None:

@@ -28,6 +28,9 @@ class SettingsError:
     severity: Severity = "error"
     source_line: str | None = None
     syntax: bool = False
+    rest_applies: bool = False
+    """An error about one entry that was dropped while the rest of its file still applies (a `!`
+    pattern in a workspace file's privacy list), rather than one that leaves the file out."""
 
     def format(self, *, show_source: bool | None = None) -> str:
         """`path:line:col: error: key: message`; syntax errors also show the line and a caret."""

@@ -13,14 +13,16 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from modelroute.policy.fields import is_model, unwrap_optional
-from modelroute.policy.narrowing import WORKSPACE_RULES
+from modelroute.policy.narrowing import workspace_rule
 from modelroute.policy.schema import CategoryRoute, Settings
 
 VSCODE_PREFIX = "modelroute."
 
 # A repository's .vscode/settings.json reaches the server through workspace/configuration too,
 # so VS Code must not accept these there: "machine" scope keeps them to user settings.
-_MACHINE_SECTIONS = {"budget", "providers", "approval", "sandbox", "privacy", "verify"}
+_MACHINE_SECTIONS = {
+    "budget", "providers", "approval", "sandbox", "privacy", "verify", "ledger", "identity", "telemetry"
+}
 
 
 def json_schema() -> dict[str, Any]:
@@ -234,7 +236,7 @@ def settings_table() -> str:
         key = ".".join(path)
         rule_key = key.replace("<name>", "*")
         default = f"`{_toml_value(sub['default'])}`" if "default" in sub else "(none)"
-        rule = WORKSPACE_RULES.get(rule_key, "set it")
+        rule = workspace_rule(rule_key)
         description = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{key}` | {_type_text(sub)} | {default} | {rule} | {description} |")
     return "\n".join(rows) + "\n"

@@ -75,8 +75,16 @@ def resolve_settings(
             errors.extend(_sorted(layer_errors))
             invalid = True
             continue
-        data, layer_warnings = _narrow(kind, layer, settings)
-        warnings.extend(_sorted(layer_warnings))
+        data, narrowed_problems = _narrow(kind, layer, settings)
+        refused = [p for p in narrowed_problems if p.severity == "error" and not p.rest_applies]
+        if refused:  # a key the safety rule forbids outright (e.g. ledger.url): the layer is left out
+            errors.extend(_sorted(refused))
+            invalid = True
+            continue
+        # Refused entries: warnings, or errors where they would un-withhold something (a `!` pattern).
+        # Either way the entry is dropped and the rest of the layer (which only narrows) still applies.
+        warnings.extend(_sorted([p for p in narrowed_problems if p.severity == "warning"]))
+        errors.extend(_sorted([p for p in narrowed_problems if p.severity == "error"]))
         candidate = deep_merge(merged, data)
         narrowed, late_errors = check(layer, candidate)
         if narrowed is None:  # narrowing only removes keys or grows lists; kept as a guard

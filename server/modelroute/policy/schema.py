@@ -27,6 +27,15 @@ class BudgetSettings(_Section):
         20.0, ge=0, description="Hard cap on spend per day, enforced against the ledger."
     )
     monthly_usd: float = Field(200.0, ge=0, description="Hard cap on spend per calendar month.")
+    team_daily_usd: float | None = Field(
+        None,
+        ge=0,
+        description="Hard cap on the whole team's spend per day, enforced against the shared ledger; "
+        "unset: no team cap.",
+    )
+    team_monthly_usd: float | None = Field(
+        None, ge=0, description="Hard cap on the whole team's spend per calendar month; unset: no team cap."
+    )
 
 
 class CustomModel(_Section):
@@ -98,6 +107,12 @@ class ProviderSettings(_Section):
     local: bool = Field(False, description="Runs on this machine or network; may see `local_only` files.")
     timeout_s: float = Field(120.0, gt=0, description="Seconds before a request to this endpoint gives up.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries on rate limits and transient errors.")
+    service_tier: Literal["standard", "priority", "fast"] = Field(
+        "standard",
+        description="Interactive tier to request and price: 'priority' (OpenAI priority processing) or "
+        "'fast' (Anthropic fast mode; OpenAI treats it as priority). Models the price library has no "
+        "such price for stay standard. Never batch.",
+    )
 
 
 class ApprovalSettings(_Section):
@@ -146,6 +161,42 @@ class PrivacySettings(_Section):
 class RunSettings(_Section):
     max_turns: int = Field(8, ge=1, le=50, description="Tool-use turns per run before it stops.")
     stream: bool = Field(True, description="Stream model output as it arrives.")
+
+
+class LedgerSettings(_Section):
+    url: str | None = Field(
+        None,
+        description="A shared PostgreSQL ledger, `postgresql://user@host/db`; user file or client only. "
+        "Unset: $MODELROUTE_LEDGER_URL, else SQLite in the user data directory.",
+    )
+    lease_s: float = Field(
+        120.0,
+        ge=1,
+        le=3600,
+        description="A reservation its process stops renewing for this long is released (the process "
+        "died); renewed every quarter of it while the run lives.",
+    )
+
+
+class IdentitySettings(_Section):
+    person: str | None = Field(
+        None,
+        description="Who runs are charged to (personal caps); user file or client only. "
+        "Unset: $MODELROUTE_PERSON, else the login name.",
+    )
+    team: str | None = Field(
+        None,
+        description="The team whose caps apply (team_daily_usd, team_monthly_usd); user file or client "
+        "only. Unset: $MODELROUTE_TEAM, else everyone on the ledger.",
+    )
+
+
+class TelemetrySettings(_Section):
+    export_content: bool = Field(
+        False,
+        description="Put prompts and model output on OpenTelemetry spans; user file or client only. "
+        "Export itself is configured by the standard OTEL_* variables.",
+    )
 
 
 class VerifySettings(_Section):
@@ -202,6 +253,15 @@ class Settings(_Section):
         default_factory=PrivacySettings, description="What may leave the machine in a prompt."
     )
     run: RunSettings = Field(default_factory=RunSettings, description="How a model run proceeds.")
+    ledger: LedgerSettings = Field(
+        default_factory=LedgerSettings, description="Where runs and spend are recorded."
+    )
+    identity: IdentitySettings = Field(
+        default_factory=IdentitySettings, description="Who and which team runs are charged to."
+    )
+    telemetry: TelemetrySettings = Field(
+        default_factory=TelemetrySettings, description="What OpenTelemetry spans may carry."
+    )
     verify: VerifySettings = Field(
         default_factory=VerifySettings, description="How a run checks its own work before offering it."
     )

@@ -97,9 +97,13 @@ def _file_section(ctx: ActionContext) -> tuple[str, IncludedFile | None]:
     lines = ctx.file_text.splitlines()
     if not lines:
         return f"File `{ctx.file}` is empty.", None
-    first, last = _span(ctx, len(lines))
-    note = "" if (first, last) == (0, len(lines) - 1) else f" (lines {first + 1}-{last + 1} of {len(lines)})"
-    body = _numbered(lines[first : last + 1], first)
+    offset = ctx.file_first_line  # file_text is a window of a large file when this is not 0
+    total = max(ctx.file_line_count, offset + len(lines))
+    first, last = _span(ctx, total)
+    first, last = max(first, offset), min(last, offset + len(lines) - 1)
+    of = f"{total}" if ctx.file_line_count_exact else f"more than {total}"
+    note = "" if (first, last) == (0, total - 1) else f" (lines {first + 1}-{last + 1} of {of})"
+    body = _numbered(lines[first - offset : last - offset + 1], first)
     text = f"File `{ctx.file}` ({ctx.language}){note}:\n```\n{body}\n```"
     return text, IncludedFile(path=ctx.file, start_line=first, end_line=last, reason="the file being edited")
 

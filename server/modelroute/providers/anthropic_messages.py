@@ -43,9 +43,8 @@ class AnthropicClient(ModelClient):
 
     async def _stream(self, request: ModelRequest, sink: Sink) -> TurnResult:
         acc = _Accumulator(sink)
-        stream = await self._sdk.messages.create(
-            **build_params(self.model.api_model, self.model.reasoning, request), stream=True
-        )
+        params = build_params(self.model.api_model, self.model.reasoning, request, self.model.service_tier)
+        stream = await self._sdk.messages.create(**params, stream=True)
         sink.started = True
         async with stream:
             async for event in stream:
@@ -59,6 +58,7 @@ class AnthropicClient(ModelClient):
         params = build_params(self.model.api_model, self.model.reasoning, request)
         params.pop("max_tokens")
         params.pop("extra_body", None)
+        params.pop("speed", None)
         try:
             counted = await self._sdk.messages.count_tokens(**params)
         except Exception as err:
@@ -66,26 +66,59 @@ class AnthropicClient(ModelClient):
         return int(counted.input_tokens)
 
 
-def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+FAST_MODE_BETA = "fast-mode-2026-02-01"  # some models take `speed` only with this beta header
+
+
+def build_params(
+    api_model: str, reasoning: str, request: ModelRequest, service_tier: str = "standard"
+) -> dict[str, Any]:
     """Messages API parameters for a neutral request (pure; tests compare it to what was sent)."""
-    params: dict[str, Any] = {
-        "model": api_model,
-        "max_tokens": request.max_output_tokens,
-        "messages": to_messages(request.messages),
-    }
+    messages = to_messages(request.messages)
+    params: dict[str, Any] = {"model": api_model, "max_tokens": request.max_output_tokens, "messages": messages}
+    cache = _CACHE if request.prompt_cache else {}
     if request.system:
-        params["system"] = request.system
+        params["system"] = [{"type": "text", "text": request.system, **cache}]
     if request.tools:
         params["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.input_schema}
             for t in request.tools
         ]
+        params["tools"][-1].update(cache)
+    if request.prompt_cache:
+        _mark_cache_breakpoints(messages)
+    if service_tier == "fast":
+        params["speed"] = "fast"
+        params["extra_headers"] = {"anthropic-beta": FAST_MODE_BETA}
     thinking = _thinking(reasoning, request.max_output_tokens)
     if thinking is not None:
         params["thinking"] = thinking
     elif request.temperature is not None:  # this SDK has no temperature argument; the API takes it
         params["extra_body"] = {"temperature": request.temperature}
     return params
+
+
+# Prompt caching: a breakpoint caches everything up to and including its block (tools, then the
+# system prompt, then messages, in that order). Four are allowed per request; we use them on the
+# stable prefix: the tools, the system prompt, the first user message (the context and the files
+# the prompt carries) and the newest message (so the next turn reads this whole turn back, files
+# read by tools included). Below the model's minimum length a breakpoint is ignored, not an error.
+_CACHE: dict[str, Any] = {"cache_control": {"type": "ephemeral"}}
+_CACHEABLE_BLOCKS = frozenset({"text", "tool_result", "tool_use", "image", "document"})
+
+
+def _mark_cache_breakpoints(messages: list[dict[str, Any]]) -> None:
+    """The prompt's own context (the first user block) and the newest block of the conversation."""
+    first_user = next((m for m in messages if m["role"] == "user"), None)
+    if first_user is not None and first_user["content"] and _cacheable(first_user["content"][0]):
+        first_user["content"][0].update(_CACHE)
+    if messages:
+        newest = [b for b in messages[-1]["content"] if _cacheable(b)]
+        if newest:
+            newest[-1].update(_CACHE)
+
+
+def _cacheable(block: dict[str, Any]) -> bool:
+    return block.get("type") in _CACHEABLE_BLOCKS and bool(block.get("text", True))
 
 
 def _thinking(reasoning: str, max_tokens: int) -> dict[str, Any] | None:

@@ -15,8 +15,11 @@ from typing import Any
 import httpx2
 
 from modelroute.catalog.model import ModelEntry
+from modelroute.cost.actual import actual_cost_usd
 from modelroute.providers.errors import ErrorKind, ProviderError, scrub
+from modelroute.providers.redaction import redact_request
 from modelroute.providers.types import Api, ModelRequest, OnText, OnUsage, TurnResult, Usage
+from modelroute.telemetry import model_call_span
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,9 @@ class ModelClient(ABC):
     """One model behind one provider. `await client.turn(request, on_text=...)` streams a turn."""
 
     api: Api
+    redact_secrets: bool = True
+    """Every request passes the secret redactor before it is sent; only the user's own settings
+    (privacy.redact_secrets = false, from the user file or the client) may turn this off."""
 
     def __init__(
         self,
@@ -100,7 +106,23 @@ class ModelClient(ABC):
 
         Setting `cancel` stops the HTTP stream and raises ProviderError(kind="cancelled");
         cancelling the calling task stops it too and propagates CancelledError as usual.
+        Every call passes here, so this is where its OpenTelemetry span and metrics are made.
         """
+        if self.redact_secrets:  # the one choke point: nothing reaches an adapter unredacted
+            request, replaced = redact_request(request)
+            if replaced:
+                log.debug("%s: %d secret-looking value(s) replaced before sending", self.model.id, replaced)
+        # The redactor rewrites the request before this point: with [telemetry] export_content on,
+        # the span carries the request as it is sent, redacted.
+        with model_call_span(self.provider, self.model.api_model, self.base_url) as span:
+            span.set_request(request)
+            result = await self._turn(request, on_text, on_usage, cancel)
+            span.finish(result, actual_cost_usd(self.model, result.usage))
+            return result
+
+    async def _turn(
+        self, request: ModelRequest, on_text: OnText | None, on_usage: OnUsage | None, cancel: asyncio.Event | None
+    ) -> TurnResult:
         if cancel is None:
             return await self._guarded(request, Sink(on_text, on_usage))
         call = asyncio.ensure_future(self._guarded(request, Sink(on_text, on_usage)))

@@ -6,6 +6,7 @@ and replayed with the next turn, so nothing of the conversation is kept on OpenA
 
 from __future__ import annotations
 
+import hashlib
 import json
 from types import ModuleType
 from typing import Any
@@ -37,7 +38,7 @@ class ResponsesClient(ModelClient):
 
     async def _stream(self, request: ModelRequest, sink: Sink) -> TurnResult:
         acc = _Accumulator(sink)
-        params = build_params(self.model.api_model, self.model.reasoning, request)
+        params = build_params(self.model.api_model, self.model.reasoning, request, self.model.service_tier)
         stream = await self._sdk.responses.create(**params, stream=True)
         sink.started = True
         async with stream:
@@ -48,13 +49,30 @@ class ResponsesClient(ModelClient):
         return acc.result(request_id=getattr(stream.response, "headers", {}).get("x-request-id"))
 
 
-def build_params(api_model: str, reasoning: str, request: ModelRequest) -> dict[str, Any]:
+def prompt_cache_key(api_model: str, request: ModelRequest) -> str:
+    """One key per stable prefix (model, instructions, tools): OpenAI routes requests with the same
+    key to the same cache, so every turn of a run, and runs with the same prompt, hit it."""
+    prefix = json.dumps(
+        [api_model, request.system, [t.model_dump(mode="json") for t in request.tools]], sort_keys=True
+    )
+    return "modelroute-" + hashlib.sha256(prefix.encode()).hexdigest()[:32]
+
+
+def build_params(
+    api_model: str, reasoning: str, request: ModelRequest, service_tier: str = "standard"
+) -> dict[str, Any]:
+    """The request in a stable prefix order for OpenAI's automatic prompt caching: instructions,
+    then tools, then the conversation, which later turns only append to."""
     params: dict[str, Any] = {
         "model": api_model,
         "input": to_input(request.messages),
         "max_output_tokens": request.max_output_tokens,
         "store": False,
     }
+    if request.prompt_cache:
+        params["prompt_cache_key"] = prompt_cache_key(api_model, request)
+    if service_tier != "standard":  # priced at this tier in the catalog (catalog/library.py)
+        params["service_tier"] = service_tier
     if request.system:
         params["instructions"] = request.system
     if request.tools:

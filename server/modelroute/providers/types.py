@@ -114,6 +114,9 @@ class ModelRequest(BaseModel):
     max_output_tokens: int = Field(gt=0)
     temperature: float | None = None  # ignored when the model reasons (the APIs reject it then)
     reasoning_effort: Literal["low", "medium", "high"] | None = None  # for "reasoning-effort" models
+    # Mark the stable prefix for the provider's prompt cache (Anthropic breakpoints, OpenAI cache
+    # key). Off only to measure what caching saves (bench/bench_caching.py).
+    prompt_cache: bool = True
 
     @classmethod
     def from_prompt(cls, prompt: _PromptLike, max_output_tokens: int) -> ModelRequest:

@@ -25,6 +25,7 @@ class Candidate(BaseModel):
     blocked_by: tuple[str, ...] = ()  # hard limits it fails, readable
     setup_hint: str | None = None  # what to set to make it available
     evidence: str = ""
+    prior: bool = False  # the strength is an estimate (a documented prior), not a published result
 
 
 class Decision(BaseModel):

@@ -13,6 +13,7 @@ from modelroute.categories import Category
 from modelroute.strategy.calibration import AttemptRecord, PassRates
 
 if TYPE_CHECKING:
+    from modelroute.policy.schema import Settings
     from modelroute.run.flow import RunSession
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def attempt_records(rows: list[Any]) -> list[AttemptRecord]:
     return out
 
 
-async def rates_from_ledger(session: RunSession) -> PassRates:
+async def rates_from_ledger(session: RunSession, settings: Settings | None = None) -> PassRates:
     """The session's pass rates (priors only when the ledger cannot be read)."""
     cached = session.derived.get(_KEY)
     if isinstance(cached, PassRates):
@@ -46,7 +47,7 @@ async def rates_from_ledger(session: RunSession) -> PassRates:
     try:
         from modelroute.ledger.budget import utc_now
 
-        ledger = await session.ledger()
+        ledger = await session.ledger(settings)
         rows = await asyncio.to_thread(ledger.runs, utc_now() - LOOKBACK)
         rates = PassRates.from_records(attempt_records(rows))
     except Exception as exc:  # pass rates are a refinement: a ledger that cannot be read leaves the priors

@@ -40,8 +40,10 @@ from modelroute.run.workspace import AttemptWorkspace
 if TYPE_CHECKING:
     from modelroute.changeset import ChangeSet, Refusal
     from modelroute.execute.agent import RunResult
-    from modelroute.ledger import Ledger, Reservation
+    from modelroute.ledger import LedgerStore as Ledger
+    from modelroute.ledger import Reservation
     from modelroute.pipeline import Engine, Routed, RunPlan
+    from modelroute.policy.schema import Settings
     from modelroute.providers import ProviderError
     from modelroute.run.check import Checker, Verdict
     from modelroute.strategy.machine import Role
@@ -102,11 +104,14 @@ class RunSession:
         self.on_spend = on_spend
         self.derived: dict[str, Any] = {}  # figures computed from the ledger (pass rates), dropped on a settle
 
-    async def ledger(self) -> Ledger:
-        """The ledger, opened once (off the event loop: opening may migrate the schema)."""
+    async def ledger(self, settings: Settings | None = None) -> Ledger:
+        """The ledger, opened once (off the event loop: opening may migrate the schema): the one
+        `[ledger] url` names (user file or client; a workspace file cannot set it), else SQLite."""
         async with self._lock:
-            if self._ledger is None:
-                self._ledger = await asyncio.to_thread(self._open_ledger or _default_ledger)
+            if self._ledger is None and self._open_ledger is not None:
+                self._ledger = await asyncio.to_thread(self._open_ledger)
+            elif self._ledger is None:
+                self._ledger = await asyncio.to_thread(_default_ledger, settings)
             return self._ledger
 
     def register(self) -> tuple[int, asyncio.Event]:
@@ -121,15 +126,21 @@ class RunSession:
         return len(events)
 
     async def spent(self) -> None:
+        from modelroute.ledger import LedgerError
+
         self.derived.clear()
-        if self.on_spend is not None:
+        if self.on_spend is None:
+            return
+        try:
             await self.on_spend(await self.ledger())
+        except LedgerError as exc:  # the shared database is away: keep the last known figures
+            log.warning("ledger unreadable, spend not refreshed: %s", exc)
 
 
-def _default_ledger() -> Ledger:
-    from modelroute.ledger import Ledger
+def _default_ledger(settings: Settings | None) -> Ledger:
+    from modelroute.ledger import open_ledger
 
-    return Ledger()
+    return open_ledger(settings)
 
 
 @dataclass
@@ -303,7 +314,7 @@ class Run:
         `system` before the system prompt; `base` replaces the run's base for this attempt (a merge
         starts from a candidate); `hold_usd` more is held on this attempt's row for the strategy's
         attempts still to come (released when this one settles)."""
-        from modelroute.ledger import BudgetExceeded, RunStart, needs_confirmation
+        from modelroute.ledger import BudgetExceeded, LedgerError, RunStart, needs_confirmation
         from modelroute.providers import ProviderError, client_for
 
         settings = self.engine.settings
@@ -317,20 +328,26 @@ class Run:
             return self._ended(attempt, "declined", "not run: the user declined the estimate")
         try:
             client = client_for(model, plan.provider, self.engine.env)
+            # The redaction choke point in the client: off only by the user's own settings (narrowing keeps
+            # a workspace file from turning it off).
+            client.redact_secrets = settings.privacy.redact_secrets
         except ProviderError as exc:
             self.editor.tell("error", f"modelroute: {exc}")
             return self._ended(attempt, "error", str(exc), error_kind=exc.kind)
         try:
-            ledger = await self.session.ledger()
-            start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
-                             provider=model.provider, estimate=plan.estimate,
-                             prior_output_tokens=plan.prior_output_tokens)
             try:
+                ledger = await self.session.ledger(settings)
+                start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
+                                 provider=model.provider, estimate=plan.estimate,
+                                 prior_output_tokens=plan.prior_output_tokens)
                 attempt.reservation = await asyncio.to_thread(ledger.reserve, start, settings.budget)
             except BudgetExceeded as exc:
                 self.editor.tell("error", f"modelroute: {exc}")
                 await self.session.spent()
                 return self._ended(attempt, "refused_budget", str(exc), run_id=exc.run_id)
+            except LedgerError as exc:  # the database is away: no run starts without a reservation
+                self.editor.tell("error", f"modelroute: {exc}")
+                return self._ended(attempt, "error", str(exc), error_kind="ledger")
             attempt.summary["run_id"] = attempt.reservation.run_id
             limit = attempt.reservation.reserved_usd  # the agent's own budget, not the strategy's hold
             if hold_usd > 0:
@@ -347,13 +364,13 @@ class Run:
         return attempt
 
     async def _hold(self, ledger: Ledger, attempt: Attempt, hold_usd: float) -> None:
-        from modelroute.ledger import BudgetExceeded
+        from modelroute.ledger import BudgetExceeded, LedgerError
 
         assert attempt.reservation is not None
         try:
             attempt.reservation = await asyncio.to_thread(ledger.extend, attempt.reservation, hold_usd,
                                                           self.engine.settings.budget)
-        except BudgetExceeded as exc:  # spent elsewhere since the strategy was priced: run what fits
+        except (BudgetExceeded, LedgerError) as exc:  # spent elsewhere since the strategy was priced: run what fits
             self.editor.log("warning", f"modelroute: could not hold {money(hold_usd)} for the strategy's later "
                             f"attempts ({exc}); they reserve their own when they start")
 
@@ -390,13 +407,13 @@ class Run:
                 await self._failed(attempt, ledger, exc, cancel.is_set())
                 return
             except asyncio.CancelledError:  # the front end cancelled the whole request
-                await asyncio.to_thread(ledger.abandon, reservation, "cancelled", "request cancelled",
+                await self._record(ledger.abandon, reservation, "cancelled", "request cancelled",
                                         latency_ms=attempt.latency_ms())
                 attempt.settled = True
                 raise
             except Exception as exc:  # a bug must not leave a reservation pending or kill the server
                 log.exception("run failed")
-                await asyncio.to_thread(ledger.abandon, reservation, "error", f"internal: {exc}",
+                await self._record(ledger.abandon, reservation, "error", f"internal: {exc}",
                                         latency_ms=attempt.latency_ms())
                 attempt.settled = True
                 self.editor.tell("error", f"modelroute: the run failed: {exc}; nothing was applied")
@@ -434,7 +451,7 @@ class Run:
         model = attempt.plan.model
         outcome = failure_outcome(exc.kind, cancel_requested)
         assert attempt.reservation is not None
-        await asyncio.to_thread(ledger.abandon, attempt.reservation, outcome, str(exc),
+        await self._record(ledger.abandon, attempt.reservation, outcome, str(exc),
                                 latency_ms=attempt.latency_ms(), usage=exc.spent_usage, actual_usd=exc.spent_usd)
         attempt.settled = True
         if outcome == "cancelled":
@@ -445,6 +462,18 @@ class Run:
         self.editor.tell("error", f"modelroute: {model.display_name} failed ({kind}); nothing was applied. {exc}")
         attempt.error = exc
         self._ended(attempt, "error", str(exc), error_kind=exc.kind)
+
+    async def _record(self, finish: Any, reservation: Reservation, *args: Any, **kwargs: Any) -> None:
+        """Settle or abandon a run in the ledger. If the ledger's database went away during the run,
+        say so: the store keeps the settlement and writes it when the database is back."""
+        from modelroute.ledger import LedgerError
+
+        try:
+            await asyncio.to_thread(finish, reservation, *args, **kwargs)
+        except LedgerError as exc:
+            self.editor.tell("warning", f"modelroute: the run's cost could not be recorded yet ({exc}); it is "
+                             f"written when the ledger is back, and counts at its reservation of "
+                             f"{money(reservation.reserved_usd)} until then")
 
     def _ended(self, attempt: Attempt, outcome: str, message: str, **extra: Any) -> Attempt:
         attempt.summary.update(outcome=outcome, message=message, **extra)
@@ -480,7 +509,7 @@ class Run:
         latency = attempt.latency_ms()
         if not attempt.settled:
             ledger = await self.session.ledger()
-            await asyncio.to_thread(ledger.settle, attempt.reservation, attempt.result.usage,
+            await self._record(ledger.settle, attempt.reservation, attempt.result.usage,
                                     attempt.result.cost_usd, done.outcome, latency, error=error)
             attempt.settled = True
         attempt.summary = run_summary(attempt.summary, done, attempt.result, latency)

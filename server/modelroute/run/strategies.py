@@ -62,11 +62,11 @@ DECIDE_NOTE = "Do not edit files in this step: read what you need, then answer w
 
 
 # -- choosing the strategy ---------------------------------------------------------------------
-async def pass_rates(session: RunSession) -> PassRates:
+async def pass_rates(session: RunSession, action: Action) -> PassRates:
     """Pass rates per model and kind from the ledger's checked attempts (priors when it has none)."""
     from modelroute.run.calibrate import rates_from_ledger
 
-    return await rates_from_ledger(session)
+    return await rates_from_ledger(session, action.engine.settings)
 
 
 def choose(
@@ -103,12 +103,23 @@ async def caps(session: RunSession, action: Action) -> list[Cap]:
     """What is left under each budget cap now."""
     from modelroute.strategy.budget import Cap
 
-    ledger = await session.ledger()
     budget = action.engine.settings.budget
+    ledger = await session.ledger(action.engine.settings)
     day = await asyncio.to_thread(ledger.committed, "day")
     month = await asyncio.to_thread(ledger.committed, "month")
-    return [Cap(name="today's budget ([budget] daily_usd)", left_usd=budget.daily_usd - day.total_usd),
-            Cap(name="this month's budget ([budget] monthly_usd)", left_usd=budget.monthly_usd - month.total_usd)]
+    found = [Cap(name="today's budget ([budget] daily_usd)", left_usd=budget.daily_usd - day.total_usd),
+             Cap(name="this month's budget ([budget] monthly_usd)", left_usd=budget.monthly_usd - month.total_usd)]
+    if not ledger.identity.team:  # team caps hold only for runs charged to a team
+        return found
+    if budget.team_daily_usd is not None:
+        spent = await asyncio.to_thread(ledger.committed, "day", team=True)
+        found.append(Cap(name="today's team budget ([budget] team_daily_usd)",
+                         left_usd=budget.team_daily_usd - spent.total_usd))
+    if budget.team_monthly_usd is not None:
+        spent = await asyncio.to_thread(ledger.committed, "month", team=True)
+        found.append(Cap(name="this month's team budget ([budget] team_monthly_usd)",
+                         left_usd=budget.team_monthly_usd - spent.total_usd))
+    return found
 
 
 async def run_strategy(
@@ -128,7 +139,7 @@ async def run_strategy(
     engine = action.engine
     checks = check_plan(engine.root, engine.settings, action.routed.context.language, action.verify)
     checker = Checker(editor, session.approvals, engine.settings, checks, user_file=engine.user_file)
-    rates = await pass_rates(session)
+    rates = await pass_rates(session, action)
     if strategy == "split" or (strategy is None and not model_id and not models and splits(action)):
         return await run_split(session, editor, action, rates, checker)
     try:

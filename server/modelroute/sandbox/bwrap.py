@@ -150,8 +150,18 @@ def build_args(spec: SandboxSpec, layers: Layers, *, seccomp_fd: int, status_fd:
     return args
 
 
+# Folders a command can write inside the sandbox: a PATH entry there would let it plant a `git` that
+# the next approved `git status` runs (approval judges programs by name).
+_WRITABLE_ROOTS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+
+
 def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
-    parent = [p for p in os.environ.get("PATH", SYSTEM_PATH).split(":") if p.startswith("/")]
+    writable = (spec.workspace.resolve(), *_WRITABLE_ROOTS)
+    parent = [
+        p
+        for p in os.environ.get("PATH", SYSTEM_PATH).split(":")
+        if p.startswith("/") and not any(inside(Path(os.path.realpath(p)), root) for root in writable)
+    ]
     return {
         "PATH": ":".join(parent) or SYSTEM_PATH,
         "HOME": str(home_of(spec)),

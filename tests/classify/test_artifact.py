@@ -1,0 +1,89 @@
+"""The shipped model matches the shipped corpus, and the corpus is well formed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from modelroute.categories import Category
+from modelroute.classify.__main__ import check
+from modelroute.classify.corpus import PROJECT_FAMILY, CorpusError, corpus_path, load_corpus, parse_corpus
+from modelroute.classify.features import text_features
+from modelroute.classify.linear import artifact_path, shipped
+
+
+def test_artifact_was_trained_on_this_corpus() -> None:
+    assert check() is None, check()
+
+
+def test_check_notices_a_changed_corpus(tmp_path: Path) -> None:
+    changed = tmp_path / "corpus.jsonl"
+    changed.write_bytes(corpus_path().read_bytes() + b'{"text": "x y", "label": "explain", "source": "s", '
+                        b'"family": "f"}\n')
+    problem = check(corpus=changed)
+    assert problem is not None and "python -m modelroute.classify train" in problem
+
+
+def test_corpus_is_valid_and_covers_every_label_with_real_texts() -> None:
+    examples = load_corpus()
+    labels = Counter(e.label for e in examples)
+    assert set(labels) == set(Category) and min(labels.values()) >= 200
+    real = [e for e in examples if e.family != PROJECT_FAMILY]
+    assert len(real) >= 100 and len({e.family for e in real}) >= 10
+    # every real text names where it was found
+    assert all(e.source.startswith(("https://", "http://", "github:")) for e in real)
+
+
+def test_corpus_avoids_the_blind_set_families() -> None:
+    listed = Path("/work/coord/blind_sources.txt")
+    if not listed.exists():
+        pytest.skip("no blind-set family list on this machine")
+    repos = {line.split()[0].removeprefix("github:") for line in listed.read_text().splitlines()
+             if line.startswith("github:") and "/" in line.split()[0]}
+    for e in load_corpus():
+        assert not any(f"/{repo}/" in e.source or f"github:{repo} " in e.source for repo in repos), e.source
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("not json", "not JSON"),
+    ('{"text": "x", "label": "refactoring", "source": "s", "family": "f"}', "unknown label"),
+    ('{"text": "x", "label": "explain", "family": "f"}', "missing or empty source"),
+])
+def test_bad_corpus_lines_name_the_line(line: str, message: str) -> None:
+    with pytest.raises(CorpusError, match=rf"corpus.jsonl:2: {message}"):
+        parse_corpus(b'{"text": "ok", "label": "explain", "source": "s", "family": "f"}\n' + line.encode())
+
+
+def test_duplicate_texts_are_refused() -> None:
+    row = json.dumps({"text": "Same  text", "label": "explain", "source": "s", "family": "f"}).encode()
+    with pytest.raises(CorpusError, match="same text as line 1"):
+        parse_corpus(row + b"\n" + row.replace(b"Same  text", b"same text"))
+
+
+def test_artifact_is_small_and_records_its_held_out_figures() -> None:
+    assert artifact_path().stat().st_size < 1_500_000
+    meta = shipped().meta
+    assert meta["examples"] == len(load_corpus())
+    held = meta["heldout"]
+    assert held["all"]["accuracy"] >= 0.85 and held["real"]["n"] >= 100
+    assert held["all"]["ece"] <= 0.05  # calibrated on held-out families
+
+
+def test_retraining_reproduces_the_shipped_model(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from modelroute.classify.linear import read_artifact
+    from modelroute.classify.train import train
+
+    out = tmp_path / "model.zip"
+    train(out=out, evaluate=False)
+    fresh, ours = read_artifact(out), shipped()
+    assert fresh.meta["corpus_sha256"] == ours.meta["corpus_sha256"]
+    texts = [e.text for e in load_corpus()[::25]]
+    for text in texts:
+        values = text_features(text).values
+        a, b = fresh.logits(values)[0], ours.logits(values)[0]
+        assert a.index(max(a)) == b.index(max(b))
+        assert all(abs(x - y) < 0.05 for x, y in zip(a, b, strict=True)), text[:60]

@@ -1,6 +1,0 @@
-"""A fake Anthropic/OpenAI provider for tests: `with FakeProvider() as fake: fake.queue(Reply(...))`."""
-
-from tests.fakeprovider.script import Fault, Reply, ScriptedToolCall, fault
-from tests.fakeprovider.server import FakeProvider, RecordedRequest
-
-__all__ = ["FakeProvider", "Fault", "RecordedRequest", "Reply", "ScriptedToolCall", "fault"]
