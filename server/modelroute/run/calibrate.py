@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modelroute.categories import Category
 from modelroute.strategy.calibration import AttemptRecord, PassRates
 
 if TYPE_CHECKING:
+    from modelroute.ledger import RunRecord
     from modelroute.policy.schema import Settings
     from modelroute.run.flow import RunSession
 
@@ -23,20 +24,24 @@ _KEY = "pass_rates"
 _CATEGORIES = frozenset(c.value for c in Category)
 
 
-def attempt_records(rows: list[Any]) -> list[AttemptRecord]:
+def attempt_records(rows: list[RunRecord]) -> list[AttemptRecord]:
     """Ledger rows that carry a check's verdict, as attempts (rows before verification carry none)."""
     out = []
     for row in rows:
-        verified = getattr(row, "verified", None)
+        verified = row.verified
         if verified not in ("pass", "fail", "none") or row.category not in _CATEGORIES:
             continue
-        offered = bool(getattr(row, "offered", False))
         out.append(AttemptRecord(
             model=row.model, category=Category(row.category), verified=verified,
-            flagged=bool(getattr(row, "flagged", False)), rejected=offered and row.outcome == "rejected",
-            at=row.started_at,
+            flagged=row.flagged, rejected=row.offered and row.outcome == "rejected", at=row.started_at,
         ))
     return out
+
+
+def cached_rates(session: RunSession) -> PassRates:
+    """The pass rates the session last read from the ledger, else the priors (never waits)."""
+    cached = session.derived.get(_KEY)
+    return cached if isinstance(cached, PassRates) else PassRates()
 
 
 async def rates_from_ledger(session: RunSession, settings: Settings | None = None) -> PassRates:
@@ -57,4 +62,4 @@ async def rates_from_ledger(session: RunSession, settings: Settings | None = Non
     return rates
 
 
-__all__ = ["LOOKBACK", "attempt_records", "rates_from_ledger"]
+__all__ = ["LOOKBACK", "attempt_records", "cached_rates", "rates_from_ledger"]

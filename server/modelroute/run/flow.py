@@ -67,7 +67,12 @@ DELIVERED = ("applied", "proposed", "answered", "reviewed")
 
 
 class RunRefused(Exception):
-    """The action cannot run at all (no such model here, blocked by a hard limit): nothing was called."""
+    """The action cannot run at all (no such model here, blocked by a hard limit: `limited`): nothing
+    was called."""
+
+    def __init__(self, message: str, *, limited: bool = False) -> None:
+        super().__init__(message)
+        self.limited = limited
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,7 @@ class Run:
         self.base = base  # changes of earlier steps not on disk: every attempt starts from them
         self.checker = checker
         self.confirmed = False  # the strategy's cost was confirmed: attempts do not ask again
+        self.recorded_as: str = strategy  # the strategy the ledger's rows name (a plan's steps: "plan")
 
     @property
     def engine(self) -> Engine:
@@ -293,7 +299,7 @@ class Run:
             return await asyncio.to_thread(self.engine.prepare_run, self.action.routed, model_id)
         except RunUnavailable as exc:
             self.editor.tell("error", f"modelroute: {exc}")
-            raise RunRefused(str(exc)) from exc
+            raise RunRefused(str(exc), limited=exc.limited) from exc
 
     # -- the attempt primitive ----------------------------------------------------------
     async def attempt(
@@ -339,7 +345,7 @@ class Run:
                 ledger = await self.session.ledger(settings)
                 start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
                                  provider=model.provider, estimate=plan.estimate,
-                                 prior_output_tokens=plan.prior_output_tokens)
+                                 prior_output_tokens=plan.prior_output_tokens, strategy=self.recorded_as)
                 attempt.reservation = await asyncio.to_thread(ledger.reserve, start, settings.budget)
             except BudgetExceeded as exc:
                 self.editor.tell("error", f"modelroute: {exc}")
@@ -505,12 +511,16 @@ class Run:
     async def settle(self, attempt: Attempt, done: Outcome, *, error: str | None = None) -> None:
         """Record in the ledger how an attempt that reached the model ended; the summary follows.
         An attempt settled already (out of a cascade, then offered as its last resort) keeps its row."""
+        from modelroute.ledger import Checked
+
         assert attempt.result is not None and attempt.reservation is not None
         latency = attempt.latency_ms()
         if not attempt.settled:
             ledger = await self.session.ledger()
+            checked = Checked(verified=attempt.verdict.verified if attempt.verdict is not None else None,
+                              flagged=attempt.flagged, offered=attempt.offered)
             await self._record(ledger.settle, attempt.reservation, attempt.result.usage,
-                                    attempt.result.cost_usd, done.outcome, latency, error=error)
+                               attempt.result.cost_usd, done.outcome, latency, error=error, checked=checked)
             attempt.settled = True
         attempt.summary = run_summary(attempt.summary, done, attempt.result, latency)
         await self.session.spent()

@@ -167,6 +167,7 @@ class Steps:
         run = Run(self.run.session, self.editor, routed.action, strategy=strategy.kind,
                   base=self.carried if self.carried.changes else None, checker=self.run.checker)
         run.confirmed = True  # the plan's cost was confirmed as a whole
+        run.recorded_as = "plan"
         report = await Driver(run, strategy).drive()
         self.made.extend(report.attempts)
         conclusion = report.conclusion
