@@ -60,7 +60,11 @@ class RunPlan:
 
 
 class RunUnavailable(Exception):
-    """The picked model cannot run this action (unknown, or blocked by a hard limit)."""
+    """The picked model cannot run this action (unknown, or blocked by a hard limit: `limited`)."""
+
+    def __init__(self, message: str, *, limited: bool = False) -> None:
+        super().__init__(message)
+        self.limited = limited
 
 
 class Engine:
@@ -214,7 +218,8 @@ class Engine:
         if candidate is None or model is None:
             raise RunUnavailable(f"{wanted} is not in the catalog allowed for this workspace")
         if not candidate.eligible:
-            raise RunUnavailable(f"{model.display_name} cannot run this action: {'; '.join(candidate.blocked_by)}")
+            raise RunUnavailable(f"{model.display_name} cannot run this action: {'; '.join(candidate.blocked_by)}",
+                                 limited=True)
         provider = self.providers().get(model.provider)
         if provider is None:
             raise RunUnavailable(f"{model.display_name}: no [providers.{model.provider}] endpoint is configured")

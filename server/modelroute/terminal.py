@@ -297,7 +297,9 @@ async def _run(args: argparse.Namespace) -> int:
                     loose=False, verify=args.verify)
     try:
         report = await run_action(RunSession(), editor, action, model, strategy=args.strategy, models=_listed(args))
-    except RunRefused as exc:
+    except RunRefused as exc:  # a hard limit (a budget, the context window) refuses; anything else is usage
+        if exc.limited:
+            return _fail(args, "refused", str(exc), EXIT_REFUSED)
         raise UsageError(str(exc)) from exc
     return _finish(args, editor, report)
 

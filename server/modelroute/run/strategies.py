@@ -145,8 +145,10 @@ async def run_strategy(
     try:
         plan = choose(action, strategy, model_id, models, rates, checks.text)
     except ValueError as exc:
+        from modelroute.strategy.offers import Blocked
+
         editor.tell("error", f"modelroute: {exc}")
-        raise RunRefused(str(exc)) from exc
+        raise RunRefused(str(exc), limited=isinstance(exc, Blocked)) from exc
     run = Run(session, editor, action, strategy=plan.kind, checker=checker)
     refused = await _refused(run, plan, rates)
     if refused is not None:

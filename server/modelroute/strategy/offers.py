@@ -230,6 +230,10 @@ def _plan(options: Sequence[Option], by_id: Mapping[str, Candidate], category: C
     )
 
 
+class Blocked(ValueError):
+    """A listed model fails a hard limit for this action (a budget, its context window)."""
+
+
 def listed(
     kind: StrategyKind,
     decision: Decision,
@@ -250,7 +254,7 @@ def listed(
         if found is None:
             raise ValueError(f"{model} is not in the catalog allowed for this workspace")
         if not found.eligible:
-            raise ValueError(f"{found.display_name} cannot run this action: {'; '.join(found.blocked_by)}")
+            raise Blocked(f"{found.display_name} cannot run this action: {'; '.join(found.blocked_by)}")
         options.append(_option(found, decision.category, rates, names or {}))
     if not options:
         raise ValueError(f"--strategy {kind} needs at least one model")
@@ -274,6 +278,7 @@ def listed(
 __all__ = [
     "BEST_OF_N",
     "PLAN_KINDS",
+    "Blocked",
     "cascade_plan",
     "listed",
     "one_request_usd",
