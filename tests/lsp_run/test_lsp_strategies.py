@@ -1,0 +1,94 @@
+"""Strategies through the language server (issue 12), VS Code profile, against the fake provider
+through the real SDKs: the priced cascade and best-of-n actions beside the single-model ones, a
+cascade picked from the lightbulb whose first model's edit fails pytest in its overlay and whose
+second passes, applied only through the editor's applyEdit, and the ledger's row per attempt with
+its strategy and verdict. An instruction holding two tasks is offered split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+from tests.lsp.lsp_helpers import code_actions, command, idle, rng
+from tests.lsp_run.run_helpers import PROVIDER_TOML, Setup, open_doc, text_of
+from tests.run.scenarios import CHECK, RIGHT_FIX, WRONG_FIX, project
+from tests.sandbox.conftest import needs_bwrap
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), needs_bwrap]
+
+SETUP = Setup()
+# The check is the user's own (a workspace file cannot name a command to run).
+(SETUP.home / "config" / "modelroute" / "config.toml").write_text(PROVIDER_TOML + f'\n[verify]\ncommand = "{CHECK}"\n')
+DIRECTIVE = "# add(2, 3) returns -1; fix add so the test passes AI!\n"
+SPLIT = "# rename add to plus. Also add a docstring to add AI!\n"
+RUN = "Run in sandbox"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = project(tmp_path_factory.mktemp("strategies"))
+    (root / "calc.py").write_text(DIRECTIVE + (root / "calc.py").read_text())
+    (root / "other.py").write_text(SPLIT + "def add(a, b):\n    return a + b\n")
+    return root
+
+
+@pytest_lsp.fixture(config=SETUP.config(), scope="module")
+async def client(lsp_client: LanguageClient, workspace: Path):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=workspace.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="strategies")],
+    ))
+    await idle(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def titles(actions: list[types.CodeAction]) -> list[str]:
+    return [a.title for a in actions]
+
+
+def picked(actions: list[types.CodeAction], start: str) -> dict[str, Any]:
+    action = next(a for a in actions if a.title.startswith(start))
+    assert action.command is not None and action.command.command == "modelroute.run"
+    args: dict[str, Any] = action.command.arguments[0]  # type: ignore[index]
+    return args
+
+
+async def test_a_cascade_from_the_lightbulb_escalates_and_the_editor_applies_the_passing_fix(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "calc.py").as_uri()
+    open_doc(client, uri, (workspace / "calc.py").read_text())
+    actions = await code_actions(client, uri, rng(0, 0))
+    cascade = picked(actions, "Cascade ")
+    title = next(t for t in titles(actions) if t.startswith("Cascade "))
+    assert " -> " in title and "at most $" in title, title
+    assert any(t.startswith("Best of 3 (") for t in titles(actions)), titles(actions)
+    assert titles(actions)[-1] == "Why this model?"
+    first, second, *_ = cascade["models"]
+    SETUP.fake.queue_for(first, WRONG_FIX)
+    SETUP.fake.queue_for(second, RIGHT_FIX)
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    result = await command(client, "modelroute.run", cascade)
+    assert result["strategy"] == "cascade" and result["conclusion"] == "done", result
+    assert [(a["model"], a["verified"]) for a in result["attempts"]] == [(first, "fail"), (second, "pass")]
+    assert "return a + b" in text_of(client, uri)  # applied through the editor's applyEdit
+    assert "return a - b" in (workspace / "calc.py").read_text()  # the server wrote nothing to the host
+    rows = SETUP.rows()
+    assert [(r["model"], r["strategy"], r["verified"], r["offered"]) for r in rows] == [
+        (first, "cascade", "fail", 0), (second, "cascade", "pass", 1)]
+    asked = [q.message for q in client.questions]  # type: ignore[attr-defined]
+    assert sum("wants to run" in m for m in asked) == 1  # the check is approved once per run
+
+
+async def test_an_instruction_holding_two_tasks_is_offered_split(client: LanguageClient, workspace: Path) -> None:
+    uri = (workspace / "other.py").as_uri()
+    open_doc(client, uri, (workspace / "other.py").read_text())
+    actions = await code_actions(client, uri, rng(0, 0))
+    split = picked(actions, "Split into 2 steps, one at a time")
+    assert split["strategy"] == "split" and "models" not in split
