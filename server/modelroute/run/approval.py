@@ -168,6 +168,7 @@ class _Runner:
     timeout_s: float | None = None  # instead of the sandbox's (the check has its own)
     remember: set[str] | None = None  # commands the user approved earlier in this run: not asked again
     denials: list[str] = field(default_factory=list)  # commands not run because approval refused them
+    decided_by: list[str] = field(default_factory=list)  # who decided each command: user, rule, timeout, ...
     unavailable: list[str] = field(default_factory=list)  # commands approved but no sandbox could run them
     last: SandboxResult | None = None  # what the last command that ran came back with
 
@@ -349,6 +350,7 @@ class _Runner:
         exit_code: int | None,
         **extra: Any,
     ) -> None:
+        self.decided_by.append(decided_by)
         audit = self.approvals.audit
         try:
             audit.record(
@@ -373,6 +375,11 @@ class CommandRunner:
     def denials(self) -> list[str]:
         """Commands approval refused (a rule, the user, no answer, no workspace)."""
         return list(self._runner.denials)
+
+    @property
+    def decided_by(self) -> list[str]:
+        """Who decided each command proposed so far (user, rule, timeout, ...), in order."""
+        return list(self._runner.decided_by)
 
     @property
     def unavailable(self) -> list[str]:

@@ -229,6 +229,17 @@ class RunReport:
         return [c for a in self.attempts if a.commands is not None for c in a.commands.denials]
 
     @property
+    def approval(self) -> str:
+        """How the run's commands were approved, for telemetry: denied (any refused), asked (the user
+        approved one), policy (rules decided all), none (no command was proposed)."""
+        decided = [d for a in self.attempts if a.commands is not None for d in a.commands.decided_by]
+        if self.denied_commands:
+            return "denied"
+        if "user" in decided:
+            return "asked"
+        return "policy" if decided else "none"
+
+    @property
     def sandbox_unavailable(self) -> list[str]:
         found = [r for a in self.attempts if a.commands is not None for r in a.commands.unavailable]
         return found + self.check_unavailable
@@ -646,6 +657,24 @@ async def run_action(
     return await run_strategy(session, editor, action, model_id, strategy=strategy, models=models)
 
 
+async def traced(action: Action, strategy: Strategy, expected_usd: float, model: str | None,
+                 body: Callable[[], Awaitable[RunReport]]) -> RunReport:
+    """Run `body` (a whole run, once its strategy is known) inside the run's OpenTelemetry span, and
+    put its cost, the offered result's verdict, the approval and the conclusion on it. The one place
+    a run starts and ends for telemetry."""
+    from modelroute import telemetry
+
+    category = action.routed.decision.category.value
+    with telemetry.run_span(category, strategy, expected_usd, model=model,
+                            export_content=action.engine.settings.telemetry.export_content) as span:
+        report = await body()
+        span.cost_usd = round(sum(a.cost_usd for a in report.attempts), 6)
+        span.verified = report.offered.verified if report.offered is not None else None
+        span.approval = report.approval
+        span.outcome = report.conclusion
+        return report
+
+
 __all__ = [
     "BUILT_STRATEGIES",
     "STRATEGIES",
@@ -661,4 +690,5 @@ __all__ = [
     "Ticker",
     "Verified",
     "run_action",
+    "traced",
 ]

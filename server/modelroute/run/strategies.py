@@ -41,7 +41,7 @@ from modelroute.run.editor import (
     Review,
     Shown,
 )
-from modelroute.run.flow import Action, Attempt, Run, RunRefused, RunReport, RunSession, RunStrategy
+from modelroute.run.flow import Action, Attempt, Run, RunRefused, RunReport, RunSession, RunStrategy, traced
 from modelroute.run.outcome import Outcome, fallback_for, fallback_offer, fallback_question
 from modelroute.strategy.machine import AttemptReport, Finish, NextAttempt, Role, RunNext, advance
 from modelroute.strategy.model import StrategyKind, StrategyPlan, at_most
@@ -141,7 +141,8 @@ async def run_strategy(
     checker = Checker(editor, session.approvals, engine.settings, checks, user_file=engine.user_file)
     rates = await pass_rates(session, action)
     if strategy == "split" or (strategy is None and not model_id and not models and splits(action)):
-        return await run_split(session, editor, action, rates, checker)
+        return await traced(action, "plan", action.routed.decision.cost.usd, None,
+                            lambda: run_split(session, editor, action, rates, checker))
     try:
         plan = choose(action, strategy, model_id, models, rates, checks.text)
     except ValueError as exc:
@@ -150,12 +151,17 @@ async def run_strategy(
         editor.tell("error", f"modelroute: {exc}")
         raise RunRefused(str(exc), limited=isinstance(exc, Blocked)) from exc
     run = Run(session, editor, action, strategy=plan.kind, checker=checker)
-    refused = await _refused(run, plan, rates)
-    if refused is not None:
-        return refused
-    if plan.kind == "plan":
-        return await run_plan(run, plan, rates)
-    return await Driver(run, plan).drive()
+
+    async def body() -> RunReport:
+        refused = await _refused(run, plan, rates)
+        if refused is not None:
+            return refused
+        if plan.kind == "plan":
+            return await run_plan(run, plan, rates)
+        return await Driver(run, plan).drive()
+
+    model = plan.attempts[0].name if plan.kind == "single" else None
+    return await traced(action, plan.kind, plan.expected_cost_usd, model, body)
 
 
 async def _refused(run: Run, plan: StrategyPlan, rates: PassRates) -> RunReport | None:
