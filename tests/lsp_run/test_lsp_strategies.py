@@ -2,7 +2,8 @@
 through the real SDKs: the priced cascade and best-of-n actions beside the single-model ones, a
 cascade picked from the lightbulb whose first model's edit fails pytest in its overlay and whose
 second passes, applied only through the editor's applyEdit, and the ledger's row per attempt with
-its strategy and verdict. An instruction holding two tasks is offered split."""
+its strategy and verdict; best of three with a synthesiser; a three-step plan shown as a document
+the user edits before it runs. An instruction holding two tasks is offered split."""
 
 from __future__ import annotations
 
@@ -15,8 +16,19 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 from tests.lsp.lsp_helpers import code_actions, command, idle, rng
-from tests.lsp_run.run_helpers import PROVIDER_TOML, Setup, open_doc, text_of
-from tests.run.scenarios import CHECK, RIGHT_FIX, WRONG_FIX, project
+from tests.lsp_run.run_helpers import PROVIDER_TOML, Setup, change_doc, open_doc, text_of, version_of
+from tests.run.scenarios import (
+    CALC,
+    CHECK,
+    HAIKU,
+    OTHER_RIGHT_FIX,
+    RIGHT_FIX,
+    WRONG_FIX,
+    edit,
+    plan_answer,
+    project,
+    synthesis,
+)
 from tests.sandbox.conftest import needs_bwrap
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), needs_bwrap]
@@ -92,3 +104,75 @@ async def test_an_instruction_holding_two_tasks_is_offered_split(client: Languag
     actions = await code_actions(client, uri, rng(0, 0))
     split = picked(actions, "Split into 2 steps, one at a time")
     assert split["strategy"] == "split" and "models" not in split
+
+
+def reset(client: LanguageClient, uri: str, text: str) -> None:
+    """The editor's buffer back to `text` (an earlier test applied its result to it)."""
+    change_doc(client, uri, text, version_of(client, uri) + 1)
+
+
+async def test_best_of_three_from_the_lightbulb_with_a_synthesiser(client: LanguageClient, workspace: Path) -> None:
+    SETUP.fake.reset()
+    uri = (workspace / "calc.py").as_uri()
+    reset(client, uri, DIRECTIVE + CALC)
+    best = picked(await code_actions(client, uri, rng(0, 0)), "Best of 3 (")
+    fixes = [RIGHT_FIX, OTHER_RIGHT_FIX, WRONG_FIX]
+    for model, replies in zip(best["models"], fixes, strict=True):
+        SETUP.fake.queue_for(model, replies)
+        SETUP.fake.queue_for(model, synthesis("PICK A"))  # whichever of them synthesises picks a passing one
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    rows_before = len(SETUP.rows())
+    result = await command(client, "modelroute.run", best)
+    assert result["strategy"] == "best-of-n" and result["conclusion"] == "done", result
+    verdicts = [(a["model"], a["verified"]) for a in result["attempts"] if a["role"] == "attempt"]
+    assert sorted(verdicts) == sorted(zip(best["models"], ["pass", "pass", "fail"], strict=True))
+    assert [a["role"] for a in result["attempts"]].count("synthesis") == 1
+    fixed = text_of(client, uri)
+    assert "return a + b" in fixed or "return sum((a, b))" in fixed
+    assert (workspace / "calc.py").read_text() == DIRECTIVE + CALC  # the host untouched
+    rows = SETUP.rows()[rows_before:]
+    assert len(rows) == 4 and {r["strategy"] for r in rows} == {"best-of-n"}
+
+
+async def test_a_three_step_plan_is_edited_by_the_user_before_it_runs(client: LanguageClient, workspace: Path) -> None:
+    SETUP.fake.reset()
+    (workspace / "calc.py").write_text("def add(a, b):\n    return a + b\n")  # the project's test passes
+    shapes = workspace / "shapes.py"
+    shapes.write_text("def area(w, h):\n    return w * h\n")
+    uri = shapes.as_uri()
+    open_doc(client, uri, shapes.read_text())
+    steps = [
+        {"title": "Document area", "instruction": "Add a docstring to area in shapes.py.", "kind": "quick_edit"},
+        {"title": "Type area", "instruction": "Add type hints to area in shapes.py.", "kind": "quick_edit"},
+        {"title": "Add perimeter", "instruction": "Add a perimeter function to shapes.py.", "kind": "quick_edit"},
+    ]
+    SETUP.fake.queue(
+        plan_answer(steps),
+        *edit("def area(w, h):\n", 'def area(w, h):\n    """Width times height."""\n', "shapes.py"),
+        *edit("def area(w, h):", "def area(w: float, h: float) -> float:", "shapes.py"),
+        *edit("    return w * h\n", "    return w * h\n\n\ndef square(s):\n    return s * s\n", "shapes.py"),
+    )
+    before = len(client.shown_documents)
+
+    def answer(params: types.ShowMessageRequestParams) -> str:
+        if "Run the plan" in [a.title for a in params.actions or []]:  # the user rewrites step 3, then runs it
+            [plan_uri] = [d.uri for d in client.shown_documents[before:]]  # pytest-lsp's client shows documents
+            text = Path(plan_uri.removeprefix("file://")).read_text()
+            assert "## 1. Document area" in text and "## 3. Add perimeter" in text
+            open_doc(client, plan_uri, text.replace("Add a perimeter function to shapes.py.",
+                                                    "Add a square function to shapes.py."), language="markdown")
+            return "Run the plan"
+        return RUN if "wants to run" in params.message else "Cancel"
+
+    client.answer = answer  # type: ignore[attr-defined]
+    args = {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "instruction": "Tidy shapes.py: document and type area, then add a perimeter function",
+            "strategy": "plan", "models": [HAIKU]}
+    result = await command(client, "modelroute.run", args)
+    assert result["strategy"] == "plan" and result["conclusion"] == "done", (result, client.messages[-6:])
+    asked = [r.raw_without_auth() for r in SETUP.fake.model_requests()]
+    assert any("Add a square function to shapes.py." in r for r in asked)  # the edited step, as the user wrote it
+    assert not any("Add a perimeter function to shapes.py." in r for r in asked[1:])
+    final = text_of(client, uri)
+    assert '"""Width times height."""' in final and "-> float:" in final and "def square(s):" in final
+    assert shapes.read_text() == "def area(w, h):\n    return w * h\n"  # applied by the editor only

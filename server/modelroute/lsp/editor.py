@@ -131,8 +131,10 @@ class LspEditor:
         return session.query(uri)
 
     def _document(self, rel: str) -> DocumentQuery | None:
+        """The editor's document of `rel` now: the action's own is asked for again, since an earlier
+        step of the same run (a plan) may have moved it on through an applied edit."""
         if rel == self.query.rel:
-            return self.query
+            return self.ls.session.query(self.query.uri) or self.query
         return self._query(self.query.state.root / rel)
 
     # -- results ------------------------------------------------------------------------
@@ -252,8 +254,8 @@ class LspEditor:
             raise ValueError(f"{change.path} cannot be read any more; nothing was applied")
         read = offer.read_versions.get(change.path)
         for edit_uri, edits in document.text_edits(change.original or "", change.new).items():
-            version = document.edit_version(edit_uri) if document is self.query or not isinstance(read, int) \
-                else read
+            own = document.uri == self.query.uri
+            version = document.edit_version(edit_uri) if own or not isinstance(read, int) else read
             yield edit_uri, edits, version
 
     async def review(self, review: Review) -> None:
