@@ -3,7 +3,8 @@ through the real SDKs: the priced cascade and best-of-n actions beside the singl
 cascade picked from the lightbulb whose first model's edit fails pytest in its overlay and whose
 second passes, applied only through the editor's applyEdit, and the ledger's row per attempt with
 its strategy and verdict; best of three with a synthesiser; a three-step plan shown as a document
-the user edits before it runs. An instruction holding two tasks is offered split."""
+the user edits before it runs; a tampered test flagged and escalated; a model's own pytest that sees
+its staged edit; an instruction holding two tasks offered split and run one step at a time."""
 
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ from tests.run.scenarios import (
     HAIKU,
     OTHER_RIGHT_FIX,
     RIGHT_FIX,
+    TAMPER,
+    TEST_CALC,
     WRONG_FIX,
     edit,
     plan_answer,
     project,
+    runs_its_own_test,
     synthesis,
 )
 from tests.sandbox.conftest import needs_bwrap
@@ -176,3 +180,54 @@ async def test_a_three_step_plan_is_edited_by_the_user_before_it_runs(client: La
     final = text_of(client, uri)
     assert '"""Width times height."""' in final and "-> float:" in final and "def square(s):" in final
     assert shapes.read_text() == "def area(w, h):\n    return w * h\n"  # applied by the editor only
+
+
+async def test_a_tampered_test_is_flagged_and_the_cascade_escalates(client: LanguageClient, workspace: Path) -> None:
+    SETUP.fake.reset()
+    (workspace / "calc.py").write_text(DIRECTIVE + CALC)
+    uri = (workspace / "calc.py").as_uri()
+    reset(client, uri, DIRECTIVE + CALC)
+    cascade = picked(await code_actions(client, uri, rng(0, 0)), "Cascade ")
+    first, second, *_ = cascade["models"]
+    SETUP.fake.queue_for(first, TAMPER)
+    SETUP.fake.queue_for(second, RIGHT_FIX)
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    result = await command(client, "modelroute.run", cascade)
+    assert result["conclusion"] == "done", result
+    tampered, fixed = result["attempts"]
+    assert tampered["flagged"][0]["path"] == "test_calc.py" and tampered["verified"] == "none"
+    assert fixed["verified"] == "pass" and "return a + b" in text_of(client, uri)
+    assert (workspace / "test_calc.py").read_text() == TEST_CALC
+    assert "test_calc.py" not in [Path(u).name for u in client.texts]  # type: ignore[attr-defined]
+    assert SETUP.rows()[-2]["flagged"] == 1 and SETUP.rows()[-2]["offered"] == 0
+
+
+async def test_a_model_s_pytest_sees_its_own_staged_edit(client: LanguageClient, workspace: Path) -> None:
+    SETUP.fake.reset()
+    uri = (workspace / "calc.py").as_uri()
+    reset(client, uri, DIRECTIVE + CALC)
+    SETUP.fake.queue(*runs_its_own_test())
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    args = {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "instruction": "fix add so the test passes", "model": HAIKU}
+    result = await command(client, "modelroute.run", args)
+    assert result["outcome"] == "applied", result
+    assert "1 passed" in SETUP.fake.model_requests()[2].raw_without_auth()  # the staged fix, in the overlay
+    assert (workspace / "calc.py").read_text() == DIRECTIVE + CALC
+
+
+async def test_an_instruction_holding_two_tasks_runs_one_step_at_a_time(
+    client: LanguageClient, workspace: Path
+) -> None:
+    SETUP.fake.reset()
+    (workspace / "calc.py").write_text("def add(a, b):\n    return a + b\n")  # the project's test passes
+    uri = (workspace / "other.py").as_uri()
+    reset(client, uri, SPLIT + "def add(a, b):\n    return a + b\n")
+    split = picked(await code_actions(client, uri, rng(0, 0)), "Split into 2 steps")
+    SETUP.fake.queue(*edit("def add(a, b):", "def plus(a, b):", "other.py"),
+                     *edit("def plus(a, b):\n", 'def plus(a, b):\n    """The sum."""\n', "other.py"))
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    result = await command(client, "modelroute.run", split)
+    assert result["strategy"] == "plan" and result["conclusion"] == "done", (result, client.messages[-4:])
+    assert 'def plus(a, b):\n    """The sum."""' in text_of(client, uri)
+    assert "def add(a, b):" in (workspace / "other.py").read_text()  # applied by the editor only
