@@ -1,6 +1,6 @@
 """Budgets through LSP: a run over the daily cap is refused before any model call, so is a strategy
-whose maximum does not fit, two concurrent
-runs against a cap that holds one never overspend, and a run above per_request_usd asks first."""
+whose maximum does not fit, two concurrent runs against a cap that holds one never overspend, and a
+run above per_request_usd asks first."""
 
 from __future__ import annotations
 
