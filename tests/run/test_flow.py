@@ -4,8 +4,6 @@ cancel, a fault and the fallback offer, a stale file, a loose file, a notebook-l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,24 +11,11 @@ import pytest
 from modelroute.run.editor import Buffer, OfferResult
 from modelroute.run.flow import RunRefused, run_action
 from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
-from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import HAIKU, MINI, STORE, Bench
 
 
 def call(name: str, **args: Any) -> ScriptedToolCall:
     return ScriptedToolCall(name=name, arguments=dict(args))
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def bench(tmp_path: Path, fake: FakeProvider) -> Bench:
-    fake.reset()
-    return Bench(tmp_path, fake)
 
 
 EDIT = [

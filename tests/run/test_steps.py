@@ -6,15 +6,9 @@ the budget, refused before any step runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from modelroute.run.editor import Markdown
 from modelroute.run.flow import run_action
 from modelroute_testing.fakeprovider.script import Reply, fault
-from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import HAIKU, STORE, Bench
 from tests.run.scenarios import call, edit, plan_answer
 
@@ -31,18 +25,6 @@ DOCSTRING = edit("def total(items):\n", 'def total(items):\n    """The sum of th
 MODULE_DOC = edit("import json\n", '"""Store helpers."""\nimport json\n', "app/store.py")
 TASK = "Tidy app/store.py: type the loader, document total and the module"
 TWO_TASKS = "Add type hints to load in app/store.py. Also add a docstring to total in app/store.py."
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def bench(tmp_path: Path, fake: FakeProvider) -> Bench:
-    fake.reset()
-    return Bench(tmp_path, fake)
 
 
 def requests(bench: Bench) -> list[str]:

@@ -8,8 +8,6 @@ strategy refused by budget before any call; nothing ever written to the workspac
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,6 @@ from modelroute.run.editor import OfferResult
 from modelroute.run.flow import Action, RunReport, run_action
 from modelroute.strategy.calibration import PassRates
 from modelroute.strategy.offers import listed
-from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import Bench
 from tests.run.scenarios import (
     CALC,
@@ -40,16 +37,9 @@ from tests.sandbox.conftest import needs_bwrap
 pytestmark = needs_bwrap
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
 @pytest.fixture
-def bench(tmp_path: Path, fake: FakeProvider) -> Bench:
-    fake.reset()
-    bench = Bench(tmp_path, fake)
+def bench(bench: Bench) -> Bench:
+    """The conftest's bench, holding the project whose test fails."""
     project(bench.root)
     return bench
 
