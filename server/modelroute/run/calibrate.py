@@ -40,7 +40,7 @@ def attempt_records(rows: list[RunRecord]) -> list[AttemptRecord]:
 
 def cached_rates(session: RunSession) -> PassRates:
     """The pass rates the session last read from the ledger, else the priors (never waits)."""
-    cached = session.derived.get(_KEY)
+    cached = session.derived.get(_KEY) or session.previous.get(_KEY)
     return cached if isinstance(cached, PassRates) else PassRates()
 
 

@@ -108,6 +108,7 @@ class RunSession:
         self._serial = 0
         self.on_spend = on_spend
         self.derived: dict[str, Any] = {}  # figures computed from the ledger (pass rates), dropped on a settle
+        self.previous: dict[str, Any] = {}  # the figures a settle dropped: for answers that must not wait
 
     async def ledger(self, settings: Settings | None = None) -> Ledger:
         """The ledger, opened once (off the event loop: opening may migrate the schema): the one
@@ -133,6 +134,7 @@ class RunSession:
     async def spent(self) -> None:
         from modelroute.ledger import LedgerError
 
+        self.previous.update(self.derived)
         self.derived.clear()
         if self.on_spend is None:
             return
