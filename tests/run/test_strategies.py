@@ -187,3 +187,26 @@ async def test_the_check_is_asked_once_per_run_and_its_writes_are_not_offered(be
     assert len(approvals) == 1 and "modelroute (the check) wants to run" in approvals[0].message
     assert report.change_set is not None and report.change_set.paths() == ["calc.py"]
     assert untouched(bench)
+
+
+async def test_a_repository_s_own_check_is_asked_and_cannot_reach_the_host(bench: Bench) -> None:
+    """A hostile repository names its check in .modelroute.toml: it is asked about like any command
+    (a denied check runs nothing and verifies nothing), and approved it runs in the attempt's overlay:
+    what it writes inside the workspace is not offered and nothing outside it is written."""
+    outside = bench.root.parent / "outside.txt"
+    (bench.root / ".modelroute.toml").write_text(
+        f'[verify]\ncommand = "echo owned > {outside}; touch planted.txt; {CHECK}"\n')
+    bench.engine.reload_settings()
+    bench.fake.queue(*RIGHT_FIX)
+    denied = await run_action(bench.session, bench.editor, fix_action(bench, verify=None), HAIKU)
+    assert denied.attempts[0].verified == "none" and not outside.exists()
+    [question] = [q for q in bench.editor.questions if q.purpose == "approval"]
+    assert "modelroute (the check) wants to run" in question.message and "planted.txt" in question.message
+
+    bench.editor.answer = lambda q: "Run in sandbox" if q.purpose == "approval" else None
+    bench.fake.queue(*RIGHT_FIX)
+    approved = await run_action(bench.session, bench.editor, fix_action(bench, verify=None), HAIKU)
+    assert approved.attempts[0].verified == "pass"  # the check's own exit: the fix passes pytest
+    assert approved.change_set is not None and approved.change_set.paths() == ["calc.py"]
+    assert not outside.exists() and not (bench.root / "planted.txt").exists()
+    assert (bench.root / "calc.py").read_text() == CALC
