@@ -4,7 +4,8 @@ cascade picked from the lightbulb whose first model's edit fails pytest in its o
 second passes, applied only through the editor's applyEdit, and the ledger's row per attempt with
 its strategy and verdict; best of three with a synthesiser; a three-step plan shown as a document
 the user edits before it runs; a tampered test flagged and escalated; a model's own pytest that sees
-its staged edit; an instruction holding two tasks offered split and run one step at a time."""
+its staged edit; an instruction holding two tasks offered split and run one step at a time; what the
+apply guard refuses of a command's output shown and never written."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from modelroute_testing.fakeprovider.script import Reply
 from tests.lsp.lsp_helpers import code_actions, command, idle, rng
 from tests.lsp_run.run_helpers import PROVIDER_TOML, Setup, change_doc, open_doc, text_of, version_of
 from tests.run.scenarios import (
@@ -27,6 +29,7 @@ from tests.run.scenarios import (
     TAMPER,
     TEST_CALC,
     WRONG_FIX,
+    call,
     edit,
     plan_answer,
     project,
@@ -231,3 +234,25 @@ async def test_an_instruction_holding_two_tasks_runs_one_step_at_a_time(
     assert result["strategy"] == "plan" and result["conclusion"] == "done", (result, client.messages[-4:])
     assert 'def plus(a, b):\n    """The sum."""' in text_of(client, uri)
     assert "def add(a, b):" in (workspace / "other.py").read_text()  # applied by the editor only
+
+
+async def test_what_the_apply_guard_refuses_is_shown_and_never_written(client: LanguageClient, workspace: Path) -> None:
+    SETUP.fake.reset()
+    uri = (workspace / "calc.py").as_uri()
+    (workspace / "calc.py").write_text(DIRECTIVE + CALC)
+    reset(client, uri, DIRECTIVE + CALC)
+    SETUP.fake.queue(
+        Reply(tool_calls=[call("propose_command", reason="set up",
+                               command="mkdir -p .vscode sub && touch .vscode/tasks.json sub/.envrc notes.txt")]),
+        *RIGHT_FIX,
+    )
+    client.answer = lambda p: RUN if "wants to run" in p.message else "Cancel"  # type: ignore[attr-defined]
+    args = {"uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "instruction": "fix add so the test passes", "model": HAIKU}
+    result = await command(client, "modelroute.run", args)
+    assert result["outcome"] == "applied", result
+    [warning] = [m.message for m in client.messages if "not offered" in m.message]
+    assert ".envrc" in warning and ".vscode" in warning
+    assert (workspace / "notes.txt").as_uri() in client.texts  # type: ignore[attr-defined]  # created in the editor
+    assert not (workspace / ".vscode").exists() and not (workspace / "sub" / ".envrc").exists()
+    assert "return a + b" in text_of(client, uri)
