@@ -110,6 +110,7 @@ export function pickItems(decision: DecisionJson): PickItem[] {
 
 /** Status bar text, e.g. `$(pulse) $1.20 / $20.00 · balanced`. */
 export function statusText(status: StatusJson): string {
+  if (status.spent_today_usd === undefined) return `$(warning) spend unknown · ${status.objective}`;
   const spent = formatSpent(status.spent_today_usd);
   const cap = status.daily_usd != null ? ` / ${formatSpent(status.daily_usd)}` : "";
   return `$(pulse) ${spent}${cap} · ${status.objective}`;
@@ -117,6 +118,10 @@ export function statusText(status: StatusJson): string {
 
 export function statusTooltip(status: StatusJson): string {
   const lines = [`modelroute: objective ${status.objective} (click to switch)`];
+  if (status.spent_today_usd === undefined) {
+    lines.push(status.ledger_error ?? "the spend ledger cannot be read");
+    return lines.join("\n");
+  }
   const today = status.daily_usd != null ? ` of ${formatSpent(status.daily_usd)}` : " (no daily cap)";
   lines.push(`Today: ${formatSpent(status.spent_today_usd)}${today}`);
   if (status.spent_month_usd !== undefined) {
@@ -128,7 +133,7 @@ export function statusTooltip(status: StatusJson): string {
 
 /** Share of the daily budget used, 0..∞; undefined without a cap. The status bar warns past 80%. */
 export function budgetShare(status: StatusJson): number | undefined {
-  if (status.daily_usd == null || status.daily_usd <= 0) return undefined;
+  if (status.spent_today_usd === undefined || status.daily_usd == null || status.daily_usd <= 0) return undefined;
   return status.spent_today_usd / status.daily_usd;
 }
 

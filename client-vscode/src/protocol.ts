@@ -80,10 +80,12 @@ export interface DecisionJson {
 
 export interface StatusJson {
   objective: string;
-  spent_today_usd: number;
+  /** Absent when the ledger cannot be read (`ledger_error` says why): the spend is unknown. */
+  spent_today_usd?: number;
   daily_usd: number | null;
   spent_month_usd?: number;
   monthly_usd?: number | null;
+  ledger_error?: string;
 }
 
 export interface DaySpend {

@@ -39,6 +39,10 @@ test("status text and tooltip show today's spend against the cap and the objecti
   assert.match(statusTooltip(status), /This month: \$33\.50 of \$200\.00/);
   assert.equal(budgetShare(status), 0.06);
   assert.equal(statusText({ objective: "cost", spent_today_usd: 0, daily_usd: null }), "$(pulse) $0.00 · cost");
+  const unread = { objective: "cost", daily_usd: 20, ledger_error: "the spend ledger cannot be read (locked)" };
+  assert.equal(statusText(unread), "$(warning) spend unknown · cost");
+  assert.match(statusTooltip(unread), /cannot be read \(locked\)/);
+  assert.equal(budgetShare(unread), undefined);
   assert.equal(budgetShare({ objective: "cost", spent_today_usd: 1, daily_usd: null }), undefined);
 });
 

@@ -337,11 +337,15 @@ function M.refresh_status(bufnr)
   end, bufnr)
 end
 
--- For 'statusline': `$1.20/$20.00 balanced`, or '' before the first answer.
+-- For 'statusline': `$1.20/$20.00 balanced`, `spend? balanced` when the ledger cannot be read
+-- (`ledger_error` says why), or '' before the first answer.
 function M.statusline()
   local s = M.status
   if type(s) ~= 'table' then
     return ''
+  end
+  if s.spent_today_usd == nil then
+    return string.format('spend? %s', s.objective or '')
   end
   local cap = s.daily_usd and string.format('/$%.2f', s.daily_usd) or ''
   return string.format('$%.2f%s %s', s.spent_today_usd or 0, cap, s.objective or '')

@@ -187,9 +187,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _exit_in_connection(record: logging.LogRecord) -> bool:
-    """pygls ends a TCP server by raising SystemExit inside asyncio's connection callback, which
-    asyncio logs as an unhandled exception with a traceback: that is the normal way out, not an error."""
-    return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
+    """pygls ends a TCP server by raising SystemExit inside asyncio's connection callback, and Ctrl-C
+    cancels a connected client's task, whose callback Python 3.11 then logs with a CancelledError
+    traceback: both are the normal way out, not errors."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, SystemExit) or type(error).__name__ == "CancelledError")
 
 
 def _serve(argv: list[str]) -> int:

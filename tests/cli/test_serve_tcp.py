@@ -90,8 +90,10 @@ def test_shutdown_and_exit_from_the_client_end_the_server_quietly() -> None:
 def test_ctrl_c_ends_the_server_quietly() -> None:
     port = free_port()
     proc = serve(port)
-    connect(port, proc).close()
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    # The connection stays open until the signal is sent: a client that hangs up ends the server on its
+    # own (exit 0), which would race the signal.
+    with connect(port, proc):
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert "Traceback" not in err, err

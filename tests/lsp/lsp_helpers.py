@@ -89,6 +89,14 @@ def make_workspace(root: Path, files: dict[str, str] | None = None) -> Path:
     return root
 
 
+def store_workspace(root: Path, files: dict[str, str] | None = None) -> Path:
+    """The run tests' workspace: `app/store.py` (tests/run/helpers.STORE) and `files` (path: text)."""
+    from tests.run.helpers import STORE
+
+    make_workspace(root, {"app/store.py": STORE, **(files or {})})
+    return root
+
+
 def uri(root: Path, rel: str) -> str:
     return (root / rel).as_uri()
 

@@ -194,11 +194,13 @@ def test_nothing_is_exported_or_started_when_not_configured(fake_provider: FakeP
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    # the script imports tests.providers (the repository) and modelroute_testing (tests/support)
+    pythonpath = os.pathsep.join((os.getcwd(), os.path.join(os.getcwd(), "tests", "support")))
     with OtlpReceiver() as listening:
         fake_provider.queue(Reply(text="hello"))
         out = subprocess.run(
             [sys.executable, "-c", _SILENT, fake_provider.anthropic_base_url],
-            capture_output=True, text=True, env={**env, "PYTHONPATH": os.getcwd()}, timeout=120, check=True,
+            capture_output=True, text=True, env={**env, "PYTHONPATH": pythonpath}, timeout=120, check=True,
         ).stdout
         assert json.loads(out) == {"loaded": [], "threads": []}
         assert listening.requests("/v1/traces") == [] and listening.requests("/v1/metrics") == []

@@ -5,9 +5,10 @@ models, typing 1 runs the routed one through the fake provider (real SDKs over H
 lands in the buffer and `:w` saves it.
 
 ALE applies a server's `workspace/applyEdit` but never answers it (it advertises `applyEdit:
-false`), so the server cannot learn that the edit was applied. What it must not do is wait for
-that answer for ever: the run has to settle its ledger row (not leave it `pending`, holding its
-budget reservation). That last assertion waits on the server (branch core, lsp/run.py)."""
+false`), so the server cannot learn from an answer that the edit was applied. What it must not do
+is wait for that answer for ever: the run has to settle its ledger row (not leave it `pending`,
+holding its budget reservation). The server settles it when ALE's didChange shows the edit
+(lsp/editor.py), or after `run.apply_timeout_s`."""
 
 from __future__ import annotations
 
@@ -141,3 +142,4 @@ def test_ale_documented_setup_runs_the_routed_model(request: pytest.FixtureReque
     assert len(requests) == 2, requests
     [outcome] = ledger_outcomes(tmp_path)
     assert outcome != "pending", "the run still waits for an answer ALE never sends to workspace/applyEdit"
+    assert outcome == "applied", "ALE's didChange showed the edit: the run counts as applied (docs/clients/vim.md)"

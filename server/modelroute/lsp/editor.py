@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from lsprotocol import types
@@ -38,6 +38,7 @@ LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning
 FLAGGED_ID = "modelroute-flagged"
 APPLY_ANYWAY, DISCARD = "Apply anyway", "Discard"
 PLAN_TIMEOUT_S = 1800.0  # editing a plan takes a while; an unanswered question is still a Cancel
+DEFAULT_APPLY_TIMEOUT_S = 300.0  # run.apply_timeout_s before the workspace's settings are loaded
 
 
 class LspEditor:
@@ -160,15 +161,9 @@ class LspEditor:
                 edit = self.workspace_edit(replace(offer, changes=in_editor))
             except ValueError as exc:  # the editor cannot take this change set: nothing is applied
                 return OfferResult("rejected", str(exc), by_user=False)
-            try:
-                applied = await self.ls.workspace_apply_edit_async(
-                    types.ApplyWorkspaceEditParams(edit=edit, label=offer.label)
-                )
-            except Exception as exc:  # the client failed the request: nothing was applied
-                applied = types.ApplyWorkspaceEditResult(applied=False, failure_reason=str(exc))
-            if not applied.applied:
-                reason = applied.failure_reason or "rejected"
-                return OfferResult("rejected", f"the editor did not apply the edit ({reason}); nothing was applied")
+            applied = await self._apply(replace(offer, changes=in_editor), edit)
+            if applied.status != "applied":
+                return applied
         return await self._write(offer, on_disk)
 
     async def _write(self, offer: Offer, on_disk: ChangeSet) -> OfferResult:
@@ -197,6 +192,60 @@ class LspEditor:
         base = offer.changes.model_copy(update={"refused": ()})
         return (base.model_copy(update={"changes": tuple(editor)}),
                 base.model_copy(update={"changes": tuple(disk), "flagged": ()}))
+
+    async def _apply(self, offer: Offer, edit: types.WorkspaceEdit) -> OfferResult:
+        """Send the edit and settle on the first of: the client's answer; its documents showing
+        every changed file as edited (a client that applies without answering, as ALE does, still
+        sends didChange); `run.apply_timeout_s` with neither (rejected, and the user is told how
+        to check). An answer after that is never acted on; the user is told when it disagrees."""
+        request = asyncio.ensure_future(self.ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=offer.label)))
+        timeout = self._apply_timeout()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not request.done() and not self._landed(offer):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            changed = self.ls.session.changes.next()
+            waits: list[asyncio.Future[Any]] = [request, changed]
+            await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            changed.cancel()
+        if request.done():
+            return _answered(request)
+        landed = self._landed(offer)
+        request.add_done_callback(lambda late: self._late_answer(late, offer, "applied" if landed else "rejected"))
+        if landed:  # a client that answers (VS Code) often sends didChange first: only ALE's kind is news
+            if not _answers_apply_edit(self.ls):
+                self.log("info", f"modelroute: {offer.label}: the editor applied the edit without answering "
+                                 "workspace/applyEdit; its documents show every change, so it counts as applied")
+            return OfferResult("applied")
+        files = ", ".join(c.path for c in offer.changes.changes)
+        return OfferResult("rejected", f"the editor neither applied nor answered the edit within {timeout:g} s "
+                                       f"(run.apply_timeout_s), so it counts as not applied; check {files}",
+                           by_user=False)  # silence is not the user's rejection: a cascade does not escalate on it
+
+    def _apply_timeout(self) -> float:
+        engine = self.query.state.engine
+        return engine.settings.run.apply_timeout_s if engine is not None else DEFAULT_APPLY_TIMEOUT_S
+
+    def _landed(self, offer: Offer) -> bool:
+        """Every changed file reads, in the editor, as the change set's new text (a deleted file
+        cannot be seen this way: only the client's answer settles that)."""
+        root = self.query.state.root
+        for change in offer.changes.changes:
+            buffer = self.buffer(root / change.path) if change.new is not None else None
+            if buffer is None or buffer.text != change.new:
+                return False
+        return True
+
+    def _late_answer(self, late: asyncio.Future[types.ApplyWorkspaceEditResult], offer: Offer, settled: str) -> None:
+        if late.cancelled():
+            return
+        status = _answered(late).status
+        if status != settled:  # the run was settled the other way: the user must know what is on screen
+            self.tell("warning", f"modelroute: {offer.label}: the editor answered '{status}' after the run "
+                                f"was settled as '{settled}'; the ledger keeps '{settled}'")
 
     def workspace_edit(self, offer: Offer) -> types.WorkspaceEdit:
         """One WorkspaceEdit for the whole change set: versioned documentChanges (with CreateFile
@@ -277,6 +326,18 @@ class LspEditor:
             self.ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
 
 
+def _answered(request: asyncio.Future[types.ApplyWorkspaceEditResult]) -> OfferResult:
+    """The client's answer to workspace/applyEdit as an offer's outcome (a failed request: nothing applied)."""
+    if request.cancelled():
+        return OfferResult("rejected", "the edit's request was cancelled; nothing was applied")
+    exc = request.exception()
+    answer = request.result() if exc is None else None
+    if answer is not None and answer.applied:
+        return OfferResult("applied")
+    reason = str(exc) if exc is not None else (answer.failure_reason if answer is not None else None) or "rejected"
+    return OfferResult("rejected", f"the editor did not apply the edit ({reason}); nothing was applied")
+
+
 def _flag_annotation(flags: list[Flag]) -> types.ChangeAnnotation:
     reasons = "; ".join(f"{f.path}: {f.reason}" for f in flags)
     return types.ChangeAnnotation(
@@ -293,6 +354,12 @@ def _edit_caps(ls: ModelrouteServer) -> tuple[bool, bool, bool]:
     operations = (we.resource_operations if we else None) or ()
     kinds = types.ResourceOperationKind
     return versioned, versioned and kinds.Create in operations, versioned and kinds.Delete in operations
+
+
+def _answers_apply_edit(ls: ModelrouteServer) -> bool:
+    """The client says it handles workspace/applyEdit (ALE applies one but says it does not)."""
+    ws = ls.client_capabilities.workspace
+    return bool(ws and ws.apply_edit)
 
 
 def editor_buffer(query: DocumentQuery) -> Buffer | None:

@@ -1,10 +1,14 @@
 """Hover on a directive line: the decision in short (model, cost, category, top reasons).
 
-Markdown hovers escape `$`: JupyterLab (and other clients with math support) render `$...$` as TeX,
-which turned "~$0.42 (range $0.30–$0.61)" into formulas.
+Markdown hovers keep `$` away from math renderers: JupyterLab (and other clients with math support)
+render `$...$` as TeX, which turned "~$0.42 (range $0.30–$0.61)" into formulas, and a backslash
+before the dollar did not stop JupyterLab's MathJax (seen in real JupyterLab 4.6 with
+jupyterlab-lsp 5.3). Amounts go in code spans, which no math renderer reads; any other `$` is escaped.
 """
 
 from __future__ import annotations
+
+import re
 
 from lsprotocol import types
 
@@ -40,6 +44,17 @@ def _content(ls: ModelrouteServer, markdown: str) -> types.MarkupContent:
     return types.MarkupContent(kind=types.MarkupKind.Markdown, value=escape_math(markdown))
 
 
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_AMOUNT = re.compile(r"(~?\$\d[\d,]*(?:\.\d+)?)")
+
+
 def escape_math(markdown: str) -> str:
-    """`$` as `\\$`: CommonMark shows a literal dollar, and no client starts TeX math."""
-    return markdown.replace("\\$", "$").replace("$", "\\$")
+    """Amounts (`~$0.42`, `$0.30`) as code spans, any other `$` as `\\$`; code spans stay as they are."""
+    out: list[str] = []
+    for i, part in enumerate(_CODE_SPAN.split(markdown)):
+        if i % 2:
+            out.append(part)
+            continue
+        pieces = _AMOUNT.split(part.replace("\\$", "$"))
+        out.append("".join(f"`{p}`" if j % 2 else p.replace("$", "\\$") for j, p in enumerate(pieces)))
+    return "".join(out)

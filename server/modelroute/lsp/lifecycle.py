@@ -89,6 +89,7 @@ def register(server: ModelrouteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: ModelrouteServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.session.documents.changed(params, ls.session.units)  # lines and directives from the edit
+        ls.session.changes.notify()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: ModelrouteServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -8,8 +8,10 @@ cancel for a request already answered, a notification nobody handles) are inform
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 ROUTINE = ("Cancel notification for unknown message id", "Ignoring notification for unknown method")
 LEVELS = ((logging.ERROR, types.MessageType.Error), (logging.WARNING, types.MessageType.Warning),
           (logging.INFO, types.MessageType.Info))
+# DEBUG records go as MessageType.Log, not 3.18's Debug: clients written before 3.18 index their
+# level tables by type and fail on 5 (pytest-lsp's own report does); every client knows Log.
+NAMES = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Routine(logging.Filter):
@@ -38,20 +43,37 @@ class ClientLog(logging.Handler):
     def __init__(self, server: ModelrouteServer, level: int) -> None:
         super().__init__(level)
         self.server = server
+        self._sending = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
         loop = self.server.event_loop
-        if loop is None or loop.is_closed() or not self.server.initialized:
-            return
+        if loop is None or loop.is_closed() or not self.server.initialized or getattr(self._sending, "on", False):
+            return  # a record logged while a log line is sent (pygls' DEBUG "sending ..."): never a loop
         kind = next((kind for level, kind in LEVELS if record.levelno >= level), types.MessageType.Log)
         message = f"modelroute: {record.name}: {self.format(record)}"
         try:
             if _on_loop(loop):
-                self.server.log(message, kind)
+                self._send(message, kind)
             else:
-                loop.call_soon_threadsafe(self.server.log, message, kind)
+                loop.call_soon_threadsafe(self._send, message, kind)
         except Exception:  # a log line must never break the server
             self.handleError(record)
+
+    def _send(self, message: str, kind: types.MessageType) -> None:
+        self._sending.on = True
+        try:
+            self.server.log(message, kind)
+        finally:
+            self._sending.on = False
+
+
+def parse_level(value: str) -> str:
+    """`--log-level` and `--stderr-level`: a level name in any case; anything else is an error
+    that names the choices (argparse exits 2 with it)."""
+    name = value.upper()
+    if name not in NAMES:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a log level: choose from {', '.join(NAMES)}")
+    return name
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
@@ -78,4 +100,4 @@ def configure(server: ModelrouteServer, level_name: str, stderr_level_name: str 
     root.addHandler(ClientLog(server, level))
 
 
-__all__ = ["ClientLog", "Routine", "configure"]
+__all__ = ["ClientLog", "Routine", "configure", "parse_level"]

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from modelroute.lsp.logs import configure
+from modelroute.lsp.logs import configure, parse_level
 from modelroute.lsp.server import ModelrouteServer
 
 
@@ -30,9 +30,10 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="modelroute serve", description="Run the modelroute language server.")
     parser.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout (the default)")
     parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP socket instead")
-    parser.add_argument("--log-level", default="WARNING",
-                        help="log lines sent to the editor (window/logMessage) from this level (default WARNING)")
-    parser.add_argument("--stderr-level", default=None,
+    parser.add_argument("--log-level", default="WARNING", type=parse_level, metavar="LEVEL",
+                        help="log lines sent to the editor (window/logMessage, at their own MessageType) from "
+                             "this level: DEBUG, INFO, WARNING (the default) or ERROR")
+    parser.add_argument("--stderr-level", default=None, type=parse_level, metavar="LEVEL",
                         help="log lines also written to stderr from this level (default ERROR: editors show "
                              "stderr as errors)")
     args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])

@@ -418,6 +418,7 @@ def register(server: ModelrouteServer) -> None:
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
     def did_change(ls: ModelrouteServer, params: types.DidChangeNotebookDocumentParams) -> None:
         """pygls has applied the change; decisions are keyed by the notebook's version."""
+        ls.session.changes.notify()
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     def did_save(ls: ModelrouteServer, params: types.DidSaveNotebookDocumentParams) -> None:

@@ -252,6 +252,25 @@ def _survives_edits(key: Hashable) -> bool:
     return isinstance(anchor, tuple) and bool(anchor) and anchor[0] in ("directive", "selection")
 
 
+class Changes:
+    """Wakes whoever waits for the next edit of any open document or notebook: a run whose
+    workspace/applyEdit the editor applies without answering (ALE) sees its edit land this way."""
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def next(self) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        waiter.add_done_callback(self._waiters.discard)
+        return waiter
+
+    def notify(self) -> None:
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(None)
+
+
 class Session:
     """What one language server holds (see the module docstring)."""
 
@@ -260,6 +279,7 @@ class Session:
         self.registry = Registry()
         self.config = ClientConfig()
         self.documents = Documents()
+        self.changes = Changes()
         self.decisions = Decisions(server.spawn, lambda uri: self.documents.get(uri) is not None
                                    or server.workspace.get_notebook_document(cell_uri=uri) is not None)
         self.reviews: dict[str, list[types.Diagnostic]] = {}  # uri -> published review diagnostics

@@ -7,6 +7,7 @@ workspace named by an optional `uri` (else the first workspace folder, else the 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 import attrs
@@ -23,10 +24,21 @@ class UriArgs:
 def register(server: ModelrouteServer) -> None:
     @server.command("modelroute.status")
     async def status(ls: ModelrouteServer, *args: Any) -> dict[str, Any]:
-        """{objective, spent_today_usd, daily_usd, spent_month_usd, monthly_usd} and what runs hold."""
+        """{objective, spent_today_usd, daily_usd, spent_month_usd, monthly_usd} and what runs hold.
+
+        A ledger that cannot be opened or read is bad input, not a failed request (a status bar
+        asks for this on every start): the answer is the objective, the caps and `ledger_error`,
+        a sentence that says what is wrong, with the spend left out (it is unknown)."""
+        from modelroute.ledger import LedgerError
+
         settings = await _settings(ls, args)
-        ledger = await ls.session.runs.ledger(settings)
-        numbers = await asyncio.to_thread(ledger.status, settings.budget)
+        try:
+            ledger = await ls.session.runs.ledger(settings)
+            numbers = await asyncio.to_thread(ledger.status, settings.budget)
+        except (LedgerError, OSError, sqlite3.Error) as exc:
+            return {"objective": settings.objective, "daily_usd": settings.budget.daily_usd,
+                    "monthly_usd": settings.budget.monthly_usd, "running": ls.session.running,
+                    "ledger_error": f"the spend ledger cannot be read ({exc}); spend is unknown until it can"}
         return {
             "objective": settings.objective,
             **{k: round(v, 6) if isinstance(v, float) else v for k, v in numbers.items()},

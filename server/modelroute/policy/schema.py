@@ -161,6 +161,12 @@ class PrivacySettings(_Section):
 class RunSettings(_Section):
     max_turns: int = Field(8, ge=1, le=50, description="Tool-use turns per run before it stops.")
     stream: bool = Field(True, description="Stream model output as it arrives.")
+    apply_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds an editor has to apply or reject a run's edit (workspace/applyEdit) when it "
+        "does not answer; an edit its documents show is counted as applied at once. Unsettled after this: rejected.",
+    )
 
 
 class LedgerSettings(_Section):

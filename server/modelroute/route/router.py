@@ -199,8 +199,10 @@ def _category_reason(inp: RouteInput, settings: Settings) -> str:
 
 
 def _next_guess(cls: Classification) -> str:
-    runner = cls.runner_up
-    return f"; next guess: {runner.words}" if runner is not None and cls.runner_up_confidence > 0 else ""
+    # the classifier names its runner-up; a classification made elsewhere may carry only the scores
+    ranked = sorted((c for c, p in cls.scores.items() if c != cls.label and p > 0), key=lambda c: -cls.scores[c])
+    runner = cls.runner_up if cls.runner_up is not None else (ranked[0] if ranked else None)
+    return f"; next guess: {runner.words}" if runner is not None else ""
 
 
 def _strength(c: Candidate, category: Category) -> str:

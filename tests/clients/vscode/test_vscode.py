@@ -281,7 +281,7 @@ def test_server_warnings_are_warnings_in_the_output_channel(vscode: Session) -> 
     warned = [entry for entry in _output_log(vscode) if "ledger unreadable" in entry]
     assert all("[warning]" in entry for entry in warned), warned
     # An unreadable ledger is bad input, not a crash: modelroute.status (the status bar asks for
-    # it) must answer with a clear error, not an internal exception and its traceback. Waits for
-    # the server (lsp/spend.py and lsp/run.py open_ledger).
+    # it) must answer with a clear error, not an internal exception and its traceback (lsp/spend.py
+    # answers with `ledger_error`; the status bar says "spend unknown").
     errors = [entry for entry in _output_log(vscode) if "[error]" in entry]
     assert not errors, "\n".join(errors[:12])
