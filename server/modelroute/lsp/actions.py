@@ -120,7 +120,7 @@ def directive_json(
         from modelroute.lsp.offers import strategy_actions
 
         offers = strategy_actions(ls.session.runs, query.state.engine, entry.routed, args, KIND_EDIT,
-                                  loose=query.state.loose)
+                                  loose=query.state.loose, ref=entry.id)
         actions = [*actions[:-1], *offers, actions[-1]]
     entry.actions = (tag, actions)
     return actions
