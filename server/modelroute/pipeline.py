@@ -60,7 +60,11 @@ class RunPlan:
 
 
 class RunUnavailable(Exception):
-    """The picked model cannot run this action (unknown, or blocked by a hard limit)."""
+    """The picked model cannot run this action (unknown, or blocked by a hard limit: `limited`)."""
+
+    def __init__(self, message: str, *, limited: bool = False) -> None:
+        super().__init__(message)
+        self.limited = limited
 
 
 class Engine:
@@ -153,10 +157,14 @@ class Engine:
             result[name] = None if ok else hint
         return result
 
-    def decide(self, request: ActionRequest) -> Routed:
+    def decide(self, request: ActionRequest, *, category: Category | None = None) -> Routed:
+        """Route one action. `category` overrides the classifier (a plan's step names its own kind)."""
         settings = self.settings
         ctx = gather_context(self.index, self.git, request)
         classification = classify(ctx)
+        if category is not None and category != classification.label:
+            classification = classification.model_copy(update={
+                "label": category, "reasons": (f"the step says {category.words}", *classification.reasons)})
         category = classification.label
         draft = build_request(ctx, category, "draft", settings.privacy)
         reads = int(sum(r.size_bytes for r in ctx.related if r.path in draft.expected_reads) / BYTES_PER_TOKEN)
@@ -210,7 +218,8 @@ class Engine:
         if candidate is None or model is None:
             raise RunUnavailable(f"{wanted} is not in the catalog allowed for this workspace")
         if not candidate.eligible:
-            raise RunUnavailable(f"{model.display_name} cannot run this action: {'; '.join(candidate.blocked_by)}")
+            raise RunUnavailable(f"{model.display_name} cannot run this action: {'; '.join(candidate.blocked_by)}",
+                                 limited=True)
         provider = self.providers().get(model.provider)
         if provider is None:
             raise RunUnavailable(f"{model.display_name}: no [providers.{model.provider}] endpoint is configured")

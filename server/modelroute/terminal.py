@@ -20,7 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shlex
+import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,9 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end-character", type=int, help="0-based selection end character")
     p.add_argument("--instruction", default="", help="what the user asks for")
     p.add_argument("--model", help="pin one model (catalog id); default: the routed model")
-    p.add_argument("--strategy", choices=STRATEGIES, default=None, help="how the run is made (default: single)")
-    p.add_argument("--models", help="comma-separated catalog ids for the strategy")
-    p.add_argument("--verify", metavar="COMMAND", help="command that judges an attempt (exit 0 = pass)")
+    p.add_argument("--strategy", choices=STRATEGIES, default=None,
+                   help="how the run is made (default: the policy's choice for the action; an instruction "
+                        "holding several tasks runs them one at a time)")
+    p.add_argument("--models", help="comma-separated catalog ids for the strategy (a cascade: in the order to try)")
+    p.add_argument("--verify", metavar="COMMAND",
+                   help="command that judges an attempt in the sandbox (exit 0 = pass); default: [verify] command, "
+                        "else one detected from the workspace, else none")
     p.add_argument("--approve", choices=("deny", "ask"), default=None,
                    help="commands no rule allows: ask on the terminal, or deny (default when stdin is not a terminal)")
     p.add_argument("--apply", action="store_true", help="write the accepted change set to the workspace")
@@ -125,10 +133,36 @@ class TerminalEditor:
             bar.end()
 
     async def show(self, document: Markdown) -> Shown:
-        if not self.as_json:
+        if document.aside:  # an account beside the result: with the messages, never in the output
+            self.stderr.write(document.text)
+            self.stderr.flush()
+        elif not self.as_json:
             self.stdout.write(document.text)
             self.stdout.flush()
         return Shown(True, None)
+
+    async def edit_document(self, document: Markdown, action: str) -> str | None:
+        """The document on stderr; on a terminal: run it, edit it in $EDITOR first, or cancel. With
+        no terminal to ask, it is taken as it is (every step still runs under approval and budgets,
+        and nothing is written without --apply)."""
+        text = document.text
+        while True:
+            self.stderr.write(f"\n{text.rstrip()}\n\n")
+            self.stderr.flush()
+            if not self.interactive:
+                self.say(f"{action}: taken as shown (no terminal to confirm or edit it)")
+                return text
+            edit = f"Edit it in {_editor_name()}"
+            picked = await self.ask(Question(message=f"{action} as shown?", choices=(action, edit, "Cancel"),
+                                             purpose="plan", level="info"))
+            if picked == action:
+                return text
+            if picked != edit:
+                return None
+            edited = await asyncio.to_thread(_edit_in_editor, text, self)
+            if edited is None:
+                return None
+            text = edited
 
     async def review(self, review: Review) -> None:
         if self.as_json:
@@ -143,14 +177,16 @@ class TerminalEditor:
 
     # -- the change set ---------------------------------------------------------------
     async def offer(self, offer: Offer) -> OfferResult:
-        from modelroute.run.sandboxing import apply_change_set
-
+        """The diff on stdout; with --apply the change set is written through the apply guard,
+        unless it failed its check, changed tests, or approval refused a command the model wanted."""
         changes = offer.changes
         if not self.as_json:
             self.stdout.write(changes.diff())
             self.stdout.flush()
         for refused in changes.refused:
             self.say(f"not offered: {refused.path}: {refused.reason}")
+        if changes.left_out:
+            self.say(f"left out (git-ignored output): {', '.join(changes.left_out[:10])}")
         if not self.apply:
             return OfferResult("proposed", "not applied: run again with --apply to write the change set")
         if offer.denied_commands:
@@ -159,14 +195,19 @@ class TerminalEditor:
         if changes.flagged:
             flagged = "; ".join(f"{f.path}: {f.reason}" for f in changes.flagged)
             return OfferResult("proposed", f"not applied: flagged changes need a review first ({flagged})")
-        applied = apply_change_set(self.root, changes, content_root=offer.content_root)
-        self.written = list(applied.applied)
-        for refused in applied.refused:  # the guard's refusals: said, never dropped
-            if refused not in changes.refused:
-                self.say(f"not written: {refused.path}: {refused.reason}")
+        if offer.failing:
+            return OfferResult("proposed", f"not applied: {offer.failing}")
+        if offer.write is None:
+            return OfferResult("rejected", "not applied: this run cannot write its changes", by_user=False)
+        applied = await asyncio.to_thread(offer.write, changes)
+        self.written += list(applied.applied)
+        new = tuple(r for r in applied.refused if r not in changes.refused)
+        for refused in new:  # the guard's refusals: said, never dropped
+            self.say(f"not written: {refused.path}: {refused.reason}")
         if not applied.applied and changes.changes:
-            return OfferResult("rejected", "nothing was written: the apply guard refused every change")
-        return OfferResult("applied")
+            return OfferResult("rejected", "nothing was written: the apply guard refused every change",
+                               by_user=False, refused=new)
+        return OfferResult("applied", on_disk=True, refused=new)
 
 
 class _Progress:
@@ -188,6 +229,27 @@ class _Progress:
         if self.shown:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
+
+
+def _editor_name() -> str:
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+
+
+def _edit_in_editor(text: str, editor: TerminalEditor) -> str | None:
+    """`text` edited in the user's $VISUAL/$EDITOR (a temporary file); None when the editor failed."""
+    command = shlex.split(_editor_name())
+    with tempfile.TemporaryDirectory(prefix="modelroute-plan-") as folder:
+        path = Path(folder) / "plan.md"
+        path.write_text(text, encoding="utf-8")
+        try:
+            code = subprocess.call([*command, str(path)])
+        except OSError as exc:
+            editor.say(f"could not start {command[0]}: {exc}")
+            return None
+        if code != 0:
+            editor.say(f"{command[0]} exited {code}: the plan was not changed")
+            return None
+        return path.read_text(encoding="utf-8")
 
 
 def _choice(reply: str, choices: Sequence[str]) -> str | None:
@@ -232,10 +294,12 @@ async def _run(args: argparse.Namespace) -> int:
     from modelroute.run.flow import Action
 
     action = Action(engine=engine, routed=routed, document=routed.context.file, instruction=args.instruction,
-                    loose=False)
+                    loose=False, verify=args.verify)
     try:
-        report = await run_action(RunSession(), editor, action, model or routed.decision.model)
-    except RunRefused as exc:
+        report = await run_action(RunSession(), editor, action, model, strategy=args.strategy, models=_listed(args))
+    except RunRefused as exc:  # a hard limit (a budget, the context window) refuses; anything else is usage
+        if exc.limited:
+            return _fail(args, "refused", str(exc), EXIT_REFUSED)
         raise UsageError(str(exc)) from exc
     return _finish(args, editor, report)
 
@@ -261,27 +325,30 @@ def _summary(contract: dict[str, Any]) -> str:
     return f"{contract['outcome']}{message} · {attempts}"
 
 
+def _listed(args: argparse.Namespace) -> list[str]:
+    return [m.strip() for m in (args.models or "").split(",") if m.strip()]
+
+
 def _model(args: argparse.Namespace) -> str | None:
-    """The one model a `single` run uses; other strategies and --verify are refused clearly."""
+    """The pinned model, after the arguments that cannot go together are refused clearly."""
+    listed = _listed(args)
     strategy = args.strategy or "single"
-    if strategy != "single":
-        raise UsageError(f"--strategy {strategy} is not built yet; only `single` runs today "
-                         "(cascade, best-of-n and plan come with verification)")
-    if args.verify is not None:
-        raise UsageError("--verify is not built yet: runs are not verified today, so nothing would judge "
-                         "the attempt; run without --verify and check the diff yourself")
-    listed = [m.strip() for m in (args.models or "").split(",") if m.strip()]
-    if len(listed) > 1:
+    if strategy == "single" and len(listed) > 1:
         raise UsageError("--strategy single runs one model: give one --model (or one entry in --models)")
-    if listed and args.model and listed[0] != args.model:
-        raise UsageError(f"--model {args.model} and --models {listed[0]} disagree: give one")
+    if listed and args.model and args.model not in listed:
+        raise UsageError(f"--model {args.model} and --models {','.join(listed)} disagree: give one")
+    if args.model and strategy not in ("single", "plan") and not listed:
+        raise UsageError(f"--model pins one model; --strategy {strategy} takes its models from --models A,B")
+    if args.verify is not None and not args.verify.strip():
+        raise UsageError("--verify needs a command (exit 0 = pass)")
     for name in ("line", "character", "end_line", "end_character"):
         value = getattr(args, name)
         if value is not None and value < 0:
             raise UsageError(f"--{name.replace('_', '-')} must be 0 or more (lines and characters are 0-based)")
     if (args.end_line is None) != (args.end_character is None):
         raise UsageError("--end-line and --end-character go together")
-    return args.model or (listed[0] if listed else None)
+    model: str | None = args.model
+    return model
 
 
 def _engine(workspace: Path) -> Any:

@@ -100,3 +100,17 @@ def test_runs_as_a_separate_process_scripted_over_http(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+async def test_a_model_s_own_replies_come_before_the_shared_queue(fake_provider: FakeProvider) -> None:  # noqa: F811
+    """Attempts that run side by side (best-of-n) each get their own script, whatever the order."""
+    fake_provider.queue(Reply(text="shared"))
+    fake_provider.queue_for("model-b", Reply(text="for b"))
+    gpt = openai.AsyncOpenAI(api_key="k", base_url=fake_provider.openai_base_url)
+    first = await gpt.responses.create(model="model-a", input="hi")
+    second = await gpt.responses.create(model="model-b", input="hi")
+    assert (first.output_text, second.output_text) == ("shared", "for b")
+    assert fake_provider.pending == 0
+    _http(f"{fake_provider.url}/_fake/replies", {"replies": [{"text": "over http"}], "model": "model-c"})
+    third = await gpt.responses.create(model="model-c", input="hi")
+    assert third.output_text == "over http"

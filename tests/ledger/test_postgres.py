@@ -187,7 +187,7 @@ def test_concurrent_first_opens_migrate_once(pg_url: str, round_: int) -> None:
     assert [code for code, _ in results] == [0] * 6, [err for _, err in results if err]
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert row is not None and row[0] == "1"
+        assert row is not None and row[0] == "2"
 
 
 def test_report_on_an_unreachable_database_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

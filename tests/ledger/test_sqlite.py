@@ -22,7 +22,7 @@ def test_opens_in_wal_mode_with_a_schema_version(sqlite_ledger: Ledger, ledger_p
     conn = sqlite3.connect(ledger_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SQLITE_SCHEMA_VERSION == 2
+    assert int(version) == SQLITE_SCHEMA_VERSION == 3
     conn.close()
 
 
@@ -48,7 +48,7 @@ def test_a_version_1_ledger_is_migrated_and_its_rows_stay_the_users(ledger_path:
         reservation = ledger.reserve(run(0.1, high=0.2), budgets(daily=1.0), now=NOW)
         assert ledger.settle(reservation, Usage(), 0.1, "applied", now=NOW).person == "ada"
     check = sqlite3.connect(ledger_path)
-    assert check.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert check.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
     check.close()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from modelroute.categories import Category
 from modelroute.cost.actual import Usage
-from modelroute.ledger import BudgetExceeded, Identity, LedgerError, LedgerStore
+from modelroute.ledger import BudgetExceeded, Checked, Identity, LedgerError, LedgerStore
 
 from .helpers import budgets, run
 
@@ -49,6 +49,20 @@ def test_row_has_estimate_actual_and_identity(open_store: Open) -> None:
     assert record.act_usd == 0.33 and record.latency_ms == 4200
     assert record.started_at == NOW and record.finished_at == NOW + timedelta(seconds=5)
     assert (record.person, record.team, record.lease_s) == ("ada@example.com", "platform", 120.0)
+
+
+def test_each_attempt_records_its_strategy_and_its_check(ledger: LedgerStore) -> None:
+    """Runs that check their work: the strategy is known at the reservation, the verdict at the settlement."""
+    first = ledger.reserve(run().model_copy(update={"strategy": "cascade"}), budgets(), now=NOW)
+    second = ledger.reserve(run().model_copy(update={"strategy": "cascade"}), budgets(), now=NOW)
+    plain = ledger.reserve(run(), budgets(), now=NOW)
+    failed = ledger.settle(first, Usage(), 0.01, "rejected", now=NOW,
+                           checked=Checked(verified="fail", flagged=True))
+    passed = ledger.settle(second, Usage(), 0.02, "applied", now=NOW, checked=Checked(verified="pass", offered=True))
+    unchecked = ledger.abandon(plain, "cancelled", now=NOW)
+    assert (failed.strategy, failed.verified, failed.flagged, failed.offered) == ("cascade", "fail", True, False)
+    assert (passed.strategy, passed.verified, passed.flagged, passed.offered) == ("cascade", "pass", False, True)
+    assert (unchecked.strategy, unchecked.verified, unchecked.flagged) == (None, None, False)
 
 
 def test_latency_defaults_to_wall_clock(ledger: LedgerStore) -> None:

@@ -1,5 +1,6 @@
-"""Budgets through LSP: a run over the daily cap is refused before any model call, two concurrent
-runs against a cap that holds one never overspend, and a run above per_request_usd asks first."""
+"""Budgets through LSP: a run over the daily cap is refused before any model call, so is a strategy
+whose maximum does not fit, two concurrent runs against a cap that holds one never overspend, and a
+run above per_request_usd asks first."""
 
 from __future__ import annotations
 
@@ -144,3 +145,24 @@ async def test_an_unanswered_question_is_a_no_after_the_timeout(client: Language
     finally:
         client.answer = lambda params: "Cancel"  # type: ignore[attr-defined]
     assert result["outcome"] == "declined" and SETUP.fake.model_requests() == []
+
+
+async def test_a_strategy_whose_maximum_does_not_fit_is_refused_before_any_call(client: LanguageClient, base: Path):
+    """Each of the three models fits what is left of the day on its own; three attempts and a
+    synthesis do not: the strategy is refused with what would fit, and no model is called."""
+    models = ["claude-haiku-4-5", "gpt-5-mini", "claude-sonnet-4-6"]
+    probe = folder(base, "strategy-probe", "[budget]\ndaily_usd = 50.0\n")
+    await start_folder(client, probe)
+    instruction = "fix total so it skips items without a price"
+    args = {"uri": (probe / "calc.py").as_uri(), "range": range_json(rng(0, 0, 1, 10)), "instruction": instruction}
+    decision = await command(client, "modelroute.route", args)
+    alone = max(c["estimated_cost_usd"] for c in decision["candidates"] if c["model"] in models)
+    root = folder(base, "strategy", f"[budget]\ndaily_usd = {await spent_today(client) + alone * 1.01!r}\n")
+    await start_folder(client, root)
+    SETUP.fake.reset()
+    result = await command(client, "modelroute.run", {**args, "uri": (root / "calc.py").as_uri(),
+                                                      "strategy": "best-of-n", "models": models})
+    assert result["conclusion"] == "refused" and result["attempts"] == [], result
+    assert SETUP.fake.model_requests() == []
+    [refusal] = [m.message for m in client.messages if "could cost up to" in m.message]
+    assert "Nothing was sent to any model" in refusal and "today's budget" in refusal

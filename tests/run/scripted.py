@@ -44,6 +44,8 @@ class ScriptedEditor:
     reviews: list[Review] = field(default_factory=list)
     buffers: dict[Path, Buffer] = field(default_factory=dict)
     on_report: Callable[[Bar, str], None] | None = None
+    edit: Callable[[Markdown], str | None] = lambda document: document.text  # the user's edit of a plan
+    edited: list[Markdown] = field(default_factory=list)
 
     async def ask(self, question: Question) -> str | None:
         self.questions.append(question)
@@ -72,6 +74,10 @@ class ScriptedEditor:
     async def offer(self, offer: Offer) -> OfferResult:
         self.offers.append(offer)
         return self.accept(offer)
+
+    async def edit_document(self, document: Markdown, action: str) -> str | None:
+        self.edited.append(document)
+        return self.edit(document)
 
     async def review(self, review: Review) -> None:
         self.reviews.append(review)

@@ -45,11 +45,7 @@ class Harness:
         self.approvals = Approvals(store=AlwaysStore(self.data / "always-allow.json"),
                                    audit=AuditLog(self.data / "audit.jsonl"))
         self.editor = ScriptedEditor(answer=lambda q: DENY)
-        self.workspace = AttemptWorkspace(self.root, self.settings().privacy, model_is_local=False)
-
-    def written(self) -> dict[str, str | None]:
-        """What the attempt's commands wrote (path -> new text), from its change set."""
-        return {c.path: c.new for c in self.workspace.change_set().changes}
+        self._workspace: AttemptWorkspace | None = None
 
     def settings(self) -> Settings:
         return resolve_settings(user_file=self.user_file, workspace_file=self.root / ".modelroute.toml",
@@ -57,6 +53,14 @@ class Harness:
 
     def answer_with(self, fn: Callable[[Question], str | Awaitable[str | None] | None]) -> None:
         self.editor.answer = fn
+
+    @property
+    def workspace(self) -> AttemptWorkspace:
+        """One attempt's copy of the workspace: what commands write lands here, never on the host."""
+        if self._workspace is None:
+            self._workspace = AttemptWorkspace(self.root, self.settings().privacy, model_is_local=False,
+                                               sandbox=self.settings().sandbox)
+        return self._workspace
 
     async def propose(self, command: str, reason: str = "check the build") -> dict[str, Any]:
         statuses: list[str] = []
@@ -88,7 +92,10 @@ async def test_approve_runs_in_the_real_sandbox(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     h.answer_with(lambda q: RUN)
     out = await h.propose("echo made > out.txt && grep NoNewPrivs /proc/self/status")
-    assert h.written() == {"out.txt": "made\n"} and not (h.root / "out.txt").exists()  # the attempt's, not the host's
+    assert not (h.root / "out.txt").exists()  # the host is untouched: the write is in the attempt's copy
+    assert h.workspace.read("out.txt") == "made\n"
+    [change] = h.workspace.change_set().changes
+    assert (change.path, change.kind, change.new) == ("out.txt", "created", "made\n")
     assert out["ran"] is True and out["exit_code"] == 0
     assert "Exit code: 0" in out["output"] and "NoNewPrivs:\t1" in out["output"]  # inside bubblewrap
     assert "in the sandbox (workspace-write, network off)" in out["output"]
@@ -116,7 +123,7 @@ async def test_approve_runs_in_the_real_sandbox(tmp_path: Path) -> None:
 async def test_deny_runs_nothing(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     out = await h.propose("touch denied.txt")
-    assert h.written() == {} and not (h.root / "denied.txt").exists()
+    assert not (h.root / "denied.txt").exists() and not h.workspace.exists("denied.txt")
     assert out["ran"] is False and out["exit_code"] is None
     assert out["output"].startswith("Denied by the user.") and "without the sandbox" in out["output"]
     assert "denied by you" in out["summary"] and out["denials"] == ["touch denied.txt"]
@@ -128,7 +135,7 @@ async def test_unknown_button_is_a_deny(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     h.answer_with(lambda q: "Always allow `rm` here (sandboxed)")  # not a button of this prompt
     out = await h.propose("touch forged.txt")
-    assert out["ran"] is False and "forged.txt" not in h.written()
+    assert out["ran"] is False and not (h.root / "forged.txt").exists() and not h.workspace.exists("forged.txt")
 
 
 async def test_no_answer_is_a_deny_and_a_late_answer_is_logged_and_ignored(tmp_path: Path) -> None:
@@ -142,7 +149,7 @@ async def test_no_answer_is_a_deny_and_a_late_answer_is_logged_and_ignored(tmp_p
     assert question.timeout_s == 0.5 and question.on_late is not None
     question.on_late(RUN)  # the user clicks after the timeout
     assert any("ignored a late answer 'Run in sandbox'" in m for m in h.logs())
-    assert "late.txt" not in h.written()
+    assert not (h.root / "late.txt").exists() and not h.workspace.exists("late.txt")
     [entry] = h.audit()
     assert (entry["decision"], entry["decided_by"]) == ("deny", "timeout")
 
@@ -156,12 +163,12 @@ async def test_always_allow_runs_the_next_one_without_a_prompt(tmp_path: Path) -
     h.answer_with(lambda q: always)
     first = await h.propose("mkdir -p build")
     assert h.prompts[0].choices == (RUN, always, DENY)
-    assert first["ran"] is True and first["exit_code"] == 0
+    assert first["ran"] is True and h.workspace.exists("build") and not (h.root / "build").exists()
     assert "`mkdir` is now always allowed here" in first["summary"]
 
     h.answer_with(lambda q: DENY)  # a prompt now would deny: it must not come
     second = await h.propose("mkdir -p build/sub")
-    assert second["ran"] is True and second["exit_code"] == 0
+    assert second["ran"] is True and h.workspace.exists("build/sub") and not (h.root / "build").exists()
     assert len(h.prompts) == 1
     assert [(e["decided_by"], e["exit_code"]) for e in h.audit()] == [("user", 0), ("rule", 0)]
     stored = json.loads((h.data / "always-allow.json").read_text())
@@ -179,6 +186,7 @@ async def test_an_approval_is_used_once(tmp_path: Path) -> None:
     answers = iter([RUN, DENY])
     h.answer_with(lambda q: next(answers))
     assert (await h.propose("touch once.txt"))["ran"] is True
+    assert h.workspace.exists("once.txt") and not (h.root / "once.txt").exists()
     again = await h.propose("touch once.txt")  # the same command again: asked again
     assert again["ran"] is False
     assert len(h.prompts) == 2
@@ -196,7 +204,7 @@ async def test_answer_bound_to_other_sandbox_settings_is_ignored(tmp_path: Path)
 
     h.answer_with(change_then_approve)
     out = await h.propose("touch stale.txt")
-    assert out["ran"] is False and "stale.txt" not in h.written()
+    assert out["ran"] is False and not (h.root / "stale.txt").exists() and not h.workspace.exists("stale.txt")
     assert "sandbox settings changed while the prompt was open" in out["output"]
     assert "stale approval ignored" in out["summary"]
 
@@ -285,7 +293,8 @@ async def test_on_request_runs_fully_allowed_commands_without_asking(tmp_path: P
     assert (entry["verdict"], entry["decided_by"]) == ("allow", "rule")
 
     hidden = await h.propose("echo hi; touch sneaky.txt")  # one sub-command is not allowed
-    assert len(h.prompts) == 1 and hidden["ran"] is False and "sneaky.txt" not in h.written()
+    assert len(h.prompts) == 1 and hidden["ran"] is False
+    assert not (h.root / "sneaky.txt").exists() and not h.workspace.exists("sneaky.txt")
     assert "2. touch sneaky.txt" in h.prompts[0].message
 
 
@@ -315,7 +324,7 @@ async def test_control_and_bidi_characters_are_shown_escaped(tmp_path: Path) -> 
         assert raw not in prompt.message
     for shown in ("\\x1b[2K", "\\u202e", "\\u200b", "Why: the test asks: tidy\\x1b[8m up", "2. touch hidden.txt"):
         assert shown in prompt.message
-    assert "hidden.txt" not in h.written()
+    assert not (h.root / "hidden.txt").exists() and not h.workspace.exists("hidden.txt")
 
 
 async def test_a_loose_file_runs_no_command_and_asks_nothing(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ cancel, a fault and the fallback offer, a stale file, a loose file, a notebook-l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,24 +11,11 @@ import pytest
 from modelroute.run.editor import Buffer, OfferResult
 from modelroute.run.flow import RunRefused, run_action
 from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
-from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.run.helpers import HAIKU, MINI, STORE, Bench
 
 
 def call(name: str, **args: Any) -> ScriptedToolCall:
     return ScriptedToolCall(name=name, arguments=dict(args))
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def bench(tmp_path: Path, fake: FakeProvider) -> Bench:
-    fake.reset()
-    return Bench(tmp_path, fake)
 
 
 EDIT = [
@@ -185,9 +170,11 @@ async def test_a_model_that_is_not_here_is_refused_before_anything(bench: Bench)
     assert not bench.rows()
 
 
-async def test_unbuilt_strategies_are_refused_clearly(bench: Bench) -> None:
-    with pytest.raises(RunRefused, match="not built yet"):
+async def test_a_strategy_that_cannot_run_is_refused_clearly_before_any_call(bench: Bench) -> None:
+    with pytest.raises(RunRefused, match="needs at least two models"):
         await run_action(bench.session, bench.editor, bench.action(), HAIKU, strategy="cascade")
+    assert not bench.fake.model_requests() and not bench.rows()
+    assert "needs at least two models" in bench.editor.messages("error")[-1]
 
 
 async def test_a_missing_key_tells_which_variable_to_set(bench: Bench) -> None:

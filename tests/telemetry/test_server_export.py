@@ -54,5 +54,12 @@ async def test_the_server_exports_call_spans_and_metrics(setup: Setup, tmp_path:
         assert found["gen_ai.usage.input_tokens"] == 900 + 2048
         assert found["modelroute.cost_usd"] > 0
         assert "gen_ai.input.messages" not in found  # no content without the opt-in
+        (run,) = [s for s in receiver.spans() if s.name == "invoke_agent modelroute"]  # the run core's one span
+        assert span.parent_span_id == run.span_id and span.trace_id == run.trace_id
+        on_run = attributes(run)
+        assert (on_run["modelroute.strategy"], on_run["modelroute.category"]) == ("single", "explain")
+        assert (on_run["modelroute.outcome"], on_run["modelroute.approval"]) == ("done", "none")
+        assert on_run["modelroute.cost_usd"] == pytest.approx(found["modelroute.cost_usd"], abs=1e-6)
+        assert on_run["modelroute.verified"] == "none"  # an answer has nothing to check
         assert receiver.resources()[0]["service.name"] == "mr-test"
         assert "modelroute.cost" in receiver.metrics()

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import time
@@ -38,7 +39,7 @@ from acp.schema import (
 
 from modelroute.acp.choices import chat_safe
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
-from modelroute.run.sandboxing import refusal_of
+from modelroute.sandbox import refusal_of
 
 if TYPE_CHECKING:
     from acp.interfaces import Client
@@ -223,6 +224,15 @@ class AcpEditor:
         self.say(f"\n\n{chat_safe(document.text)}\n")
         return Shown(True, None)
 
+    async def edit_document(self, document: Markdown, action: str) -> str | None:
+        """ACP has no way to hand an edited document back: the plan is shown in the chat and taken as
+        it is or cancelled; to change it, the user cancels and says what to change in the next prompt."""
+        await self.show(document)
+        picked = await self.ask(Question(
+            message=f"{action} as shown above? To change it, cancel and say what to change in your next message.",
+            choices=(action, "Cancel"), purpose="plan", level="info"))
+        return document.text if picked == action else None
+
     async def review(self, review: Review) -> None:
         if not review.findings:
             self.say(f"\n\nNo findings from {review.model} on `{review.document}`.\n")
@@ -278,7 +288,7 @@ class AcpEditor:
             await self.send(update_tool_call(call_id, status="failed"))
             why = "the turn was cancelled" if self.turn.cancelled else "you rejected the change"
             return OfferResult("rejected", f"{why}; nothing was applied")
-        result = await self._apply(changes)
+        result = await self._apply(changes, offer)
         await self.send(update_tool_call(call_id, status="completed" if result.status == "applied" else "failed"))
         return result
 
@@ -293,9 +303,12 @@ class AcpEditor:
             content.append(tool_diff_content(path, change.new or "", change.original))
         return content
 
-    async def _apply(self, changes: ChangeSet) -> OfferResult:
+    async def _apply(self, changes: ChangeSet, offer: Offer) -> OfferResult:
         from modelroute.changeset import ChangeSet as Set
-        from modelroute.run.sandboxing import apply_change_set
+        from modelroute.sandbox import apply_change_set
+
+        # the attempt's own writer (its overlay holds binary content); the guard on the root otherwise
+        write = offer.write or functools.partial(apply_change_set, self.turn.root)
 
         on_disk: list[Change] = []
         via_client: list[Change] = []
@@ -308,7 +321,7 @@ class AcpEditor:
                 via_client.append(change)
             else:
                 on_disk.append(converted)
-        applied = await asyncio.to_thread(apply_change_set, self.turn.root, Set(changes=tuple(on_disk)))
+        applied = await asyncio.to_thread(write, Set(changes=tuple(on_disk)))
         if applied.refused:
             reasons = "; ".join(f"{r.path}: {r.reason}" for r in applied.refused)
             return OfferResult("rejected", f"nothing was written: {reasons}")

@@ -12,6 +12,7 @@ from modelroute.ledger.calibration import calibration_from, output_aggregates
 from modelroute.ledger.cli import report_main
 from modelroute.ledger.model import (
     OUTCOMES,
+    Checked,
     FinalOutcome,
     Identity,
     LedgerError,
@@ -43,6 +44,7 @@ __all__ = [
     "PERSON_ENV",
     "TEAM_ENV",
     "BudgetExceeded",
+    "Checked",
     "Committed",
     "FinalOutcome",
     "Identity",

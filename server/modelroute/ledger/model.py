@@ -56,6 +56,17 @@ class RunStart(BaseModel):
     # compares actual output against this so that ratios do not compound once estimates are
     # themselves calibrated. Defaults to the estimate's output + reasoning.
     prior_output_tokens: int | None = Field(default=None, ge=0)
+    # How the run was made (single, cascade, best-of-n, plan): each attempt is a row of its own.
+    strategy: str | None = None
+
+
+class Checked(BaseModel):
+    """What the check said of an attempt when it is settled (runs that check their work)."""
+
+    model_config = ConfigDict(frozen=True)
+    verified: Literal["pass", "fail", "none"] | None = None  # None: no check was asked for
+    flagged: bool = False  # the test-tamper guard flagged its change set
+    offered: bool = False  # its result was offered to the user (so a rejection is the user's)
 
 
 class UsageLike(Protocol):
@@ -118,6 +129,10 @@ class RunRecord(BaseModel):
     renewed_at: datetime | None = None  # last lease renewal of a pending run (None: not renewed yet)
     lease_s: float = 600.0  # a pending run not renewed for this long is released as interrupted
     est_cache_read_tokens: int = 0  # input tokens the estimate expected to be read from the cache
+    strategy: str | None = None  # single, cascade, best-of-n, plan (None: before strategies)
+    verified: str | None = None  # pass, fail, none (None: no check asked, or a row before checks)
+    flagged: bool = False
+    offered: bool = False
 
     @property
     def charged_usd(self) -> float:

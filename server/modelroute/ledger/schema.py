@@ -66,7 +66,21 @@ _SQLITE_V2: tuple[str, ...] = (
     "CREATE INDEX runs_team ON runs (team, started_at)",
 )
 
-SQLITE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SQLITE_V1, _SQLITE_V2)
+# v3: runs that check their work (issue 12). Each attempt's row says the strategy it ran under, its
+# check's verdict (pass | fail | none; NULL: no check was asked, or a row from before checks), whether
+# the test-tamper guard flagged it and whether its result was offered to the user. Calibration of
+# pass rates per model and kind reads them (run/calibrate.py).
+_V3_COLUMNS: tuple[str, ...] = (
+    "ALTER TABLE runs ADD COLUMN strategy TEXT",
+    "ALTER TABLE runs ADD COLUMN verified TEXT CHECK (verified IN ('pass', 'fail', 'none'))",
+)
+_SQLITE_V3: tuple[str, ...] = (
+    *_V3_COLUMNS,
+    "ALTER TABLE runs ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE runs ADD COLUMN offered INTEGER NOT NULL DEFAULT 0",
+)
+
+SQLITE_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SQLITE_V1, _SQLITE_V2, _SQLITE_V3)
 
 _POSTGRES_V1: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -112,7 +126,13 @@ _POSTGRES_V1: tuple[str, ...] = (
     "CREATE INDEX runs_team ON runs (team, started_at)",
 )
 
-POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (_POSTGRES_V1,)
+_POSTGRES_V2: tuple[str, ...] = (
+    *_V3_COLUMNS,  # the same columns as SQLite's v3
+    "ALTER TABLE runs ADD COLUMN flagged BOOLEAN NOT NULL DEFAULT FALSE",
+    "ALTER TABLE runs ADD COLUMN offered BOOLEAN NOT NULL DEFAULT FALSE",
+)
+
+POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (_POSTGRES_V1, _POSTGRES_V2)
 
 # The version number a store reports; each store's list may differ in length as each evolves.
 SQLITE_SCHEMA_VERSION = len(SQLITE_MIGRATIONS)

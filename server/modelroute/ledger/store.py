@@ -35,6 +35,7 @@ from modelroute.ledger.calibration import CATEGORY_VALUES, DEFAULT_WINDOW
 from modelroute.ledger.lease import Heartbeat
 from modelroute.ledger.model import (
     INTERRUPTED,
+    Checked,
     FinalOutcome,
     Identity,
     LedgerError,
@@ -90,15 +91,15 @@ _INSERT_SQL = """
 INSERT INTO runs (started_at, finished_at, workspace, category, model, provider,
                   est_input_tokens, est_output_tokens, est_reasoning_tokens, prior_output_tokens,
                   est_usd, est_low_usd, est_high_usd, reserved_usd, outcome, error, pid, host,
-                  person, team, lease_s, est_cache_read_tokens)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  person, team, lease_s, est_cache_read_tokens, strategy)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id
 """
 
 _SETTLE_SQL = """
 UPDATE runs SET finished_at = ?, act_input_tokens = ?, act_output_tokens = ?,
                 act_cache_read_tokens = ?, act_cache_write_tokens = ?, act_reasoning_tokens = ?,
-                act_usd = ?, latency_ms = ?, outcome = ?, error = ?
+                act_usd = ?, latency_ms = ?, outcome = ?, error = ?, verified = ?, flagged = ?, offered = ?
 WHERE id = ? AND (outcome = 'pending' OR (outcome = 'error' AND error = ?))
 """
 
@@ -247,12 +248,14 @@ class LedgerStore(ABC):
         *,
         error: str | None = None,
         now: datetime | None = None,
+        checked: Checked | None = None,
     ) -> RunRecord:
-        """Record what the run really used and cost; its reservation is released.
+        """Record what the run really used and cost; its reservation is released. `checked`: what
+        the check said of it (runs that check their work).
 
         The actual cost is recorded even when it is above the reservation: money spent is spent,
         and later reservations see it."""
-        return self._finish(reservation, usage, actual_usd, outcome, latency_ms, error, now)
+        return self._finish(reservation, usage, actual_usd, outcome, latency_ms, error, now, checked)
 
     def abandon(
         self,
@@ -277,6 +280,7 @@ class LedgerStore(ABC):
         latency_ms: int | None,
         error: str | None,
         now: datetime | None,
+        checked: Checked | None = None,
     ) -> RunRecord:
         if outcome not in _FINAL:
             raise ValueError(f"a run cannot end with outcome {outcome!r}")
@@ -291,7 +295,9 @@ class LedgerStore(ABC):
             if usage is not None
             else (None,) * 5
         )
-        params = (self._ts(moment), *tokens, actual_usd, latency_ms, outcome, error, reservation.run_id, INTERRUPTED)
+        check = checked or Checked()
+        params = (self._ts(moment), *tokens, actual_usd, latency_ms, outcome, error, check.verified, check.flagged,
+                  check.offered, reservation.run_id, INTERRUPTED)
         try:
             changed = self._write(lambda tx: tx.run(_SETTLE_SQL, params))
         except LedgerUnavailable:
@@ -456,7 +462,7 @@ class LedgerStore(ABC):
                 est.usd, est.low_usd, est.high_usd, needed,
                 "refused_budget" if exceeded else "pending", str(exceeded) if exceeded else None,
                 os.getpid(), self._host, self.identity.person, self.identity.team,
-                self.lease.total_seconds(), est.tokens.cache_read,
+                self.lease.total_seconds(), est.tokens.cache_read, run.strategy,
             ),
         )
         return int(row["id"])

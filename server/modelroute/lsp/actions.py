@@ -116,6 +116,12 @@ def directive_json(
     args = {"uri": uri if lsp_range.start.line == lsp_range.end.line else params.text_document.uri,
             "range": range_json(run_range), "instruction": directive.instruction}
     actions = candidate_actions(ls, entry.routed, args, entry.id)
+    if entry.routed.decision.category.edits_code:  # strategies beside the models, before "Why this model?"
+        from modelroute.lsp.offers import strategy_actions
+
+        offers = strategy_actions(ls.session.runs, query.state.engine, entry.routed, args, KIND_EDIT,
+                                  loose=query.state.loose, ref=entry.id)
+        actions = [*actions[:-1], *offers, actions[-1]]
     entry.actions = (tag, actions)
     return actions
 

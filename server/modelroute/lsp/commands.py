@@ -29,6 +29,8 @@ class ActionArgs:
     range: types.Range
     instruction: str = ""
     model: str | None = None
+    strategy: str | None = None  # modelroute.run: single | cascade | best-of-n | plan | split
+    models: list[str] | None = None  # modelroute.run: the strategy's models
 
 
 @attrs.define

@@ -22,14 +22,13 @@ import platformdirs
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from modelroute.changeset import Refusal
 from modelroute.lsp.asking import ask
 from modelroute.lsp.documents import DocumentQuery
 from modelroute.lsp.progress import ProgressHandle, work_done
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
 
 if TYPE_CHECKING:
-    from modelroute.changeset import Change, Flag
+    from modelroute.changeset import Change, ChangeSet, Flag
     from modelroute.execute.agent import Finding
     from modelroute.lsp.server import ModelrouteServer
 
@@ -37,6 +36,8 @@ log = logging.getLogger(__name__)
 
 LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning, "info": types.MessageType.Info}
 FLAGGED_ID = "modelroute-flagged"
+APPLY_ANYWAY, DISCARD = "Apply anyway", "Discard"
+PLAN_TIMEOUT_S = 1800.0  # editing a plan takes a while; an unanswered question is still a Cancel
 DEFAULT_APPLY_TIMEOUT_S = 300.0  # run.apply_timeout_s before the workspace's settings are loaded
 
 
@@ -70,25 +71,56 @@ class LspEditor:
 
     async def show(self, document: Markdown) -> Shown:
         uri = write_markdown(document.text, document.key).as_uri()
-        if supports_show_document(self.ls):
-            try:
-                answer = await self.ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
-                if answer is not None and answer.success:
-                    return Shown(True, uri)
-            except Exception as exc:
-                log.info("showDocument failed: %s", exc)
-        self.tell("info", document.text)
+        if await self._show_uri(uri, focus=not document.aside):
+            return Shown(True, uri)
+        if document.aside:  # an account beside the result: the log, not a notification wall
+            self.log("info", document.text)
+        else:
+            self.tell("info", document.text)
         return Shown(False, uri)
+
+    async def _show_uri(self, uri: str, *, focus: bool) -> bool:
+        if not supports_show_document(self.ls):
+            return False
+        try:
+            answer = await self.ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=focus))
+        except Exception as exc:
+            log.info("showDocument failed: %s", exc)
+            return False
+        return answer is not None and answer.success
+
+    async def edit_document(self, document: Markdown, action: str) -> str | None:
+        """The document opened in the editor (showDocument), then one question: `action` or Cancel.
+        The text is read back as the editor holds it then (its unsaved edits included), else from
+        the file. A client that cannot show documents is told the text and asked the same."""
+        path = write_markdown(document.text, document.key, folder="plans")
+        uri = from_fs_path(str(path)) or path.as_uri()
+        shown = await self._show_uri(uri, focus=True)
+        if not shown:
+            self.tell("info", document.text)
+        where = "in the document just opened" if shown else f"in {path}"
+        picked = await self.ask(Question(
+            message=f"modelroute: {document.title}. Edit it {where} if you like (reword, reorder or delete steps), "
+                    f"then choose {action}.", choices=(action, "Cancel"), purpose="plan", level="info",
+            timeout_s=PLAN_TIMEOUT_S,
+        ))
+        if picked != action:
+            return None
+        try:
+            return str(self.ls.workspace.get_text_document(uri).source)
+        except OSError as exc:
+            self.tell("error", f"modelroute: cannot read the plan back from {path}: {exc}")
+            return None
 
     # -- the editor's documents ---------------------------------------------------------
     def buffer(self, path: Path) -> Buffer | None:
         """The editor's text of `path` now (the action's document is asked for again by its URI:
-        a notebook's buffer is its cells joined)."""
+        a notebook's buffer is its cells joined, a view of the file rather than its bytes)."""
         if path == self.query.state.root / self.query.rel:
             current = self.ls.session.query(self.query.uri)
-            return current.buffer if current is not None else None
-        query = self._query(path, opened_only=True)
-        return query.buffer if query is not None else None
+        else:
+            current = self._query(path, opened_only=True)
+        return editor_buffer(current) if current is not None else None
 
     def _query(self, path: Path, *, opened_only: bool = False) -> DocumentQuery | None:
         """The editor's view of another file: an open text document or notebook (else from disk)."""
@@ -100,30 +132,66 @@ class LspEditor:
         return session.query(uri)
 
     def _document(self, rel: str) -> DocumentQuery | None:
+        """The editor's document of `rel` now: the action's own is asked for again, since an earlier
+        step of the same run (a plan) may have moved it on through an applied edit."""
         if rel == self.query.rel:
-            return self.query
+            return self.ls.session.query(self.query.uri) or self.query
         return self._query(self.query.state.root / rel)
 
     # -- results ------------------------------------------------------------------------
     async def offer(self, offer: Offer) -> OfferResult:
-        binary = [c for c in offer.changes.changes if c.binary]
-        if binary:  # an editor takes text: binary files a command wrote are not offered through it
-            kept = tuple(c for c in offer.changes.changes if not c.binary)
-            extra = tuple(Refusal(path=c.path, reason="a binary file: not applied through the editor")
-                          for c in binary)
-            changes = offer.changes.model_copy(update={"changes": kept, "refused": (*offer.changes.refused, *extra)})
-            offer = replace(offer, changes=changes)
+        """One workspace/applyEdit for what the editor can take; what it cannot (binary files, files
+        it cannot create or delete) is written to the workspace through the apply guard once the
+        edit is applied. A result that did not pass its check is asked about first."""
         refused = offer.changes.refused
         if refused:  # never dropped silently
             listed = "; ".join(f"{r.path}: {r.reason}" for r in refused)
             self.tell("warning", f"modelroute: not offered ({len(refused)}): {listed}")
-        if not offer.changes.changes:
-            return OfferResult("rejected", "nothing the editor can apply")
-        try:
-            edit = self.workspace_edit(offer)
-        except ValueError as exc:  # the editor cannot take this change set: nothing is applied
-            return OfferResult("rejected", str(exc))
-        return await self._apply(offer, edit)
+        if offer.failing and await self.ask(Question(
+            message=f"modelroute: {offer.label}: {offer.failing}. Apply it anyway?", choices=(APPLY_ANYWAY, DISCARD),
+            purpose="offer", level="warning",
+        )) != APPLY_ANYWAY:
+            return OfferResult("rejected", f"not applied: {offer.failing}")
+        in_editor, on_disk = self.split(offer)
+        if on_disk.changes and offer.write is None:
+            return OfferResult("rejected", f"this editor cannot take {', '.join(on_disk.paths())} through LSP; "
+                               "nothing was applied", by_user=False)
+        if in_editor.changes:
+            try:
+                edit = self.workspace_edit(replace(offer, changes=in_editor))
+            except ValueError as exc:  # the editor cannot take this change set: nothing is applied
+                return OfferResult("rejected", str(exc), by_user=False)
+            applied = await self._apply(replace(offer, changes=in_editor), edit)
+            if applied.status != "applied":
+                return applied
+        return await self._write(offer, on_disk)
+
+    async def _write(self, offer: Offer, on_disk: ChangeSet) -> OfferResult:
+        if not on_disk.changes or offer.write is None:
+            return OfferResult("applied")
+        written = await asyncio.to_thread(offer.write, on_disk)
+        new = tuple(r for r in written.refused if r not in on_disk.refused)
+        if written.applied:
+            self.tell("info", f"modelroute: written to the workspace (the editor cannot take them): "
+                      f"{', '.join(written.applied)}")
+        if new:
+            self.tell("warning", "modelroute: the apply guard did not write: "
+                      + "; ".join(f"{r.path}: {r.reason}" for r in new))
+        return OfferResult("applied", refused=new)
+
+    def split(self, offer: Offer) -> tuple[ChangeSet, ChangeSet]:
+        """(what the editor takes as a WorkspaceEdit, what is written to disk through the guard)."""
+        _, creates, deletes = _edit_caps(self.ls)
+        editor: list[Change] = []
+        disk: list[Change] = []
+        for change in offer.changes.changes:
+            takes = not change.binary and (
+                change.kind == "modified" or (change.kind == "created" and creates)
+                or (change.kind == "deleted" and deletes))
+            (editor if takes else disk).append(change)
+        base = offer.changes.model_copy(update={"refused": ()})
+        return (base.model_copy(update={"changes": tuple(editor)}),
+                base.model_copy(update={"changes": tuple(disk), "flagged": ()}))
 
     async def _apply(self, offer: Offer, edit: types.WorkspaceEdit) -> OfferResult:
         """Send the edit and settle on the first of: the client's answer; its documents showing
@@ -154,7 +222,8 @@ class LspEditor:
             return OfferResult("applied")
         files = ", ".join(c.path for c in offer.changes.changes)
         return OfferResult("rejected", f"the editor neither applied nor answered the edit within {timeout:g} s "
-                                       f"(run.apply_timeout_s), so it counts as not applied; check {files}")
+                                       f"(run.apply_timeout_s), so it counts as not applied; check {files}",
+                           by_user=False)  # silence is not the user's rejection: a cascade does not escalate on it
 
     def _apply_timeout(self) -> float:
         engine = self.query.state.engine
@@ -213,16 +282,13 @@ class LspEditor:
         creates, deletes = resources
         path = self.query.state.root / change.path
         uri = from_fs_path(str(path)) or path.as_uri()
-        if change.binary:
-            raise ValueError(f"{change.path}: this editor cannot take a binary file through LSP; nothing was applied")
-        if change.kind == "deleted":
-            if not (versioned and deletes):
-                raise ValueError(f"this editor cannot delete files through LSP ({change.path}); nothing was applied")
+        if not change.binary and change.kind == "deleted" and versioned and deletes:
             ops.append(types.DeleteFile(uri=uri, options=types.DeleteFileOptions(ignore_if_not_exists=True),
                                         annotation_id=annotation))
             return
-        if change.new is None:
-            raise ValueError(f"{change.path}: no new text; nothing was applied")
+        if change.binary or change.new is None:
+            raise ValueError(f"{change.path}: this editor cannot take a {change.kind} "
+                             f"{'binary ' if change.binary else ''}file through LSP; nothing was applied")
         if change.kind == "created":
             if not (versioned and creates):
                 raise ValueError(f"this editor cannot create files through LSP ({change.path}); nothing was applied")
@@ -237,8 +303,8 @@ class LspEditor:
             raise ValueError(f"{change.path} cannot be read any more; nothing was applied")
         read = offer.read_versions.get(change.path)
         for edit_uri, edits in document.text_edits(change.original or "", change.new).items():
-            version = document.edit_version(edit_uri) if document is self.query or not isinstance(read, int) \
-                else read
+            own = document.uri == self.query.uri
+            version = document.edit_version(edit_uri) if own or not isinstance(read, int) else read
             yield edit_uri, edits, version
 
     async def review(self, review: Review) -> None:
@@ -296,6 +362,15 @@ def _answers_apply_edit(ls: ModelrouteServer) -> bool:
     return bool(ws and ws.apply_edit)
 
 
+def editor_buffer(query: DocumentQuery) -> Buffer | None:
+    """The editor's buffer of a document, marked as a view when it is not the file's bytes (a
+    notebook's cells joined): the run stages its edits in memory, not in the overlay."""
+    buffer = query.buffer
+    if buffer is None or query.brief is None:
+        return buffer
+    return replace(buffer, view=True)
+
+
 def _annotations(ls: ModelrouteServer) -> bool:
     ws = ls.client_capabilities.workspace
     we = ws.workspace_edit if ws else None
@@ -308,12 +383,12 @@ def clear_review(ls: ModelrouteServer, uri: str) -> int:
     return cleared
 
 
-def write_markdown(markdown: str, identity: str) -> Path:
+def write_markdown(markdown: str, identity: str, folder: str = "explain") -> Path:
     """A stable file per identity (document, instruction, model) under the user cache directory."""
-    folder = platformdirs.user_cache_path("modelroute") / "explain"
-    folder.mkdir(parents=True, exist_ok=True)
+    where = platformdirs.user_cache_path("modelroute") / folder
+    where.mkdir(parents=True, exist_ok=True)
     name = hashlib.blake2b(identity.encode(), digest_size=6).hexdigest()
-    path = folder / f"route-{name}.md"
+    path = where / f"route-{name}.md"
     path.write_text(markdown, encoding="utf-8")
     return path
 
@@ -323,4 +398,4 @@ def supports_show_document(ls: ModelrouteServer) -> bool:
     return bool(window and window.show_document and window.show_document.support)
 
 
-__all__ = ["LspEditor", "clear_review", "supports_show_document", "write_markdown"]
+__all__ = ["LspEditor", "clear_review", "editor_buffer", "supports_show_document", "write_markdown"]

@@ -1,27 +1,36 @@
 """`modelroute.run`: the run core (run/flow.py) on the action a client names, with the language
 server as its editor (lsp/editor.py). No run logic here: route the action on the document as it is
-now, hand it to the core, answer with the core's summary.
+now, hand it to the core (with the strategy and models a code action carries), answer with the
+core's summary, its conclusion and every attempt's verdict and cost.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from modelroute.lsp.commands import REQUEST_FAILED, ActionArgs, document, routed_for
+from modelroute.lsp.commands import INVALID_PARAMS, REQUEST_FAILED, ActionArgs, document, routed_for
 from modelroute.lsp.server import ModelrouteServer
+
+if TYPE_CHECKING:
+    from modelroute.run.flow import RunStrategy
+
+STRATEGIES = ("single", "cascade", "best-of-n", "plan", "split")
 
 
 def register(server: ModelrouteServer) -> None:
     @server.command("modelroute.run")
     async def run(ls: ModelrouteServer, args: ActionArgs) -> dict[str, Any]:
-        from modelroute.lsp.editor import LspEditor
+        from modelroute.lsp.editor import LspEditor, editor_buffer
         from modelroute.run.flow import Action, RunRefused, run_action
 
+        if args.strategy is not None and args.strategy not in STRATEGIES:
+            raise JsonRpcException(message=f"unknown strategy {args.strategy!r}; one of {', '.join(STRATEGIES)}",
+                                   code=INVALID_PARAMS)
         query = document(ls, args)
-        pinned = query.buffer  # the version the user asked on, before anything awaits
+        pinned = editor_buffer(query)  # the version the user asked on, before anything awaits
         try:
             routed = await routed_for(ls, query, args)
         except JsonRpcException as exc:  # no model fits (a budget, a privacy rule): say so, call nobody
@@ -32,8 +41,9 @@ def register(server: ModelrouteServer) -> None:
         action = Action(engine=engine, routed=routed, document=query.rel, instruction=args.instruction,
                         pinned=pinned, brief=query.brief, loose=query.state.loose)
         try:
-            report = await run_action(ls.session.runs, LspEditor(ls, query), action,
-                                      args.model or routed.decision.model)
+            report = await run_action(ls.session.runs, LspEditor(ls, query), action, args.model,
+                                      strategy=cast("RunStrategy | None", args.strategy), models=args.models or ())
         except RunRefused as exc:  # already told to the user
             raise JsonRpcException(message=str(exc), code=REQUEST_FAILED) from exc
-        return report.summary
+        return {**report.summary, "conclusion": report.conclusion, "strategy": report.strategy,
+                "attempts": [a.contract() for a in report.attempts]}

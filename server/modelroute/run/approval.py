@@ -30,6 +30,7 @@ from modelroute.run.editor import Editor, Level, Question
 
 if TYPE_CHECKING:
     from modelroute.run.workspace import AttemptWorkspace
+    from modelroute.sandbox import SandboxResult
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,13 @@ class _Runner:
     model: str
     reason_prefix: str
     on_status: OnStatus | None
+    check: bool = False  # the run's own check: always in the attempt's overlay, never unsandboxed
+    timeout_s: float | None = None  # instead of the sandbox's (the check has its own)
+    remember: set[str] | None = None  # commands the user approved earlier in this run: not asked again
     denials: list[str] = field(default_factory=list)  # commands not run because approval refused them
+    decided_by: list[str] = field(default_factory=list)  # who decided each command: user, rule, timeout, ...
     unavailable: list[str] = field(default_factory=list)  # commands approved but no sandbox could run them
+    last: SandboxResult | None = None  # what the last command that ran came back with
 
     @property
     def root(self) -> Path:
@@ -177,7 +183,8 @@ class _Runner:
         book.timeout_s = settings.approval.timeout_s
         verdict = rules.evaluate(parsed, settings.approval, book.always_prefixes(self.root))
         sandbox = sandboxed_settings(settings.sandbox)
-        if not self.workspace.runs_commands:
+        self.last = None
+        if self.workspace.only is not None:
             return self._denied(parsed, verdict, "rule", sandbox,
                                 f"Not run: {self.workspace.only} is outside every workspace folder, so no command "
                                 "runs for it (open its folder as a workspace to allow commands).",
@@ -187,8 +194,14 @@ class _Runner:
             return self._denied(
                 parsed, verdict, "rule", sandbox, f"Denied by the approval rules: {why}.", f"denied by rule: {why}"
             )
+        if not self.workspace.runs_commands:  # no copy of the workspace to run in: asking would be moot
+            return self._no_sandbox(parsed, verdict, "run_sandboxed", "rule", sandbox,
+                                    self.workspace.unavailable or "no sandbox")
         if verdict.action == "allow":
             return await self._execute(parsed, verdict, "run_sandboxed", "rule", sandbox)
+        if self.remember is not None and parsed.text in self.remember:
+            return await self._execute(parsed, verdict, "run_sandboxed", "user", sandbox,
+                                       earlier=True)
         return await self._ask(parsed, verdict, reason, book, settings)
 
     async def _ask(
@@ -200,7 +213,7 @@ class _Runner:
         settings: Settings,
     ) -> CommandOutcome:
         sandbox = sandboxed_settings(settings.sandbox)
-        escalate = await asyncio.to_thread(unsandboxed_allowed, settings, self.user_file)
+        escalate = not self.check and await asyncio.to_thread(unsandboxed_allowed, settings, self.user_file)
         why = f"{self.reason_prefix}{reason}".strip() or "(no reason given)"
         prompt = rules.build_prompt(self.model, why, parsed, self.root, sandbox, escalate, verdict=verdict)
         token = book.open(rules.binding_hash(parsed, self.root, sandbox), self.root, prompt, escalate)
@@ -233,6 +246,8 @@ class _Runner:
             )
         if outcome == "deny":
             return self._denied(parsed, verdict, "user", sandbox, "Denied by the user.", "denied by you")
+        if self.remember is not None and outcome == "run_sandboxed":
+            self.remember.add(parsed.text)
         return await self._execute(parsed, verdict, outcome, "user", current, stored=answer.stored_prefix)
 
     def _late(self, title: str, book: rules.ApprovalBook, token: str) -> None:
@@ -252,10 +267,13 @@ class _Runner:
         sandbox: SandboxSettings,
         *,
         stored: str | None = None,
+        earlier: bool = False,
     ) -> CommandOutcome:
-        from modelroute.run.sandboxing import SandboxUnavailable
+        from modelroute.sandbox import SandboxUnavailable
 
         who = "approved by you" if decided_by == "user" else "allowed by your rules"
+        if earlier:
+            who += " earlier in this run"
         if stored:
             who += f"; `{rules.escape_visible(stored)}` is now always allowed here"
         unsandboxed = decision == "run_unsandboxed"
@@ -267,15 +285,12 @@ class _Runner:
                 self._status(f"running in the sandbox: {short(parsed.text)}")
                 how = f"in the sandbox ({sandbox.mode}, network {'on' if sandbox.network else 'off'})"
             result = await self.workspace.run(
-                parsed.text, sandbox, unsandboxed=unsandboxed, env=scrubbed_env() if unsandboxed else None
+                parsed.text, sandbox, unsandboxed=unsandboxed, env=scrubbed_env() if unsandboxed else None,
+                timeout_s=self.timeout_s, check=self.check,
             )
         except SandboxUnavailable as exc:
-            self._record(parsed, verdict, decision, decided_by, sandbox, None, error=exc.reason)
-            self.unavailable.append(exc.reason)
-            return self._tell(CommandOutcome(
-                False, None, f"Not run: no sandbox could be set up: {exc.reason}. {_NO_RETRY}",
-                f"`{short(parsed.text)}` not run: no sandbox ({exc.reason})",
-            ), "error")
+            return self._no_sandbox(parsed, verdict, decision, decided_by, sandbox, exc.reason)
+        self.last = result
         self._record(parsed, verdict, decision, decided_by, sandbox, result.exit_code,
                      timed_out=result.timed_out, violations=list(result.violations))
         where = "without sandbox" if unsandboxed else "in sandbox"
@@ -286,6 +301,17 @@ class _Runner:
         )
         level: Level = "info" if result.exit_code == 0 and not result.violations else "warning"
         return self._tell(CommandOutcome(True, result.exit_code, run_report(parsed.text, how, result), summary), level)
+
+    def _no_sandbox(
+        self, parsed: ParsedCommand, verdict: rules.Verdict, decision: Decision, decided_by: str,
+        sandbox: SandboxSettings, reason: str,
+    ) -> CommandOutcome:
+        self._record(parsed, verdict, decision, decided_by, sandbox, None, error=reason)
+        self.unavailable.append(reason)
+        return self._tell(CommandOutcome(
+            False, None, f"Not run: no sandbox could be set up: {reason}. {_NO_RETRY}",
+            f"`{short(parsed.text)}` not run: no sandbox ({reason})",
+        ), "error")
 
     def _denied(
         self,
@@ -324,6 +350,7 @@ class _Runner:
         exit_code: int | None,
         **extra: Any,
     ) -> None:
+        self.decided_by.append(decided_by)
         audit = self.approvals.audit
         try:
             audit.record(
@@ -350,9 +377,19 @@ class CommandRunner:
         return list(self._runner.denials)
 
     @property
+    def decided_by(self) -> list[str]:
+        """Who decided each command proposed so far (user, rule, timeout, ...), in order."""
+        return list(self._runner.decided_by)
+
+    @property
     def unavailable(self) -> list[str]:
         """Why approved commands could not run (no sandbox)."""
         return list(self._runner.unavailable)
+
+    @property
+    def last(self) -> SandboxResult | None:
+        """What the last command that ran came back with (None: it did not run)."""
+        return self._runner.last
 
 
 def command_runner(
@@ -365,13 +402,19 @@ def command_runner(
     user_file: Path | None = None,
     reason_prefix: str = "",
     on_status: OnStatus | None = None,
+    check: bool = False,
+    timeout_s: float | None = None,
+    remember: set[str] | None = None,
 ) -> CommandRunner:
     """A `RunCommand` for `run_agent`: every proposed command is judged, maybe asked about, sandboxed,
     audited; the model gets the (capped) output or why nothing ran; the user gets one log line.
 
-    Each command is judged under `settings()` as they are when it is proposed."""
+    Each command is judged under `settings()` as they are when it is proposed. `check`: the run's
+    own check (it runs in the attempt's overlay even in read-only mode, never without the sandbox,
+    with `timeout_s`); `remember`: a run's set of commands the user approved once, not asked again
+    within that run (the rules are still applied each time)."""
     return CommandRunner(_Runner(editor, approvals, workspace, settings, user_file, model_display,
-                                 reason_prefix, on_status))
+                                 reason_prefix, on_status, check, timeout_s, remember))
 
 
 __all__ = [

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from modelroute.changeset import ChangeSet
+    from modelroute.changeset import ChangeSet, Refusal
     from modelroute.execute.agent import Finding
+    from modelroute.sandbox import ApplyResult
 
 Level = Literal["error", "warning", "info"]
-Purpose = Literal["budget", "fallback", "approval"]
+Purpose = Literal["budget", "fallback", "approval", "plan", "offer"]
 OfferStatus = Literal["applied", "rejected", "proposed"]
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -55,11 +56,14 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class Markdown:
-    """A document for the user to read (an answer). Equal `key`s name the same document."""
+    """A document for the user to read (an answer). Equal `key`s name the same document.
+    `aside`: an account beside the result (a strategy's candidates and checks), not the result
+    itself: a terminal prints it with the messages, not with the output."""
 
     title: str
     text: str
     key: str
+    aside: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,17 +87,28 @@ class Offer:
     read_versions: Mapping[str, Hashable | None] = field(default_factory=dict)
     # Commands the model proposed that approval refused: the change set may be incomplete.
     denied_commands: tuple[str, ...] = ()
-    # Where the bytes of binary files commands wrote are (the attempt's overlay), for writing them.
-    content_root: Path | None = None
+    # Why this result is offered although it did not pass (its check failed, it changed tests):
+    # an editor asks before applying it, a command line does not write it.
+    failing: str | None = None
+    # Writes accepted changes to the workspace through the apply guard (binary files, files an
+    # editor cannot create or delete, `modelroute run --apply`); what it refused is in its result.
+    write: Callable[[ChangeSet], ApplyResult] | None = None
 
 
 @dataclass(frozen=True)
 class OfferResult:
     """`applied`: the editor applied every change; `rejected`: none was applied (`reason` says why);
-    `proposed`: shown for the user to apply later (the command line without --apply)."""
+    `proposed`: shown for the user to apply later (the command line without --apply).
+
+    `on_disk`: applied by writing the workspace (not into editor buffers). `by_user`: a rejection the
+    user chose (a cascade then escalates), not an editor that could not apply it. `refused`: what
+    the apply guard would not write (shown to the user, never dropped)."""
 
     status: OfferStatus
     reason: str = ""
+    on_disk: bool = False
+    by_user: bool = True
+    refused: tuple[Refusal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,13 @@ class Review:
 
 @dataclass(frozen=True)
 class Buffer:
-    """A file as the editor holds it: its text (for a notebook, its cells joined) and version."""
+    """A file as the editor holds it: its text (for a notebook, its cells joined) and version.
+    `view`: the text is not the file's bytes (a notebook's cells joined), so the run stages its
+    edits in memory instead of in the attempt's copy of the workspace."""
 
     text: str
     version: Hashable
+    view: bool = False
 
 
 class Editor(Protocol):
@@ -140,6 +158,11 @@ class Editor(Protocol):
 
     async def offer(self, offer: Offer) -> OfferResult:
         """Offer a change set; the editor applies what the user accepts, all or nothing."""
+        ...
+
+    async def edit_document(self, document: Markdown, action: str) -> str | None:
+        """Show a document the user may edit before `action` ("Run the plan") proceeds; its text as
+        the user confirmed it, or None when they cancelled (or nobody can answer)."""
         ...
 
     async def review(self, review: Review) -> None:

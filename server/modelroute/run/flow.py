@@ -1,18 +1,16 @@
 """The run as a core use case: a routed action, run by a model, delivered through the editor.
 
-The order of one attempt: plan (the model's own prompt and estimate) -> ask when the estimate is
-above `per_request_usd` -> reserve in the ledger (a refused run never reaches a provider) ->
-cancellable progress with the streamed text and the running cost -> the agent loop on an attempt
-workspace (commands through approval and the sandbox). Then the strategy decides what to deliver:
-the change set is offered, review findings are presented, an answer is shown; the ledger is
-settled with what happened.
-
-A strategy is "run attempts, check, decide" over that one attempt primitive (`Run.attempt`). Built
-here: `single`, one model; on a transient provider failure it offers the next model, never
-switching on its own. Cascade, best-of-n and plan build on the same primitive.
+The order of one attempt (`Run.attempt`): plan (the model's own prompt and estimate) -> ask when
+the estimate is above `per_request_usd` (unless the strategy's cost was confirmed already) ->
+reserve in the ledger (a refused run never reaches a provider) -> cancellable progress with the
+streamed text and the running cost -> the agent loop on the attempt's own copy-on-write workspace
+(commands through approval and the sandbox). Then the check judges it (`run/check.py`), the
+strategy decides what to deliver (`run/strategies.py` over `strategy.machine.advance`), the change
+set is offered, review findings are presented, an answer is shown; the ledger settles each attempt
+with what happened.
 
 No protocol here: the language server, the command line and the ACP agent are editors
-(`run/editor.py`) over this flow.
+(`run/editor.py`) over this flow. `run_action` is the one entry point they call.
 """
 
 from __future__ import annotations
@@ -20,21 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from modelroute.changeset import ChangeSet
 from modelroute.route.format import money
 from modelroute.run.approval import Approvals, CommandRunner, command_runner
-from modelroute.run.editor import Buffer, Editor, Markdown, Offer, Progress, Question, Review
+from modelroute.run.editor import Buffer, Editor, Markdown, Offer, OfferResult, Progress, Question, Review
 from modelroute.run.outcome import (
     Outcome,
     answer_markdown,
     failure_outcome,
-    fallback_for,
-    fallback_offer,
-    fallback_question,
     notes_suffix,
     output_cap,
     progress_text,
@@ -44,29 +38,41 @@ from modelroute.run.outcome import (
 from modelroute.run.workspace import AttemptWorkspace
 
 if TYPE_CHECKING:
+    from modelroute.changeset import ChangeSet, Refusal
     from modelroute.execute.agent import RunResult
     from modelroute.ledger import LedgerStore as Ledger
     from modelroute.ledger import Reservation
     from modelroute.pipeline import Engine, Routed, RunPlan
     from modelroute.policy.schema import Settings
     from modelroute.providers import ProviderError
+    from modelroute.run.check import Checker, Verdict
+    from modelroute.strategy.machine import Role
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.25  # at most four progress reports a second
 CANCEL_POLL_S = 0.05
 STRATEGIES = ("single", "cascade", "best-of-n", "plan")
-BUILT_STRATEGIES = ("single",)
+BUILT_STRATEGIES = STRATEGIES
 
 Strategy = Literal["single", "cascade", "best-of-n", "plan"]
+# How a run is asked for: a strategy of the contract, or `split` (an instruction that holds several
+# tasks, run as steps without a planner; reported as strategy `plan`).
+RunStrategy = Literal["single", "cascade", "best-of-n", "plan", "split"]
 Verified = Literal["pass", "fail", "none"]
 # What a run came to, for a contract (DESIGN 2.2b): the run finished; a check failed; a budget,
 # the user or approval refused it; a provider, the network or the editor failed it.
 Conclusion = Literal["done", "verification_failed", "refused", "error"]
+DELIVERED = ("applied", "proposed", "answered", "reviewed")
 
 
 class RunRefused(Exception):
-    """The action cannot run at all (no such model here, blocked by a hard limit): nothing was called."""
+    """The action cannot run at all (no such model here, blocked by a hard limit: `limited`): nothing
+    was called."""
+
+    def __init__(self, message: str, *, limited: bool = False) -> None:
+        super().__init__(message)
+        self.limited = limited
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Action:
     pinned: Buffer | None = None  # the document as the editor held it when asked (None: from disk)
     brief: str | None = None  # how the model reads this document (a notebook's cells), added to the prompt
     loose: bool = False  # outside every workspace folder: the model sees this file only, runs no command
+    verify: str | None = None  # the check the user gave for this run (`modelroute run --verify`)
 
 
 class RunSession:
@@ -100,6 +107,8 @@ class RunSession:
         self.active: dict[int, asyncio.Event] = {}  # run serial -> its cancel event
         self._serial = 0
         self.on_spend = on_spend
+        self.derived: dict[str, Any] = {}  # figures computed from the ledger (pass rates), dropped on a settle
+        self.previous: dict[str, Any] = {}  # the figures a settle dropped: for answers that must not wait
 
     async def ledger(self, settings: Settings | None = None) -> Ledger:
         """The ledger, opened once (off the event loop: opening may migrate the schema): the one
@@ -125,6 +134,8 @@ class RunSession:
     async def spent(self) -> None:
         from modelroute.ledger import LedgerError
 
+        self.previous.update(self.derived)
+        self.derived.clear()
         if self.on_spend is None:
             return
         try:
@@ -146,13 +157,18 @@ class Attempt:
 
     plan: RunPlan
     summary: dict[str, Any]
+    role: Role = "attempt"
+    label: str = ""  # how the user knows it: "Haiku 4.5 (cascade step 1 of 2)"
     workspace: AttemptWorkspace | None = None
     commands: CommandRunner | None = None
     result: RunResult | None = None
     reservation: Reservation | None = None
     error: ProviderError | None = None
     started: float = field(default_factory=time.monotonic)
-    verified: Verified = "none"
+    verdict: Verdict | None = None
+    changes: ChangeSet | None = None  # what it offers (its checked result; a merge: with its base)
+    offered: bool = False
+    settled: bool = False
 
     @property
     def finished(self) -> bool:
@@ -165,8 +181,28 @@ class Attempt:
             return self.result.cost_usd
         return self.error.spent_usd if self.error is not None else 0.0
 
+    @property
+    def verified(self) -> Verified:
+        return self.verdict.verified if self.verdict is not None else "none"
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict is not None and self.verdict.flagged
+
     def latency_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
+
+    def contract(self) -> dict[str, Any]:
+        """One entry of `attempts` in the `modelroute run --json` object."""
+        entry: dict[str, Any] = {
+            "model": self.plan.model.id, "estimated_cost_usd": round(self.plan.estimate.usd, 6),
+            "cost_usd": round(self.cost_usd, 6), "verified": self.verified, "role": self.role,
+            "label": self.label, "offered": self.offered, "outcome": self.summary.get("outcome"),
+        }
+        if self.verdict is not None:
+            entry["check"] = self.verdict.reason
+            entry["flagged"] = [f.model_dump() for f in self.verdict.change_set.flagged]
+        return entry
 
 
 @dataclass
@@ -178,6 +214,13 @@ class RunReport:
     attempts: list[Attempt]
     summary: dict[str, Any]
     change_set: ChangeSet | None = None
+    offered: Attempt | None = None  # whose result was delivered
+    finish: str | None = None  # the strategy's own conclusion (`verification_failed` when nothing passed)
+    reason: str = ""  # why the strategy ended as it did
+    refused: tuple[Refusal, ...] = ()  # what the apply guard would not write
+    check_unavailable: list[str] = field(default_factory=list)  # the check needed a sandbox it did not get
+    extra: dict[str, Any] = field(default_factory=dict)  # strategy specifics (a plan's steps)
+    fixed: Conclusion | None = None  # decided by the strategy itself (a plan stopped at a step)
 
     @property
     def outcome(self) -> str:
@@ -188,17 +231,33 @@ class RunReport:
         return [c for a in self.attempts if a.commands is not None for c in a.commands.denials]
 
     @property
+    def approval(self) -> str:
+        """How the run's commands were approved, for telemetry: denied (any refused), asked (the user
+        approved one), policy (rules decided all), none (no command was proposed)."""
+        decided = [d for a in self.attempts if a.commands is not None for d in a.commands.decided_by]
+        if self.denied_commands:
+            return "denied"
+        if "user" in decided:
+            return "asked"
+        return "policy" if decided else "none"
+
+    @property
     def sandbox_unavailable(self) -> list[str]:
-        return [r for a in self.attempts if a.commands is not None for r in a.commands.unavailable]
+        found = [r for a in self.attempts if a.commands is not None for r in a.commands.unavailable]
+        return found + self.check_unavailable
 
     @property
     def conclusion(self) -> Conclusion:
+        if self.fixed is not None:
+            return "error" if self.fixed == "done" and self.sandbox_unavailable else self.fixed
         outcome = self.outcome
-        if outcome in ("declined", "refused_budget", "refused") or self.denied_commands:
+        offered = self.offered
+        denied = offered.commands.denials if offered is not None and offered.commands is not None else []
+        if outcome in ("declined", "refused_budget", "refused") or denied:
             return "refused"
-        if outcome == "verification_failed":
+        if self.finish == "verification_failed" and outcome in DELIVERED:
             return "verification_failed"
-        if outcome in ("applied", "proposed", "answered", "reviewed"):
+        if outcome in DELIVERED:
             return "error" if self.sandbox_unavailable else "done"
         return "error"
 
@@ -206,33 +265,39 @@ class RunReport:
         """The `modelroute run --json` object (DESIGN 2.2b) plus a few readable extras."""
         changes = self.change_set.changes if self.change_set is not None else ()
         flagged = self.change_set.flagged if self.change_set is not None else ()
-        refused = self.change_set.refused if self.change_set is not None else ()
+        refused = (*(self.change_set.refused if self.change_set is not None else ()), *self.refused)
         return {
             "outcome": self.conclusion,
             "strategy": self.strategy,
-            "attempts": [
-                {"model": a.plan.model.id, "estimated_cost_usd": round(a.plan.estimate.usd, 6),
-                 "cost_usd": round(a.cost_usd, 6), "verified": a.verified} for a in self.attempts
-            ],
+            "attempts": [a.contract() for a in self.attempts],
             "changes": [{"path": c.path, "kind": c.kind, "diff": c.diff()} for c in changes],
             "flagged": [{"path": f.path, "reason": f.reason} for f in flagged],
-            "refused": [{"path": r.path, "reason": r.reason} for r in refused],
+            "refused": [{"path": r.path, "reason": r.reason} for r in dict.fromkeys(refused)],
+            "left_out": list(self.change_set.left_out) if self.change_set is not None else [],
             "cost_usd": round(sum(a.cost_usd for a in self.attempts), 6),
             "message": self.summary.get("message", ""),
+            "reason": self.reason,
             "run_outcome": self.outcome,
             "denied_commands": self.denied_commands,
             "text": self.summary.get("text", ""),
             "findings": self.summary.get("findings", 0),
+            **self.extra,
         }
 
 
 class Run:
     """One action run through one editor: the attempt primitive and delivery. Strategies drive it."""
 
-    def __init__(self, session: RunSession, editor: Editor, action: Action) -> None:
+    def __init__(self, session: RunSession, editor: Editor, action: Action, *, strategy: Strategy = "single",
+                 base: ChangeSet | None = None, checker: Checker | None = None) -> None:
         self.session = session
         self.editor = editor
         self.action = action
+        self.strategy = strategy
+        self.base = base  # changes of earlier steps not on disk: every attempt starts from them
+        self.checker = checker
+        self.confirmed = False  # the strategy's cost was confirmed: attempts do not ask again
+        self.recorded_as: str = strategy  # the strategy the ledger's rows name (a plan's steps: "plan")
 
     @property
     def engine(self) -> Engine:
@@ -247,20 +312,35 @@ class Run:
             return await asyncio.to_thread(self.engine.prepare_run, self.action.routed, model_id)
         except RunUnavailable as exc:
             self.editor.tell("error", f"modelroute: {exc}")
-            raise RunRefused(str(exc)) from exc
+            raise RunRefused(str(exc), limited=exc.limited) from exc
 
     # -- the attempt primitive ----------------------------------------------------------
-    async def attempt(self, plan: RunPlan) -> Attempt:
+    async def attempt(
+        self,
+        plan: RunPlan,
+        *,
+        label: str = "",
+        role: Role = "attempt",
+        notes: Sequence[str] = (),
+        system: str | None = None,
+        base: ChangeSet | None = None,
+        hold_usd: float = 0.0,
+    ) -> Attempt:
         """Run `plan`'s model once, up to its result. The reservation stays open when a result came
-        back (deliver or check it, then `settle`); any other ending is already in the ledger."""
+        back (check and deliver it, then `settle`); any other ending is already in the ledger.
+
+        `notes` are added to the first message (a failed attempt's account, a synthesis request),
+        `system` before the system prompt; `base` replaces the run's base for this attempt (a merge
+        starts from a candidate); `hold_usd` more is held on this attempt's row for the strategy's
+        attempts still to come (released when this one settles)."""
         from modelroute.ledger import BudgetExceeded, LedgerError, RunStart, needs_confirmation
         from modelroute.providers import ProviderError, client_for
 
         settings = self.engine.settings
         model = plan.model
-        attempt = Attempt(plan=plan, summary={"model": model.id, "category": plan.category.value,
-                                              "estimated_usd": round(plan.estimate.usd, 6)})
-        question = needs_confirmation(plan.estimate, settings.budget)
+        attempt = Attempt(plan=plan, role=role, label=label or model.display_name, summary={
+            "model": model.id, "category": plan.category.value, "estimated_usd": round(plan.estimate.usd, 6)})
+        question = None if self.confirmed else needs_confirmation(plan.estimate, settings.budget)
         if question is not None and not await self.confirm(
             f"{model.display_name}: {question}", f"Run ({money(plan.estimate.usd)})", "budget"
         ):
@@ -274,33 +354,49 @@ class Run:
             self.editor.tell("error", f"modelroute: {exc}")
             return self._ended(attempt, "error", str(exc), error_kind=exc.kind)
         try:
-            ledger = await self.session.ledger(settings)
-        except LedgerError as exc:  # no run starts without a reservation
-            self.editor.tell("error", f"modelroute: {exc}")
-            return self._ended(attempt, "error", str(exc), error_kind="ledger")
-        start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
-                         provider=model.provider, estimate=plan.estimate, prior_output_tokens=plan.prior_output_tokens)
-        try:
-            attempt.reservation = await asyncio.to_thread(ledger.reserve, start, settings.budget)
-        except BudgetExceeded as exc:
-            self.editor.tell("error", f"modelroute: {exc}")
-            await self.session.spent()
-            return self._ended(attempt, "refused_budget", str(exc), run_id=exc.run_id)
-        except LedgerError as exc:  # the database went away: no run starts without a reservation
-            self.editor.tell("error", f"modelroute: {exc}")
-            return self._ended(attempt, "error", str(exc), error_kind="ledger")
-        attempt.summary["run_id"] = attempt.reservation.run_id
-        serial, cancel = self.session.register()
-        try:
-            await self._agent(attempt, client, ledger, cancel)
-        finally:
-            self.session.active.pop(serial, None)
-            await _close(client)
-            if attempt.finished:
+            try:
+                ledger = await self.session.ledger(settings)
+                start = RunStart(workspace=str(self.engine.root), category=plan.category, model=model.id,
+                                 provider=model.provider, estimate=plan.estimate,
+                                 prior_output_tokens=plan.prior_output_tokens, strategy=self.recorded_as)
+                attempt.reservation = await asyncio.to_thread(ledger.reserve, start, settings.budget)
+            except BudgetExceeded as exc:
+                self.editor.tell("error", f"modelroute: {exc}")
                 await self.session.spent()
+                return self._ended(attempt, "refused_budget", str(exc), run_id=exc.run_id)
+            except LedgerError as exc:  # the database is away: no run starts without a reservation
+                self.editor.tell("error", f"modelroute: {exc}")
+                return self._ended(attempt, "error", str(exc), error_kind="ledger")
+            attempt.summary["run_id"] = attempt.reservation.run_id
+            limit = attempt.reservation.reserved_usd  # the agent's own budget, not the strategy's hold
+            if hold_usd > 0:
+                await self._hold(ledger, attempt, hold_usd)
+            serial, cancel = self.session.register()
+            try:
+                await self._agent(attempt, client, ledger, cancel, limit, notes, system, base)
+            finally:
+                self.session.active.pop(serial, None)
+                if attempt.finished:
+                    await self.session.spent()
+        finally:
+            await _close(client)
         return attempt
 
-    async def _agent(self, attempt: Attempt, client: Any, ledger: Ledger, cancel: asyncio.Event) -> None:
+    async def _hold(self, ledger: Ledger, attempt: Attempt, hold_usd: float) -> None:
+        from modelroute.ledger import BudgetExceeded, LedgerError
+
+        assert attempt.reservation is not None
+        try:
+            attempt.reservation = await asyncio.to_thread(ledger.extend, attempt.reservation, hold_usd,
+                                                          self.engine.settings.budget)
+        except (BudgetExceeded, LedgerError) as exc:  # spent elsewhere since the strategy was priced: run what fits
+            self.editor.log("warning", f"modelroute: could not hold {money(hold_usd)} for the strategy's later "
+                            f"attempts ({exc}); they reserve their own when they start")
+
+    async def _agent(
+        self, attempt: Attempt, client: Any, ledger: Ledger, cancel: asyncio.Event, budget_usd: float,
+        notes: Sequence[str], system: str | None, base: ChangeSet | None,
+    ) -> None:
         from modelroute.execute.agent import RunLimits, run_agent
         from modelroute.ledger import output_token_limit
         from modelroute.providers import ProviderError
@@ -308,12 +404,12 @@ class Run:
         plan, settings, model = attempt.plan, self.engine.settings, attempt.plan.model
         assert attempt.reservation is not None
         reservation = attempt.reservation
-        workspace = attempt.workspace = self._workspace(plan)
+        workspace = attempt.workspace = self._workspace(plan, base if base is not None else self.base)
         tier = model.price.tier_for(plan.estimate.tokens.input)
-        limit = output_token_limit(reservation.reserved_usd, plan.estimate.input_usd, tier.output_mtok)
-        limits = RunLimits(max_turns=settings.run.max_turns, budget_usd=reservation.reserved_usd,
+        limit = output_token_limit(budget_usd, plan.estimate.input_usd, tier.output_mtok)
+        limits = RunLimits(max_turns=settings.run.max_turns, budget_usd=budget_usd,
                            max_output_tokens=output_cap(model.max_output_tokens, limit))
-        title = f"modelroute: {plan.category.verb} with {model.display_name}"
+        title = f"modelroute: {plan.category.verb} with {attempt.label}"
         async with self.editor.progress(title, cancellable=True,
                                         message=f"estimated {money(plan.estimate.usd)}") as bar:
             watcher = asyncio.ensure_future(_watch(bar, cancel))
@@ -323,8 +419,8 @@ class Run:
             )
             try:
                 attempt.result = await run_agent(
-                    client, self._prompt(plan), model, privacy=settings.privacy, files=workspace, limits=limits,
-                    run_command=attempt.commands, on_text=Ticker(bar, plan), cancel=cancel,
+                    client, self._prompt(plan, notes, system), model, privacy=settings.privacy, files=workspace,
+                    limits=limits, run_command=attempt.commands, on_text=Ticker(bar, plan), cancel=cancel,
                 )
             except ProviderError as exc:
                 await self._failed(attempt, ledger, exc, cancel.is_set())
@@ -332,11 +428,13 @@ class Run:
             except asyncio.CancelledError:  # the front end cancelled the whole request
                 await self._record(ledger.abandon, reservation, "cancelled", "request cancelled",
                                         latency_ms=attempt.latency_ms())
+                attempt.settled = True
                 raise
             except Exception as exc:  # a bug must not leave a reservation pending or kill the server
                 log.exception("run failed")
                 await self._record(ledger.abandon, reservation, "error", f"internal: {exc}",
                                         latency_ms=attempt.latency_ms())
+                attempt.settled = True
                 self.editor.tell("error", f"modelroute: the run failed: {exc}; nothing was applied")
                 self._ended(attempt, "error", str(exc), error_kind="internal")
                 return
@@ -346,23 +444,26 @@ class Run:
                 self.editor.tell("info", f"modelroute: run cancelled; nothing was changed ({model.display_name})")
                 await self.settle(attempt, Outcome("cancelled", "cancelled; nothing was changed"))
 
-    def _workspace(self, plan: RunPlan) -> AttemptWorkspace:
+    def _workspace(self, plan: RunPlan, base: ChangeSet | None) -> AttemptWorkspace:
         action = self.action
         workspace = AttemptWorkspace(
             self.engine.root, self.engine.settings.privacy, model_is_local=plan.model.local,
             buffers=self.editor.buffer, only=action.document if action.loose else None,
+            sandbox=self.engine.settings.sandbox, base=base,
         )
-        if action.pinned is not None:
+        if action.pinned is not None and base is None:
             workspace.pin(action.document, action.pinned)
         return workspace
 
-    def _prompt(self, plan: RunPlan) -> Any:
+    def _prompt(self, plan: RunPlan, notes: Sequence[str], system: str | None) -> Any:
         prompt = plan.prompt
-        brief = self.action.brief
-        if brief is None or not prompt.messages or prompt.messages[0].role != "user":
+        extra = [n for n in (self.action.brief, *notes) if n]
+        if system:
+            prompt = prompt.model_copy(update={"system": f"{system}\n\n{prompt.system}"})
+        if not extra or not prompt.messages or prompt.messages[0].role != "user":
             return prompt
         first = prompt.messages[0]
-        added = first.model_copy(update={"content": f"{first.content}\n\n{brief}"})
+        added = first.model_copy(update={"content": "\n\n".join((first.content, *extra))})
         return prompt.model_copy(update={"messages": (added, *prompt.messages[1:])})
 
     async def _failed(self, attempt: Attempt, ledger: Ledger, exc: ProviderError, cancel_requested: bool) -> None:
@@ -371,6 +472,7 @@ class Run:
         assert attempt.reservation is not None
         await self._record(ledger.abandon, attempt.reservation, outcome, str(exc),
                                 latency_ms=attempt.latency_ms(), usage=exc.spent_usage, actual_usd=exc.spent_usd)
+        attempt.settled = True
         if outcome == "cancelled":
             self.editor.tell("info", f"modelroute: run cancelled; nothing was changed ({model.id})")
             self._ended(attempt, "cancelled", "cancelled; nothing was changed")
@@ -404,25 +506,56 @@ class Run:
         return picked == yes  # no answer, a failure or Cancel: do not spend money on a guess
 
     # -- after an attempt -------------------------------------------------------------
-    async def settle(self, attempt: Attempt, done: Outcome) -> None:
-        """Record in the ledger how an attempt that reached the model ended; the summary follows."""
+    async def judge(self, attempt: Attempt) -> Verdict | None:
+        """Check an attempt that came back with a result (None: an answer, nothing to check)."""
+        if attempt.finished or attempt.workspace is None or not attempt.plan.category.edits_code:
+            return None
+        if self.checker is None:
+            from modelroute.run.check import Checker, check_plan
+
+            plan = check_plan(self.engine.root, self.engine.settings, self.action.routed.context.language,
+                              self.action.verify)
+            self.checker = Checker(self.editor, self.session.approvals, self.engine.settings, plan,
+                                   user_file=self.engine.user_file)
+        attempt.verdict = await self.checker.judge(attempt.workspace, attempt.label)
+        attempt.changes = attempt.verdict.change_set
+        return attempt.verdict
+
+    async def settle(self, attempt: Attempt, done: Outcome, *, error: str | None = None) -> None:
+        """Record in the ledger how an attempt that reached the model ended; the summary follows.
+        An attempt settled already (out of a cascade, then offered as its last resort) keeps its row."""
+        from modelroute.ledger import Checked
+
         assert attempt.result is not None and attempt.reservation is not None
-        ledger = await self.session.ledger()
         latency = attempt.latency_ms()
-        await self._record(ledger.settle, attempt.reservation, attempt.result.usage, attempt.result.cost_usd,
-                                done.outcome, latency)
+        if not attempt.settled:
+            ledger = await self.session.ledger()
+            checked = Checked(verified=attempt.verdict.verified if attempt.verdict is not None else None,
+                              flagged=attempt.flagged, offered=attempt.offered)
+            await self._record(ledger.settle, attempt.reservation, attempt.result.usage,
+                               attempt.result.cost_usd, done.outcome, latency, error=error, checked=checked)
+            attempt.settled = True
         attempt.summary = run_summary(attempt.summary, done, attempt.result, latency)
         await self.session.spent()
 
-    async def deliver(self, attempt: Attempt) -> Outcome:
-        """Hand an attempt's result to the user: offer its changes, present its review, or show its answer."""
+    async def release(self, attempt: Attempt, why: str) -> None:
+        """Settle an attempt whose result is not offered (a failed check, another candidate chosen)."""
+        if attempt.settled or attempt.result is None or attempt.reservation is None:
+            return
+        await self.settle(attempt, Outcome("rejected", f"not offered: {why}"), error=f"not offered: {why}")
+
+    async def deliver(self, attempt: Attempt, failing: str | None = None) -> tuple[Outcome, OfferResult | None]:
+        """Hand an attempt's result to the user: offer its changes, present its review, or show its
+        answer. `failing` says why a result is offered although it did not pass."""
         assert attempt.result is not None and attempt.workspace is not None
         result, plan = attempt.result, attempt.plan
         notes = notes_suffix(result.notes)
-        change_set = attempt.workspace.change_set()
-        if change_set.changes:
-            return await self._offer(attempt, change_set, notes)
-        for refused in change_set.refused:  # nothing to offer, but never dropped silently
+        changes = attempt.changes if attempt.changes is not None else attempt.workspace.result()
+        attempt.changes = changes
+        if changes.changes:
+            attempt.offered = True
+            return await self._offer(attempt, changes, notes, failing)
+        for refused in changes.refused:  # nothing to offer, but never dropped silently
             self.editor.tell("warning", f"modelroute: not offered: {refused.path}: {refused.reason}")
         if result.findings or plan.category.value == "code_review":
             await self.editor.review(Review(document=self.action.document, findings=tuple(result.findings),
@@ -430,37 +563,43 @@ class Run:
             count = len(result.findings)
             self.editor.tell("info", f"modelroute: {plan.model.display_name} reviewed {self.action.document}: "
                              f"{count} finding(s), {money(result.cost_usd)}{notes}")
-            return Outcome("reviewed", f"{count} finding(s)", findings=count)
+            return Outcome("reviewed", f"{count} finding(s)", findings=count), None
         markdown = answer_markdown(plan, self.action.instruction, result)
         key = f"run|{self.engine.root}|{self.action.document}|{self.action.instruction}|{plan.model.id}"
         shown = await self.editor.show(Markdown(title=f"{plan.category.verb} with {plan.model.display_name}",
                                                 text=markdown, key=key))
         return Outcome("answered", "answer shown" if shown.shown else "answer sent as a message",
-                       shown_document=shown.location)
+                       shown_document=shown.location), None
 
-    async def _offer(self, attempt: Attempt, change_set: ChangeSet, notes: str) -> Outcome:
+    async def _offer(
+        self, attempt: Attempt, changes: ChangeSet, notes: str, failing: str | None
+    ) -> tuple[Outcome, OfferResult | None]:
         assert attempt.result is not None and attempt.workspace is not None
         workspace, plan, result = attempt.workspace, attempt.plan, attempt.result
-        files = change_set.paths()
-        why = workspace.stale()
-        if why is None:
-            label = f"{plan.model.display_name}: {self.action.instruction or plan.category.words}"[:120]
-            offered = await self.editor.offer(Offer(
-                changes=change_set, label=label,
-                description=f"{len(files)} file(s), {money(result.cost_usd)}",
-                read_versions=workspace.read_versions(),
-                denied_commands=tuple(attempt.commands.denials) if attempt.commands is not None else (),
-                content_root=workspace.content_root,
-            ))
-            if offered.status == "applied":
-                self.editor.tell("info", f"modelroute: {plan.model.display_name} edited {', '.join(files)} "
-                                 f"({money(result.cost_usd)}){notes}")
-                return Outcome("applied", f"edited {len(files)} file(s)", files=files)
-            if offered.status == "proposed":
-                return Outcome("answered", offered.reason or "changes proposed", files=files)
-            why = workspace.stale() or offered.reason or "the editor did not apply the edit; nothing was applied"
+        files = changes.paths()
+        if changes.left_out:
+            shown = ", ".join(changes.left_out[:8]) + (" …" if len(changes.left_out) > 8 else "")
+            self.editor.log("info", f"modelroute: git-ignored output left out of the change set: {shown}")
+        why = workspace.stale(changes)
+        if why is not None:
+            self.editor.tell("warning", f"modelroute: {why}. The run cost {money(result.cost_usd)}.")
+            return Outcome("rejected", why, files=files), OfferResult("rejected", why, by_user=False)
+        label = f"{plan.model.display_name}: {self.action.instruction or plan.category.words}"[:120]
+        offered = await self.editor.offer(Offer(
+            changes=changes, label=label, description=f"{len(files)} file(s), {money(result.cost_usd)}",
+            read_versions=workspace.read_versions(),
+            denied_commands=tuple(attempt.commands.denials) if attempt.commands is not None else (),
+            failing=failing, write=workspace.write,
+        ))
+        if offered.status == "applied":
+            self.editor.tell("info", f"modelroute: {plan.model.display_name} edited {', '.join(files)} "
+                             f"({money(result.cost_usd)}){notes}")
+            return Outcome("applied", f"edited {len(files)} file(s)", files=files), offered
+        if offered.status == "proposed":
+            return Outcome("answered", offered.reason or "changes proposed", files=files), offered
+        why = workspace.stale(changes) or offered.reason or "the editor did not apply the edit; nothing was applied"
         self.editor.tell("warning", f"modelroute: {why}. The run cost {money(result.cost_usd)}.")
-        return Outcome("rejected", why, files=files)
+        return Outcome("rejected", why, files=files), offered
 
 
 async def _close(client: Any) -> None:
@@ -503,69 +642,39 @@ class Ticker:
         return progress_text(running_usd(self.plan.estimate.input_usd, tier.output_mtok, self.chars), self.tail)
 
 
-# -- strategies ----------------------------------------------------------------------------
-async def run_single(run: Run, model_id: str) -> RunReport:
-    """One model. A transient provider failure offers the next runnable model (the user decides)."""
-    tried: set[str] = set()
-    attempts: list[Attempt] = []
-    failed: list[dict[str, Any]] = []
-    try:
-        while True:
-            plan = await run.plan(model_id)
-            tried.add(plan.model.id)
-            attempt = await run.attempt(plan)
-            attempts.append(attempt)
-            alternative = _fallback(run, attempt, tried)
-            if alternative is None:
-                break
-            question, yes, next_model = alternative
-            if not await run.confirm(question, yes, "fallback"):
-                break
-            failed.append(attempt.summary)
-            model_id = next_model
-        change_set = None
-        if not attempt.finished:
-            done = await run.deliver(attempt)
-            change_set = attempt.workspace.change_set() if attempt.workspace is not None else None
-            await run.settle(attempt, done)
-    finally:
-        for each in attempts:
-            if each.workspace is not None:
-                each.workspace.close()
-    summary = dict(attempt.summary)
-    if failed:  # the latest failure first, each holding the one before it
-        summary["fallback_from"] = _with_earlier(len(failed) - 1, failed)
-    return RunReport(strategy="single", attempts=attempts, summary=summary, change_set=change_set)
-
-
-def _with_earlier(index: int, failed: list[dict[str, Any]]) -> dict[str, Any]:
-    failure = failed[index]
-    return {**failure, "fallback_from": _with_earlier(index - 1, failed)} if index else dict(failure)
-
-
-def _fallback(run: Run, attempt: Attempt, tried: set[str]) -> tuple[str, str, str] | None:
-    """(question, the yes button, model id) to offer after a transient failure, or None."""
-    error = attempt.error
-    if error is None or not error.transient:
-        return None
-    alternative = fallback_for(run.action.routed.decision.candidates, tried)
-    if alternative is None:
-        return None
-    offer = fallback_offer(alternative)
-    plan = attempt.plan
-    question = fallback_question(plan.model.display_name, error.provider or plan.model.provider, error.kind, offer)
-    return question, offer, alternative.model
-
-
 async def run_action(
-    session: RunSession, editor: Editor, action: Action, model_id: str | None = None, *, strategy: Strategy = "single"
+    session: RunSession,
+    editor: Editor,
+    action: Action,
+    model_id: str | None = None,
+    *,
+    strategy: RunStrategy | None = None,
+    models: Sequence[str] = (),
 ) -> RunReport:
-    """Run `action` with `model_id` (default: the routed model) by `strategy`. RunRefused when the
-    model cannot run this action at all (nothing was called); every other ending is in the report."""
-    if strategy not in BUILT_STRATEGIES:
-        raise RunRefused(f"strategy {strategy!r} is not built yet; built: {', '.join(BUILT_STRATEGIES)}")
-    run = Run(session, editor, action)
-    return await run_single(run, model_id or action.routed.decision.model)
+    """Run `action` by `strategy` with `models` (default: the policy's choice for the action; a
+    pinned `model_id` alone means a single run of it). RunRefused when it cannot run at all
+    (nothing was called, the editor was told why); every other ending is in the report."""
+    from modelroute.run.strategies import run_strategy
+
+    return await run_strategy(session, editor, action, model_id, strategy=strategy, models=models)
+
+
+async def traced(action: Action, strategy: Strategy, expected_usd: float, model: str | None,
+                 body: Callable[[], Awaitable[RunReport]]) -> RunReport:
+    """Run `body` (a whole run, once its strategy is known) inside the run's OpenTelemetry span, and
+    put its cost, the offered result's verdict, the approval and the conclusion on it. The one place
+    a run starts and ends for telemetry."""
+    from modelroute import telemetry
+
+    category = action.routed.decision.category.value
+    with telemetry.run_span(category, strategy, expected_usd, model=model,
+                            export_content=action.engine.settings.telemetry.export_content) as span:
+        report = await body()
+        span.cost_usd = round(sum(a.cost_usd for a in report.attempts), 6)
+        span.verified = report.offered.verified if report.offered is not None else None
+        span.approval = report.approval
+        span.outcome = report.conclusion
+        return report
 
 
 __all__ = [
@@ -578,9 +687,10 @@ __all__ = [
     "RunRefused",
     "RunReport",
     "RunSession",
+    "RunStrategy",
     "Strategy",
     "Ticker",
     "Verified",
     "run_action",
-    "run_single",
+    "traced",
 ]

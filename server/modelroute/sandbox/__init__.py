@@ -13,7 +13,7 @@
 - `seatbelt`    the same policy as a macOS Seatbelt profile
 """
 
-from modelroute.sandbox.apply import ApplyResult, apply_change_set
+from modelroute.sandbox.apply import ApplyResult, apply_change_set, refusal_of
 from modelroute.sandbox.overlay import Overlay, PathRefused, run_sandboxed
 from modelroute.sandbox.runner import run_unsandboxed
 from modelroute.sandbox.spec import (
@@ -36,6 +36,7 @@ __all__ = [
     "SandboxUnavailable",
     "apply_change_set",
     "check_workspace",
+    "refusal_of",
     "run_sandboxed",
     "run_unsandboxed",
 ]

@@ -55,6 +55,12 @@ def marker_check(root: Path, change_set: ChangeSet) -> MarkerCheck:
     return layered_marker([str(root)], [c.path for c in change_set.changes if c.kind != "deleted"])
 
 
+def refusal_of(root: Path, rel: str) -> str | None:
+    """Why the guard would refuse writing `rel` under `root` (protected, outside, ...), or None: for an
+    editor that writes a buffer, not the disk, and must still keep the guard's rules."""
+    return change_refusal(rel, marker_check(root, ChangeSet()))
+
+
 def apply_change_set(
     root: Path,
     change_set: ChangeSet,

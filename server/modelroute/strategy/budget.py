@@ -41,15 +41,22 @@ def cascade_prefix(plan: StrategyPlan, left_usd: float) -> StrategyPlan | None:
     return None
 
 
-def refusal(plan: StrategyPlan, caps: Sequence[Cap], offers: Sequence[StrategyPlan] = ()) -> str | None:
-    """None when `plan`'s maximum fits every cap; otherwise why not, and what would fit."""
-    over = [c for c in caps if plan.max_cost_usd > c.left_usd]
+def _exceeded(what: str, maximum: float, caps: Sequence[Cap], *, together: bool = False) -> str | None:
+    """Why `maximum` does not fit the tightest cap it exceeds (None: it fits every cap)."""
+    over = [c for c in caps if maximum > c.left_usd]
     if not over:
         return None
     cap = min(over, key=lambda c: c.left_usd)
-    left = max(cap.left_usd, 0.0)
-    text = (f"Not run: {plan.title()} could cost up to {at_most(plan.max_cost_usd)}, more than the "
-            f"{at_most(left)} left of {cap.name}. Nothing was sent to any model.")
+    return (f"Not run: {what} could cost up to {at_most(maximum)}{' together' if together else ''}, more than "
+            f"the {at_most(max(cap.left_usd, 0.0))} left of {cap.name}. Nothing was sent to any model.")
+
+
+def refusal(plan: StrategyPlan, caps: Sequence[Cap], offers: Sequence[StrategyPlan] = ()) -> str | None:
+    """None when `plan`'s maximum fits every cap; otherwise why not, and what would fit."""
+    exceeded = _exceeded(plan.title(), plan.max_cost_usd, caps)
+    if exceeded is None:
+        return None
+    text = exceeded
     limit = min(c.left_usd for c in caps)
     fits = [o for o in offers if o.max_cost_usd <= limit and o != plan]
     prefix = cascade_prefix(plan, limit)
@@ -62,4 +69,25 @@ def refusal(plan: StrategyPlan, caps: Sequence[Cap], offers: Sequence[StrategyPl
     return text
 
 
-__all__ = ["Cap", "cascade_prefix", "refusal"]
+def steps_refusal(steps: Sequence[StrategyPlan], caps: Sequence[Cap]) -> str | None:
+    """None when the steps of a plan (each its own strategy, run one after another) fit every cap
+    together at their maximum; otherwise why not, and how many of the first steps would fit."""
+    total = sum(s.max_cost_usd for s in steps)
+    text = _exceeded(f"the {len(steps)} steps", total, caps, together=True)
+    if text is None:
+        return None
+    left = max(min(c.left_usd for c in caps), 0.0)
+    running, fits = 0.0, 0
+    for step in steps:
+        if running + step.max_cost_usd > left:
+            break
+        running += step.max_cost_usd
+        fits += 1
+    if fits:
+        text += f" Would fit: the first {fits} step(s), at most {at_most(running)}; remove the others from the plan."
+    else:
+        text += " Not even the first step fits; raise the budget or pick cheaper models."
+    return text
+
+
+__all__ = ["Cap", "cascade_prefix", "refusal", "steps_refusal"]

@@ -30,7 +30,8 @@ from modelroute.strategy.choose import (
     choose_cascade,
     strongest,
 )
-from modelroute.strategy.model import Option, StrategyChoice, StrategyPlan, at_most
+from modelroute.strategy.joint import cascade_expectation
+from modelroute.strategy.model import Option, StrategyChoice, StrategyKind, StrategyPlan, at_most
 
 BEST_OF_N = 3
 PLAN_KINDS = frozenset({Category.MULTI_FILE_REFACTOR, Category.UI_GREENFIELD, Category.SHELL_AUTOMATION})
@@ -46,6 +47,14 @@ def options_for(decision: Decision, rates: PassRates, names: Mapping[str, str] |
         if c.eligible and c.available:
             out.append(_option(c, decision.category, rates, names))
     return out
+
+
+def option_for(
+    decision: Decision, rates: PassRates, model: str, names: Mapping[str, str] | None = None
+) -> Option | None:
+    """`model` as the chooser sees it for this decision (None: not a candidate for this action)."""
+    found = next((c for c in decision.candidates if c.model == model), None)
+    return _option(found, decision.category, rates, names or {}) if found is not None else None
 
 
 def _option(c: Candidate, category: Category, rates: PassRates, names: Mapping[str, str]) -> Option:
@@ -124,15 +133,20 @@ def _cascade(
     return cascade_plan(pick, reference, rule, verify_command)
 
 
-def cascade_plan(pick: CascadePick, reference: Option, rule: CascadeRule, verify_command: str) -> StrategyPlan:
+def cascade_plan(
+    pick: CascadePick, reference: Option, rule: CascadeRule, verify_command: str | None
+) -> StrategyPlan:
     steps = pick.steps
     e = pick.expectation
     first, rest = steps[0], steps[1:]
+    check = f"`{verify_command}` fails, " if verify_command else ""
     reasons = [
         f"{first.label} first: {first.evidence}",
-        f"Escalates to {' then '.join(s.label for s in rest)} only when `{verify_command}` fails, "
+        f"Escalates to {' then '.join(s.label for s in rest)} only when {check}"
         "the result changes or skips tests, or you reject it; the next model is told what failed",
     ]
+    if not verify_command:
+        reasons.append("No check found: without one a result that changes no test is taken as it is")
     reasons += [f"{s.label} runs in ~{reach:.0%} of runs" for s, reach in zip(rest, e.reach[1:], strict=True)]
     reasons += [
         f"Expected {money(e.cost_usd)} against {money(reference.cost_usd)} for {reference.label} alone; "
@@ -170,9 +184,9 @@ def synthesis_usd(synth: Candidate, attempts: Sequence[Candidate], category: Cat
 
 def _best_of_n(
     options: Sequence[Option], by_id: Mapping[str, Candidate], category: Category, rule: CascadeRule,
-    verify_command: str | None, judge_accuracy: float,
+    verify_command: str | None, judge_accuracy: float, n: int = BEST_OF_N,
 ) -> StrategyPlan:
-    attempts = best_of_n_attempts(options, BEST_OF_N)
+    attempts = best_of_n_attempts(options, n)
     synth = strongest(options)
     chosen = [by_id[a.name] for a in attempts]
     synth_cost = synthesis_usd(by_id[synth.name], chosen, category, high=False)
@@ -216,4 +230,60 @@ def _plan(options: Sequence[Option], by_id: Mapping[str, Candidate], category: C
     )
 
 
-__all__ = ["BEST_OF_N", "PLAN_KINDS", "cascade_plan", "one_request_usd", "options_for", "propose", "synthesis_usd"]
+class Blocked(ValueError):
+    """A listed model fails a hard limit for this action (a budget, its context window)."""
+
+
+def listed(
+    kind: StrategyKind,
+    decision: Decision,
+    rates: PassRates,
+    models: Sequence[str],
+    *,
+    verify_command: str | None,
+    rule: CascadeRule = DEFAULT_RULE,
+    names: Mapping[str, str] | None = None,
+    judge_accuracy: float = JUDGE_ACCURACY,
+) -> StrategyPlan:
+    """The strategy the user asked for with the models they listed (`--strategy K --models A,B`),
+    priced like the offers: a cascade runs them in the order given, best-of-n runs each of them (the
+    strongest synthesises), a plan has the first write the steps. ValueError says what is wrong."""
+    options: list[Option] = []
+    for model in dict.fromkeys(models):
+        found = next((c for c in decision.candidates if c.model == model), None)
+        if found is None:
+            raise ValueError(f"{model} is not in the catalog allowed for this workspace")
+        if not found.eligible:
+            raise Blocked(f"{found.display_name} cannot run this action: {'; '.join(found.blocked_by)}")
+        options.append(_option(found, decision.category, rates, names or {}))
+    if not options:
+        raise ValueError(f"--strategy {kind} needs at least one model")
+    if kind == "single":
+        if len(options) > 1:
+            raise ValueError("a single run uses one model: give one")
+        return _single(options[0])
+    if kind == "plan":
+        return _plan(options[:1], {c.model: c for c in decision.candidates}, decision.category)
+    if len(options) < 2:
+        raise ValueError(f"--strategy {kind} needs at least two models")
+    if kind == "cascade":
+        steps = tuple(options)
+        check = rule.check if verify_command else None
+        expectation = cascade_expectation(steps, check, rule.population)
+        return cascade_plan(CascadePick(steps=steps, expectation=expectation), steps[-1], rule, verify_command)
+    by_id = {c.model: c for c in decision.candidates}
+    return _best_of_n(options, by_id, decision.category, rule, verify_command, judge_accuracy, n=len(options))
+
+
+__all__ = [
+    "BEST_OF_N",
+    "PLAN_KINDS",
+    "Blocked",
+    "cascade_plan",
+    "listed",
+    "one_request_usd",
+    "option_for",
+    "options_for",
+    "propose",
+    "synthesis_usd",
+]

@@ -120,12 +120,13 @@ def _step(raw: Any, index: int) -> PlanStep:
     if not title and not instruction:
         raise PlanError(f"{where}: has neither a title nor an instruction")
     return PlanStep(
-        title=title or _title_from(instruction), instruction=instruction or title,
+        title=title or title_from(instruction), instruction=instruction or title,
         files=_files(raw.get("files"), where), kind=_kind(raw.get("kind"), where),
     )
 
 
-def _title_from(instruction: str) -> str:
+def title_from(instruction: str) -> str:
+    """A step's title from its instruction: its first sentence, cut to 80 characters."""
     first = re.split(r"(?<=[.!?])\s|\n", instruction.strip(), maxsplit=1)[0]
     return first if len(first) <= 80 else first[:79] + "…"
 
@@ -232,7 +233,7 @@ def _document_step(title: str, body: list[str], index: int) -> PlanStep:
     quoted = tuple(re.findall(r"`([^`]+)`", meta.get("files", "")))
     files = _relative(quoted, where) if quoted else _files(meta.get("files"), where)
     return PlanStep(
-        title=title or _title_from(instruction), instruction=instruction if instruction.strip() else title,
+        title=title or title_from(instruction), instruction=instruction if instruction.strip() else title,
         files=tuple(files), kind=_kind(meta.get("kind"), where),
     )
 
@@ -297,4 +298,5 @@ __all__ = [
     "parse_plan_document",
     "planner_request",
     "render_plan",
+    "title_from",
 ]

@@ -7,7 +7,7 @@ that start it as `python -m modelroute_testing.fakeprovider`.
 
 Endpoints: POST /v1/messages (+ /v1/messages/count_tokens), POST /v1/responses,
 POST /v1/chat/completions, each as JSON or SSE. Control (for other processes):
-POST /_fake/replies {"replies": [...]}, GET /_fake/requests, POST /_fake/reset, GET /_fake/health.
+POST /_fake/replies {"replies": [...], "model": optional}, GET /_fake/requests, POST /_fake/reset, GET /_fake/health.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class RecordedRequest:
 @dataclass
 class _State:
     replies: deque[Reply] = field(default_factory=deque)
+    # Replies for one model (the request's `model`), taken before the shared queue: attempts that
+    # run side by side (best-of-n) each get their own script.
+    by_model: dict[str, deque[Reply]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     default_reply: Reply | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._api_error(api, 400, f"fake provider rejected the request: {problem}", None)
             return
-        reply = self._next_reply()
+        reply = self._next_reply(str(data.get("model", "")))
         if reply is None:
             self._api_error(api, 400, "fake provider: no scripted reply left", None)
             return
@@ -132,21 +135,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, path: str, body: bytes) -> None:
         state = self.server.state
         if path == "/_fake/replies":
-            replies = [Reply.from_json(r) for r in json.loads(body)["replies"]]
+            sent = json.loads(body)
+            replies = [Reply.from_json(r) for r in sent["replies"]]
             with state.lock:
-                state.replies.extend(replies)
-            self._json(200, {"queued": len(state.replies)})
+                model = sent.get("model")
+                queue = state.by_model.setdefault(model, deque()) if model else state.replies
+                queue.extend(replies)
+            self._json(200, {"queued": len(queue)})
         elif path == "/_fake/reset":
             with state.lock:
                 state.replies.clear()
+                state.by_model.clear()
                 state.requests.clear()
             self._json(200, {"ok": True})
         else:
             self._json(404, {"error": {"message": f"no route {path}"}})
 
-    def _next_reply(self) -> Reply | None:
+    def _next_reply(self, model: str = "") -> Reply | None:
         state = self.server.state
         with state.lock:
+            own = state.by_model.get(model)
+            if own:
+                return own.popleft()
             if state.replies:
                 return state.replies.popleft()
             return state.default_reply
@@ -390,9 +400,17 @@ class FakeProvider:
         with self._server.state.lock:
             self._server.state.replies.extend(flat)
 
+    def queue_for(self, model: str, *replies: Reply | Iterable[Reply]) -> None:
+        """Replies for requests naming `model` (the API's model name), taken before the shared queue."""
+        flat: list[Reply] = []
+        for item in replies:
+            flat.extend([item] if isinstance(item, Reply) else item)
+        with self._server.state.lock:
+            self._server.state.by_model.setdefault(model, deque()).extend(flat)
+
     @property
     def pending(self) -> int:
-        return len(self._server.state.replies)
+        return len(self._server.state.replies) + sum(len(q) for q in self._server.state.by_model.values())
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -408,5 +426,6 @@ class FakeProvider:
         nothing from now on (replies scripted with prompt_cache=True report no cache reads)."""
         with self._server.state.lock:
             self._server.state.replies.clear()
+            self._server.state.by_model.clear()
             self._server.state.requests.clear()
             self._server.state.cache = PromptCache(enabled=caching)

@@ -1,0 +1,80 @@
+"""Strategies offered as priced code actions beside the single-model ones (issue 12).
+
+For an action that edits code: the strategies `strategy.offers.propose` prices for the routed
+decision (cascade, best of N, plan), titled like "Cascade MiniMax M2.5 -> Opus 4.6 · ~$0.09, at most
+$0.31", and, when the instruction holds several independent tasks, the same tasks run one at a time.
+Each action carries the strategy and its models in `modelroute.run`'s arguments, so the run core
+runs exactly what was offered (`run/strategies.py` prices it again against the ledger before any
+call). No I/O beyond detecting the check from the workspace's own files; pass rates come from the
+run session's cache (filled from the ledger by the first run), else the catalog's priors.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelroute.pipeline import Engine, Routed
+    from modelroute.run.flow import RunSession
+    from modelroute.strategy.calibration import PassRates
+    from modelroute.strategy.model import StrategyPlan
+
+
+# Offers per decision (its id) and pass rates: a new document version re-lays the same offers out
+# with its own range, without detecting the check or pricing the strategies again.
+Offered = tuple[tuple[str, dict[str, Any]], ...]  # (title, the arguments a strategy adds)
+_OFFERED: OrderedDict[tuple[str, int], Offered] = OrderedDict()
+_KEEP = 256
+
+
+def strategy_actions(
+    session: RunSession, engine: Engine | None, routed: Routed, args: dict[str, Any], kind: str, *, loose: bool,
+    ref: str,
+) -> list[dict[str, Any]]:
+    """Priced strategy actions for a decided directive (none for answers, loose files, or before the
+    workspace has started). `ref` names the decision: its offers are worked out once."""
+    from modelroute.run.calibrate import cached_rates
+
+    if engine is None or loose or not routed.decision.category.edits_code:
+        return []
+    rates = cached_rates(session)
+    key = (ref, id(rates))
+    offered = _OFFERED.get(key)
+    if offered is None:
+        offered = _OFFERED[key] = _offered(engine, routed, rates, str(args.get("instruction", "")))
+        while len(_OFFERED) > _KEEP:
+            _OFFERED.popitem(last=False)
+    return [_action(title, kind, {**args, **extra}) for title, extra in offered]
+
+
+def _offered(engine: Engine, routed: Routed, rates: PassRates, instruction: str) -> Offered:
+    from modelroute.run.check import check_plan
+    from modelroute.strategy.offers import propose
+    from modelroute.strategy.split import split_instruction
+
+    check = check_plan(engine.root, engine.settings, routed.context.language).text
+    choice = propose(routed.decision, rates, objective=engine.settings.objective, verify_command=check)
+    found: list[tuple[str, dict[str, Any]]] = [(plan.title(), {"strategy": plan.kind, "models": list(_models(plan))})
+             for plan in choice.offers if plan.kind != "single"]
+    split = split_instruction(instruction)
+    if split is not None:
+        title = f"Split into {len(split.pieces)} steps, one at a time · each routed and priced before anything runs"
+        found.append((title, {"strategy": "split"}))
+    return tuple(found)
+
+
+def _models(plan: StrategyPlan) -> tuple[str, ...]:
+    """The models `--models` takes for this plan: a plan's planner, else the attempts in their order
+    (best of N's synthesiser is the strongest of them, as the core chooses it again)."""
+    if plan.kind == "plan" and plan.planner is not None:
+        return (plan.planner.name,)
+    return tuple(o.name for o in plan.attempts)
+
+
+def _action(title: str, kind: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"title": title, "kind": kind,
+            "command": {"title": title, "command": "modelroute.run", "arguments": [arguments]}}
+
+
+__all__ = ["strategy_actions"]
