@@ -79,6 +79,9 @@ class AttemptWorkspace:
         self._pinned: dict[str, Buffer] = {}
         self._start: dict[str, str | None] = {}  # path -> its text when the attempt first read it
         self._memory: dict[str, str] = {}  # files staged in memory (views, or no overlay)
+        # edits the model staged that the guard's rules refused: told to the model, and to the user
+        # with the change set (never dropped silently)
+        self._refused: dict[str, Refusal] = {}
         self._digests: dict[str, str] = {}  # binary changes of the sealed proposal -> sha256
         self.proposal: ChangeSet | None = None  # the attempt's result, sealed before the check ran
         self.notes: list[str] = []
@@ -260,6 +263,7 @@ class AttemptWorkspace:
         try:
             self._overlay.write(rel, text)
         except PathRefused as exc:
+            self._refused[rel] = Refusal(path=rel, reason=f"the model's edit: {exc.reason}")
             raise EditRejected(f"{rel} is never written by a run: {exc.reason}") from None
         except OSError as exc:
             raise EditRejected(f"{rel}: {exc}") from None
@@ -288,8 +292,8 @@ class AttemptWorkspace:
                            Change(path=carried.path, kind="modified", new=now))
         for rel, text in self._memory.items():
             self._relative(changes, self._start.get(rel), Change(path=rel, kind="modified", new=text))
-        return ChangeSet(changes=tuple(changes[p] for p in sorted(changes)), refused=raw.refused,
-                         left_out=raw.left_out)
+        refused = (*raw.refused, *(r for p, r in self._refused.items() if p not in {x.path for x in raw.refused}))
+        return ChangeSet(changes=tuple(changes[p] for p in sorted(changes)), refused=refused, left_out=raw.left_out)
 
     def _before(self, rel: str, on_disk: str | None) -> str | None:
         """What the attempt started from at `rel`: its first read, else a carried step's text,
