@@ -277,3 +277,36 @@ async def test_a_strategy_over_the_budget_is_refused_before_any_call(ws: Project
     text = client.text()
     assert "could cost up to" in text and "Nothing was sent to any model" in text and "today's budget" in text
     assert "Refused by the budget" in text
+
+
+async def test_cancel_during_a_cascade_stops_it_and_calls_no_further_model(ws: Project) -> None:
+    import asyncio
+
+    from acp.schema import AgentPlanUpdate
+
+    from modelroute_testing.fakeprovider.script import Reply
+
+    class Stopper(RecordingClient):
+        """Presses stop once the first model's text streams into the plan."""
+
+        async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
+            await super().session_update(session_id, update, **kwargs)
+            streaming = isinstance(update, AgentPlanUpdate) and any("so far" in e.content for e in update.entries)
+            if streaming and not getattr(self, "stopped", False) and self.conn is not None:
+                self.stopped = True
+                asyncio.ensure_future(self.conn.cancel(session_id=session_id))
+
+    def script(kind: str, listed: list[str]) -> None:
+        ws.fake.queue_for(listed[0], Reply(text="slow " * 400, chunk_chars=5, event_delay_s=0.05))
+        for model in listed[1:]:
+            ws.fake.queue_for(model, RIGHT_FIX)
+
+    client = Stopper(ws.root, watch=("calc.py",))
+    client.answers = [user(script)] * 4
+    async with ws.agent(client) as agent:
+        session = await start(agent, "cascade")
+        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+
+    assert response.stop_reason == "cancelled"
+    assert len(ws.fake.model_requests()) == 1, client.text()  # the next step of the cascade never started
+    assert [r["outcome"] for r in ws.rows()] == ["cancelled"] and ws.calc() == CALC
