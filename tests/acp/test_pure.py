@@ -107,6 +107,26 @@ def test_a_pinned_model_is_current_and_first_among_the_buttons(decision: object)
     assert choices.picked_model("cancel") is None and choices.picked_model(None) is None
 
 
+def test_a_strategy_is_the_first_button_priced_with_its_models_then_single_models(decision: object) -> None:
+    from modelroute.strategy.calibration import PassRates
+    from modelroute.strategy.offers import propose
+
+    choice = propose(decision, PassRates(), objective="balanced", verify_command="pytest -q")  # type: ignore[arg-type]
+    best = choice.offer("best-of-n")
+    assert best is not None
+    buttons = choices.run_buttons(decision, None, best)  # type: ignore[arg-type]
+    models = choices.strategy_models(best)
+    assert buttons[0].option_id == "strategy:best-of-n:" + ",".join(models) and len(models) == 3
+    assert buttons[0].name == f"Run {best.title()}" and "at most $" in buttons[0].name
+    assert choices.picked_strategy(buttons[0].option_id) and choices.picked_model(buttons[0].option_id) is None
+    singles = buttons[1:-1]
+    assert singles and all(b.option_id.startswith("run:") for b in singles) and len(singles) <= choices.MAX_OFFERED
+    assert not choices.picked_strategy(buttons[1].option_id) and not choices.picked_strategy(None)
+    planned = choice.offer("plan") or best
+    if planned.kind == "plan":
+        assert choices.strategy_models(planned) == (planned.planner.name,)  # type: ignore[union-attr]
+
+
 def test_before_any_request_the_picker_offers_routing(decision: object) -> None:
     option = choices.model_option(None, None)
     assert [v.value for v in option.options] == ["auto"] and option.current_value == "auto"

@@ -289,12 +289,13 @@ async def test_cancel_during_a_cascade_stops_it_and_calls_no_further_model(ws: P
     class Stopper(RecordingClient):
         """Presses stop once the first model's text streams into the plan."""
 
+        stop: asyncio.Future[None] | None = None
+
         async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
             await super().session_update(session_id, update, **kwargs)
             streaming = isinstance(update, AgentPlanUpdate) and any("so far" in e.content for e in update.entries)
-            if streaming and not getattr(self, "stopped", False) and self.conn is not None:
-                self.stopped = True
-                asyncio.ensure_future(self.conn.cancel(session_id=session_id))
+            if streaming and self.stop is None and self.conn is not None:
+                self.stop = asyncio.ensure_future(self.conn.cancel(session_id=session_id))
 
     def script(kind: str, listed: list[str]) -> None:
         ws.fake.queue_for(listed[0], Reply(text="slow " * 400, chunk_chars=5, event_delay_s=0.05))
@@ -310,3 +311,36 @@ async def test_cancel_during_a_cascade_stops_it_and_calls_no_further_model(ws: P
     assert response.stop_reason == "cancelled"
     assert len(ws.fake.model_requests()) == 1, client.text()  # the next step of the cascade never started
     assert [r["outcome"] for r in ws.rows()] == ["cancelled"] and ws.calc() == CALC
+
+
+async def test_an_answer_asked_for_as_a_cascade_runs_with_one_model_and_says_why(ws: Project) -> None:
+    from modelroute_testing.fakeprovider.script import Reply
+
+    ws.fake.queue(Reply(text="add subtracts its arguments."))
+    client = RecordingClient(ws.root)
+    async with ws.agent(client) as agent:
+        session = await start(agent, "cascade")
+        await agent.conn.set_config_option(config_id="mode", session_id=session, value="run")
+        response = await agent.ask(session, "explain what add does", ws.root.joinpath("calc.py").as_uri())
+
+    assert response.stop_reason == "end_turn" and client.asked == []  # mode "run": no question first
+    text = client.text()
+    assert "answers have nothing to check or merge" in text and "add subtracts its arguments." in text
+    rows = ws.rows()
+    assert len(rows) == 1 and rows[0]["strategy"] == "single" and rows[0]["outcome"] == "answered"
+
+
+async def test_run_mode_runs_the_session_s_strategy_at_once(ws: Project) -> None:
+    client = RecordingClient(ws.root, watch=("calc.py",))
+    ws.fake.queue(*RIGHT_FIX)  # the cascade's first step passes: no other model is asked
+    client.answers = [user()] * 4
+    async with ws.agent(client) as agent:
+        session = await start(agent, "cascade")
+        await agent.conn.set_config_option(config_id="mode", session_id=session, value="run")
+        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+
+    assert response.stop_reason == "end_turn"
+    assert not any(a.tool_call.kind == "think" for a in client.asked)  # nothing asked before the run
+    rows = ws.rows()
+    assert [(r["strategy"], r["verified"], r["offered"]) for r in rows] == [("cascade", "pass", 1)]
+    assert ws.calc() == FIXED
