@@ -64,6 +64,15 @@ class Project:
     def agent(self, client: RecordingClient) -> Any:
         return start_agent(client, self.env, self.home / "agent.stderr")
 
+    async def turn(self, client: RecordingClient, strategy: str, text: str = FIX_INSTRUCTION, *,
+                   mode: str = "choose") -> Any:
+        """One prompt about calc.py in a new session with `strategy` and `mode`; the prompt's response."""
+        async with self.agent(client) as agent:
+            session = await start(agent, strategy)
+            if mode != "choose":
+                await agent.conn.set_config_option(config_id="mode", session_id=session, value=mode)
+            return await agent.ask(session, text, self.root.joinpath("calc.py").as_uri())
+
 
 @pytest.fixture(scope="module")
 def fake() -> Any:
@@ -128,9 +137,7 @@ async def test_a_cascade_escalates_after_a_failed_check_and_offers_one_passing_d
 
     client = RecordingClient(ws.root, watch=("calc.py",))
     client.answers = [user(script)] * 6
-    async with ws.agent(client) as agent:
-        session = await start(agent, "cascade")
-        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "cascade")
 
     assert response.stop_reason == "end_turn"
     button = client.asked[0].options[0]
@@ -177,9 +184,7 @@ async def test_best_of_three_with_a_synthesiser(ws: Project) -> None:
 
     client = RecordingClient(ws.root, watch=("calc.py",))
     client.answers = [user(script)] * 8
-    async with ws.agent(client) as agent:
-        session = await start(agent, "best-of-n")
-        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "best-of-n")
 
     assert response.stop_reason == "end_turn"
     assert client.asked[0].options[0].name.startswith("Run Best of 3 (")
@@ -230,9 +235,7 @@ async def test_a_plan_is_shown_confirmed_run_as_entries_and_stops_at_a_failed_st
     client.answers = [answer] * 12
     instruction = ("Refactor the calc module across files: fix add, then make it multiply, then document it, "
                    "updating every caller")
-    async with ws.agent(client) as agent:
-        session = await start(agent, "plan")
-        response = await agent.ask(session, instruction, ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "plan", instruction)
 
     assert response.stop_reason == "end_turn", client.text()
     assert client.asked[0].options[0].name.startswith("Run Plan with ")
@@ -304,9 +307,7 @@ async def test_cancel_during_a_cascade_stops_it_and_calls_no_further_model(ws: P
 
     client = Stopper(ws.root, watch=("calc.py",))
     client.answers = [user(script)] * 4
-    async with ws.agent(client) as agent:
-        session = await start(agent, "cascade")
-        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "cascade")
 
     assert response.stop_reason == "cancelled"
     assert len(ws.fake.model_requests()) == 1, client.text()  # the next step of the cascade never started
@@ -318,10 +319,7 @@ async def test_an_answer_asked_for_as_a_cascade_runs_with_one_model_and_says_why
 
     ws.fake.queue(Reply(text="add subtracts its arguments."))
     client = RecordingClient(ws.root)
-    async with ws.agent(client) as agent:
-        session = await start(agent, "cascade")
-        await agent.conn.set_config_option(config_id="mode", session_id=session, value="run")
-        response = await agent.ask(session, "explain what add does", ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "cascade", "explain what add does", mode="run")
 
     assert response.stop_reason == "end_turn" and client.asked == []  # mode "run": no question first
     text = client.text()
@@ -334,10 +332,7 @@ async def test_run_mode_runs_the_session_s_strategy_at_once(ws: Project) -> None
     client = RecordingClient(ws.root, watch=("calc.py",))
     ws.fake.queue(*RIGHT_FIX)  # the cascade's first step passes: no other model is asked
     client.answers = [user()] * 4
-    async with ws.agent(client) as agent:
-        session = await start(agent, "cascade")
-        await agent.conn.set_config_option(config_id="mode", session_id=session, value="run")
-        response = await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+    response = await ws.turn(client, "cascade", mode="run")
 
     assert response.stop_reason == "end_turn"
     assert not any(a.tool_call.kind == "think" for a in client.asked)  # nothing asked before the run
