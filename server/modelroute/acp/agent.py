@@ -420,7 +420,10 @@ class ModelrouteAgent:
                                       cost=Cost(amount=round(session.cost_usd, 6), currency="USD")))
         estimated = sum(a["estimated_cost_usd"] for a in contract["attempts"])
         models = ", ".join(dict.fromkeys(a["model"] for a in contract["attempts"])) or "no model"
-        editor.say(f"\n\n**{_ENDINGS.get(report.outcome, report.outcome)}** · {models} · cost {offer.usd(spent)} "
+        ending = f"**{_ENDINGS.get(report.outcome, report.outcome)}**"
+        if report.outcome == "declined" and contract["message"]:  # told nowhere else (a plan cancelled, say)
+            ending += f" ({chat_safe(str(contract['message']))})"
+        editor.say(f"\n\n{ending} · {models} · cost {offer.usd(spent)} "
                    f"(estimated {offer.usd(estimated)}) · this session {offer.usd(session.cost_usd)}\n")
 
 
