@@ -66,6 +66,7 @@ REVIEW_TIMEOUT_S = 24 * 3600.0  # what the user reads before answering (a plan, 
 _CHECKING = re.compile(r"checking (?P<label>.+)'s result with `")
 _STEP_STARTS = re.compile(r"step (?P<index>\d+) of \d+: ")
 _PLAN_STOPPED = re.compile(r"step \d+ \(.*\) (?P<why>failed its check|was rejected|ended with an error); ")
+_PLAN_DONE = re.compile(r"all \d+ steps done")
 APPLY, REJECT = "apply", "reject"
 _MARK = {"error": "**Error:** ", "warning": "**Warning:** ", "info": ""}
 _ids = itertools.count(1)
@@ -172,36 +173,42 @@ class AcpEditor:
                        for i, s in enumerate(steps, 1)]
 
     def _follow(self, text: str) -> None:
-        """Follow what the run core tells into the plan: a plan's step starting (the steps before it
-        done), a check's verdict onto the check's entry, the plan's end onto the steps not run."""
-        started = _STEP_STARTS.match(text)
-        if started is not None and self._steps:
-            index = int(started["index"]) - 1
-            for earlier in self._steps[:index]:
-                if self.plan[self._keys.index(earlier)].status == "in_progress":
-                    self.step(earlier, status="completed")
-            if index < len(self._steps):
-                self.step(self._steps[index], status="in_progress")
-                self._at = self._keys.index(self._steps[index]) + 1
+        """Follow what the run core tells into the plan: a plan's step starting, a check's verdict
+        (onto the check's entry), the plan's end."""
+        started = _STEP_STARTS.match(text) if self._steps else None
+        if started is not None:
+            self._step_started(int(started["index"]) - 1)
             return
-        for label, key in self._checks.items():
-            if text.startswith(f"{label}: "):
-                self.step(key, content=f"Check of {text}")
-                return
+        label = next((label for label in self._checks if text.startswith(f"{label}: ")), None)
+        if label is not None:
+            self.step(self._checks[label], content=f"Check of {text}")
+            return
         stopped = _PLAN_STOPPED.match(text) if self._steps else None
-        if stopped is not None:  # ACP's entries have no "failed": the text says it
-            for key in self._steps:
-                entry = self.plan[self._keys.index(key)]
-                if entry.status == "in_progress":
-                    self.step(key, status="completed", content=f"{entry.content} — {stopped['why']}; "
-                                                                "the plan stopped here")
-                elif entry.status == "pending":
-                    self.step(key, content=f"{entry.content} — not run")
-            self._at = None
-        elif self._steps and text.startswith("all ") and "steps done" in text:
-            for key in self._steps:
-                self.step(key, status="completed")
-            self._at = None
+        if stopped is not None:
+            self._plan_ended(stopped["why"])
+        elif self._steps and _PLAN_DONE.match(text):
+            self._plan_ended(None)
+
+    def _step_started(self, index: int) -> None:
+        """Step `index` runs: the one before it is done; its attempts' entries go under it."""
+        for earlier in self._steps[:index]:
+            if self.plan[self._keys.index(earlier)].status == "in_progress":
+                self.step(earlier, status="completed")
+        if index < len(self._steps):
+            self.step(self._steps[index], status="in_progress")
+            self._at = self._keys.index(self._steps[index]) + 1
+
+    def _plan_ended(self, why: str | None) -> None:
+        """Every step done (`why` None), or stopped at the running one: it says why (ACP's entries
+        have no "failed" status), and the steps after it stay pending, marked as not run."""
+        for key in self._steps:
+            entry = self.plan[self._keys.index(key)]
+            if entry.status == "in_progress" or why is None:
+                ending = "" if why is None else f" — {why}; the plan stopped here"
+                self.step(key, status="completed", content=entry.content + ending)
+            elif entry.status == "pending":
+                self.step(key, content=f"{entry.content} — not run")
+        self._at = None
 
     # -- talking to the user -------------------------------------------------------------
     async def ask(self, question: Question) -> str | None:
@@ -282,12 +289,12 @@ class AcpEditor:
         step = _Step(self, self.add_step(f"{name} ({message})" if message else name), name)
         checked = _CHECKING.match(name)
         if checked is not None:
-            self._checks[checked["label"]] = step.index
+            self._checks[checked["label"]] = step.key
         try:
             yield step
         finally:
             # done: the name alone (the streamed text's tail and its cost "so far" are stale by now)
-            self.step(step.index, status="completed", content=name)
+            self.step(step.key, status="completed", content=name)
 
     async def show(self, document: Markdown) -> Shown:
         self.say(f"\n\n{chat_safe(document.text)}\n")
@@ -351,7 +358,7 @@ class AcpEditor:
         title = f"Check failed: {offer.label}" if offer.failing else offer.label
         await self.send(start_tool_call(call_id, title, kind="edit", status="pending", content=content,
                                         locations=locations))
-        index = self.add_step(f"Review the change: {', '.join(changes.paths())}")
+        entry = self.add_step(f"Review the change: {', '.join(changes.paths())}")
         answer = await self.permission(
             ToolCallUpdate(tool_call_id=call_id, title=title, kind="edit", status="pending", content=content,
                            locations=locations),
@@ -359,7 +366,7 @@ class AcpEditor:
              PermissionOption(option_id=REJECT, name="Reject", kind="reject_once")],
             timeout_s=REVIEW_TIMEOUT_S,  # a change set waits for the user; cancelling the turn ends the wait
         )
-        self.step(index, status="completed")
+        self.step(entry, status="completed")
         if answer != APPLY:
             await self.send(update_tool_call(call_id, status="failed"))
             why = "the turn was cancelled" if self.turn.cancelled else "you rejected the change"
@@ -452,9 +459,9 @@ class AcpEditor:
 class _Step:
     """A progress display as a plan entry: reports update its text (throttled); Cancel is the turn's."""
 
-    def __init__(self, editor: AcpEditor, index: int, name: str) -> None:
+    def __init__(self, editor: AcpEditor, key: int, name: str) -> None:
         self.editor = editor
-        self.index = index
+        self.key = key  # its plan entry
         self.name = name
         self._at = 0.0
 
@@ -467,7 +474,7 @@ class _Step:
         if now - self._at < PLAN_EVERY_S:
             return
         self._at = now
-        self.editor.step(self.index, content=f"{self.name}: {chat_safe(message)}")
+        self.editor.step(self.key, content=f"{self.name}: {chat_safe(message)}")
 
 
 def _kind(choice: str, index: int) -> PermissionOptionKind:
