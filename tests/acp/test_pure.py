@@ -132,6 +132,7 @@ def test_before_any_request_the_picker_offers_routing(decision: object) -> None:
     assert [v.value for v in option.options] == ["auto"] and option.current_value == "auto"
     assert choices.strategy_option(("single",), "single") is None  # a choice of one is no choice
     assert choices.strategy_option(("single", "cascade"), "cascade") is not None
+    assert choices.strategy_option(("auto", "single"), "auto") is None  # nor is "auto" among one
 
 
 def test_amounts_become_code_spans_outside_code(decision: object) -> None:

@@ -113,7 +113,8 @@ def user(script: Script | None = None, *, apply_failing: bool = False) -> Any:
 async def start(agent: Any, strategy: str) -> str:
     session: str = await agent.session(agent.client.root)
     option = next(o for o in agent.options if o.id == "strategy")
-    assert {v.value for v in option.options} == {"single", "cascade", "best-of-n", "plan"}
+    assert [v.value for v in option.options] == ["auto", "single", "cascade", "best-of-n", "plan"]
+    assert option.current_value == "auto" and option.category == "model_config"
     await agent.conn.set_config_option(config_id="strategy", session_id=session, value=strategy)
     return session
 
@@ -362,3 +363,24 @@ async def test_a_cancelled_plan_runs_no_step_and_a_planner_cannot_make_the_chat_
     assert "you cancelled it" in text and ws.calc() == CALC
     assert "evil.example" in text and "![x](" not in text and "<img" not in text  # shown as text, never fetched
     assert not any(c.startswith("Step ") for c, _ in final_plan(client))  # no step was queued
+
+
+async def test_by_default_the_policy_s_cascade_is_offered_first_and_a_pinned_model_runs_alone(ws: Project) -> None:
+    seen: list[list[str]] = []
+
+    def look(options: list[PermissionOption], _call: ToolCallUpdate) -> str | None:
+        seen.append([o.option_id for o in options])
+        return "cancel"  # Don't run
+
+    client = RecordingClient(ws.root)
+    client.answers = [look, look]
+    async with ws.agent(client) as agent:
+        session = await agent.session(ws.root)  # the strategy option is "auto"
+        await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+        await agent.conn.set_config_option(config_id="model", session_id=session, value="claude-haiku-4-5")
+        await agent.ask(session, FIX_INSTRUCTION, ws.root.joinpath("calc.py").as_uri())
+
+    # A check and a cheaper cascade than the routed model alone: the policy's default, priced first.
+    assert seen[0][0].startswith("strategy:cascade:") and seen[0][1].startswith("run:"), seen
+    assert seen[1][0] == "run:claude-haiku-4-5" and not any(i.startswith("strategy:") for i in seen[1])
+    assert ws.fake.model_requests() == []

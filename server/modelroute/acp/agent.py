@@ -82,7 +82,7 @@ class Session:
     engine: Engine
     mode: offer.Mode = "choose"
     pinned: str | None = None
-    strategy: str = "single"
+    strategy: str = offer.AUTO  # the policy's choice, as the language server's default action
     decision: Any = None  # the last request's Decision
     cost_usd: float = 0.0  # what this session's runs cost, actual
     tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0, "reasoning": 0,
@@ -168,7 +168,7 @@ class ModelrouteAgent:
 
         found = [offer.model_option(session.decision, session.pinned, self._pinned_name(session)),
                  offer.mode_option(session.mode)]
-        strategy = offer.strategy_option(BUILT_STRATEGIES, session.strategy)
+        strategy = offer.strategy_option((offer.AUTO, *BUILT_STRATEGIES), session.strategy)
         return [*found, strategy] if strategy is not None else found
 
     def _pinned_name(self, session: Session) -> list[tuple[str, str]]:
@@ -189,7 +189,7 @@ class ModelrouteAgent:
         elif config_id == offer.STRATEGY_ID:
             from modelroute.run.flow import BUILT_STRATEGIES
 
-            session.strategy = _one_of(value, BUILT_STRATEGIES, config_id)
+            session.strategy = _one_of(value, (offer.AUTO, *BUILT_STRATEGIES), config_id)
         else:
             known = ", ".join(o.id for o in self.options(session))
             raise RequestError.invalid_params({"configId": f"no option {config_id!r}; options: {known}"})
@@ -319,16 +319,17 @@ class ModelrouteAgent:
 
     async def _strategy(self, session: Session, editor: AcpEditor, routed: Routed) -> StrategyPlan | None:
         """The strategy the session asks for, priced for this request as the language server offers it
-        (the check detected, pass rates from the ledger); None, said in the chat, when it is not offered
-        here (an answer, no check, one model set up): the request then runs with one model."""
+        (the check detected, pass rates from the ledger); None when the request runs with one model:
+        `single`; `auto` when the policy's default is one model or a model is pinned; a strategy asked
+        for by name and not offered here (an answer, no check, one model set up), said in the chat."""
         from modelroute.run.calibrate import rates_from_ledger
         from modelroute.run.check import check_plan
         from modelroute.strategy.offers import propose
 
-        if session.strategy == "single":
+        wanted, decision, engine = session.strategy, routed.decision, session.engine
+        if wanted == "single" or (wanted == offer.AUTO and (session.pinned or not decision.category.edits_code)):
             return None
-        decision, engine = routed.decision, session.engine
-        name = offer.STRATEGY_NAMES.get(session.strategy, (session.strategy, ""))[0]
+        name = offer.STRATEGY_NAMES.get(wanted, (wanted, ""))[0]
         if not decision.category.edits_code:
             editor.tell("info", f"{name}: {decision.category.words} answers have nothing to check or merge, "
                                 "so this one runs with one model.")
@@ -336,7 +337,9 @@ class ModelrouteAgent:
         rates = await rates_from_ledger(self.runs, engine.settings)
         checks = await asyncio.to_thread(check_plan, engine.root, engine.settings, routed.context.language)
         choice = propose(decision, rates, objective=engine.settings.objective, verify_command=checks.text)
-        found = choice.offer(session.strategy)  # type: ignore[arg-type]
+        if wanted == offer.AUTO:
+            return choice.default if choice.default.kind != "single" else None
+        found = choice.offer(wanted)  # type: ignore[arg-type]
         if found is None:
             why = "; ".join(choice.notes) or "the policy does not offer it for this kind of request"
             editor.tell("info", f"{name} is not offered for this request ({why}), so it runs with one model.")

@@ -32,6 +32,8 @@ MODES: dict[str, tuple[str, str]] = {
     "run": ("Run at once", "Run the routed model (or the one picked in the model option) without asking first."),
 }
 STRATEGY_NAMES: dict[str, tuple[str, str]] = {
+    AUTO: ("Policy's choice", "A cascade when the workspace has a check and one is expected to cost less than the "
+                              "routed model alone; else the routed model. A pinned model runs alone."),
     "single": ("One model", "One model makes the change."),
     "cascade": ("Cascade", "The cheapest model first; a stronger one only when the check fails."),
     "best-of-n": ("Best of N", "Several models try on their own copies; a synthesiser picks or merges."),
@@ -164,8 +166,9 @@ def mode_option(mode: Mode) -> SessionConfigOptionSelect:
 
 
 def strategy_option(built: Sequence[str], current: str) -> SessionConfigOptionSelect | None:
-    """How a run is made, once more than one strategy is built (a choice of one is no choice)."""
-    if len(built) < 2:
+    """How a run is made (`auto`: the policy's choice), once more than one strategy is built (a choice
+    of one is no choice)."""
+    if len([s for s in built if s != AUTO]) < 2:
         return None
     return SessionConfigOptionSelect(
         id=STRATEGY_ID, name="Strategy", category="model_config", type="select", current_value=current,
