@@ -107,11 +107,32 @@ def test_a_pinned_model_is_current_and_first_among_the_buttons(decision: object)
     assert choices.picked_model("cancel") is None and choices.picked_model(None) is None
 
 
+def test_a_strategy_is_the_first_button_priced_with_its_models_then_single_models(decision: object) -> None:
+    from modelroute.strategy.calibration import PassRates
+    from modelroute.strategy.offers import propose
+
+    choice = propose(decision, PassRates(), objective="balanced", verify_command="pytest -q")  # type: ignore[arg-type]
+    best = choice.offer("best-of-n")
+    assert best is not None
+    buttons = choices.run_buttons(decision, None, best)  # type: ignore[arg-type]
+    models = choices.strategy_models(best)
+    assert buttons[0].option_id == "strategy:best-of-n:" + ",".join(models) and len(models) == 3
+    assert buttons[0].name == f"Run {best.title()}" and "at most $" in buttons[0].name
+    assert choices.picked_strategy(buttons[0].option_id) and choices.picked_model(buttons[0].option_id) is None
+    singles = buttons[1:-1]
+    assert singles and all(b.option_id.startswith("run:") for b in singles) and len(singles) <= choices.MAX_OFFERED
+    assert not choices.picked_strategy(buttons[1].option_id) and not choices.picked_strategy(None)
+    planned = choice.offer("plan") or best
+    if planned.kind == "plan":
+        assert choices.strategy_models(planned) == (planned.planner.name,)  # type: ignore[union-attr]
+
+
 def test_before_any_request_the_picker_offers_routing(decision: object) -> None:
     option = choices.model_option(None, None)
     assert [v.value for v in option.options] == ["auto"] and option.current_value == "auto"
     assert choices.strategy_option(("single",), "single") is None  # a choice of one is no choice
     assert choices.strategy_option(("single", "cascade"), "cascade") is not None
+    assert choices.strategy_option(("auto", "single"), "auto") is None  # nor is "auto" among one
 
 
 def test_amounts_become_code_spans_outside_code(decision: object) -> None:
@@ -197,3 +218,55 @@ def test_a_file_name_alone_is_no_instruction(tmp_path: Path) -> None:
     ask = read_prompt([text_block("`nb/a.ipynb`  please `a.ipynb`"), link(uri)], tmp_path)
     assert ask.instruction == "please"
     assert read_prompt([text_block("`nb/a.ipynb`"), link(uri)], tmp_path).instruction == ""
+
+
+# -- the plan as the editor keeps it ------------------------------------------------------------
+class PeerClient:
+    """The ACP client's side of one turn, as the editor sees it: it keeps the last plan update and
+    presses the first button of every question."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str]] = []
+
+    async def session_update(self, session_id: str, update: object, **kwargs: object) -> None:
+        if getattr(update, "session_update", "") == "plan":
+            self.entries = [(e.content, e.status) for e in update.entries]  # type: ignore[attr-defined]
+
+    async def request_permission(self, options: list[object], session_id: str, tool_call: object,
+                                 **kwargs: object) -> object:
+        from acp.schema import AllowedOutcome, RequestPermissionResponse
+
+        first = options[0].option_id  # type: ignore[attr-defined]
+        return RequestPermissionResponse(outcome=AllowedOutcome(option_id=first, outcome="selected"))
+
+
+async def test_a_confirmed_plan_s_steps_are_entries_that_run_in_turn_with_their_attempts_under_them(
+    tmp_path: Path,
+) -> None:
+    from modelroute.acp.editor import AcpEditor, Turn
+    from modelroute.run.editor import Markdown
+    from modelroute.strategy.plan import Plan, PlanStep, render_plan
+
+    peer = PeerClient()
+    editor = AcpEditor(peer, "s", Turn(root=tmp_path))  # type: ignore[arg-type]
+    editor.set_plan([])
+    plan = Plan(task="t", steps=(PlanStep(title="Document area", instruction="Add a docstring."),
+                                 PlanStep(title="Type area", instruction="Add type hints.")))
+    text = render_plan(plan, ["quick edit: Haiku · ~$0.01", "quick edit: Haiku · ~$0.01"])
+    assert await editor.edit_document(Markdown(title="Plan", text=text, key="k"), "Run the plan") == text
+    await editor.flush()
+    assert peer.entries == [("Step 1: Document area", "pending"), ("Step 2: Type area", "pending")]
+    editor.tell("info", "modelroute: step 1 of 2: Document area — Haiku")
+    async with editor.progress("modelroute: Edit with Haiku"):
+        pass
+    async with editor.progress("modelroute: checking Haiku's result with `pytest -q`"):
+        pass
+    editor.tell("info", "modelroute: Haiku: `pytest -q` passed, ~$0.001")
+    editor.tell("info", "modelroute: step 2 of 2: Type area — Haiku")
+    await editor.flush()
+    assert peer.entries == [("Step 1: Document area", "completed"), ("Edit with Haiku", "completed"),
+                            ("Check of Haiku: `pytest -q` passed, `~$0.001`", "completed"),
+                            ("Step 2: Type area", "in_progress")]
+    editor.tell("info", "modelroute: all 2 steps done")
+    await editor.flush()
+    assert [status for _, status in peer.entries] == ["completed"] * 4

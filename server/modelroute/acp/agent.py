@@ -44,6 +44,7 @@ from acp.schema import (
 )
 
 from modelroute.acp import choices as offer
+from modelroute.acp.choices import chat_safe
 from modelroute.acp.editor import AcpEditor, Turn, next_id
 from modelroute.acp.prompt import Ask, Mention, read_prompt
 from modelroute.route.format import money
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 
     from modelroute.pipeline import Engine, Routed
     from modelroute.run.flow import RunReport, RunSession
+    from modelroute.strategy.model import StrategyPlan
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,14 @@ NOTHING_ASKED = ("Say what you want done: modelroute routes it to the best-fit m
 CHOICE_TIMEOUT_S = 24 * 3600.0  # the priced choice waits for the user; cancelling the turn ends the wait
 
 
+@dataclass(frozen=True)
+class Picked:
+    """What a turn runs: one model, or the session's strategy as it was priced (its own models)."""
+
+    model: str | None
+    strategy: StrategyPlan | None = None
+
+
 @dataclass
 class Session:
     id: str
@@ -72,7 +82,7 @@ class Session:
     engine: Engine
     mode: offer.Mode = "choose"
     pinned: str | None = None
-    strategy: str = "single"
+    strategy: str = offer.AUTO  # the policy's choice, as the language server's default action
     decision: Any = None  # the last request's Decision
     cost_usd: float = 0.0  # what this session's runs cost, actual
     tokens: dict[str, int] = field(default_factory=lambda: {"input": 0, "output": 0, "reasoning": 0,
@@ -158,7 +168,7 @@ class ModelrouteAgent:
 
         found = [offer.model_option(session.decision, session.pinned, self._pinned_name(session)),
                  offer.mode_option(session.mode)]
-        strategy = offer.strategy_option(BUILT_STRATEGIES, session.strategy)
+        strategy = offer.strategy_option((offer.AUTO, *BUILT_STRATEGIES), session.strategy)
         return [*found, strategy] if strategy is not None else found
 
     def _pinned_name(self, session: Session) -> list[tuple[str, str]]:
@@ -179,7 +189,7 @@ class ModelrouteAgent:
         elif config_id == offer.STRATEGY_ID:
             from modelroute.run.flow import BUILT_STRATEGIES
 
-            session.strategy = _one_of(value, BUILT_STRATEGIES, config_id)
+            session.strategy = _one_of(value, (offer.AUTO, *BUILT_STRATEGIES), config_id)
         else:
             known = ", ".join(o.id for o in self.options(session))
             raise RequestError.invalid_params({"configId": f"no option {config_id!r}; options: {known}"})
@@ -248,10 +258,11 @@ class ModelrouteAgent:
         editor.set_plan([])
         editor.add_step(f"Route: {decision.category.words} → {decision.display_name} "
                         f"({money(decision.cost.usd)})", status="completed")
-        model = await self._pick(session, editor)
-        if model is None:
+        strategy = await self._strategy(session, editor, routed)
+        picked = await self._pick(session, editor, strategy)
+        if picked is None:
             return
-        report = await self._run(session, editor, routed, ask, model)
+        report = await self._run(session, editor, routed, picked)
         if report is not None:
             await self._settle(session, editor, report)
 
@@ -306,33 +317,67 @@ class ModelrouteAgent:
         engine.spend = Spend(today_usd=day, month_usd=month)
         engine.calibration = calibration
 
-    async def _pick(self, session: Session, editor: AcpEditor) -> str | None:
-        """The model to run: the pinned or routed one at once, or, in mode "choose", the button picked."""
+    async def _strategy(self, session: Session, editor: AcpEditor, routed: Routed) -> StrategyPlan | None:
+        """The strategy the session asks for, priced for this request as the language server offers it
+        (the check detected, pass rates from the ledger); None when the request runs with one model:
+        `single`; `auto` when the policy's default is one model or a model is pinned; a strategy asked
+        for by name and not offered here (an answer, no check, one model set up), said in the chat."""
+        from modelroute.run.calibrate import rates_from_ledger
+        from modelroute.run.check import check_plan
+        from modelroute.strategy.offers import propose
+
+        wanted, decision, engine = session.strategy, routed.decision, session.engine
+        if wanted == "single" or (wanted == offer.AUTO and (session.pinned or not decision.category.edits_code)):
+            return None
+        name = offer.STRATEGY_NAMES.get(wanted, (wanted, ""))[0]
+        if not decision.category.edits_code:
+            editor.tell("info", f"{name}: {decision.category.words} answers have nothing to check or merge, "
+                                "so this one runs with one model.")
+            return None
+        rates = await rates_from_ledger(self.runs, engine.settings)
+        checks = await asyncio.to_thread(check_plan, engine.root, engine.settings, routed.context.language)
+        choice = propose(decision, rates, objective=engine.settings.objective, verify_command=checks.text)
+        if wanted == offer.AUTO:
+            return choice.default if choice.default.kind != "single" else None
+        found = choice.offer(wanted)  # type: ignore[arg-type]
+        if found is None:
+            why = "; ".join(choice.notes) or "the policy does not offer it for this kind of request"
+            editor.tell("info", f"{name} is not offered for this request ({why}), so it runs with one model.")
+        return found
+
+    async def _pick(self, session: Session, editor: AcpEditor, strategy: StrategyPlan | None) -> Picked | None:
+        """What to run: the session's strategy or the pinned or routed model at once, or, in mode
+        "choose", the button picked."""
         decision = session.decision
         if session.mode == "run":
-            return session.pinned or decision.model
-        buttons = offer.run_buttons(decision, session.pinned)
+            return Picked(session.pinned or decision.model, strategy)
+        buttons = offer.run_buttons(decision, session.pinned, strategy)
         if len(buttons) == 1:  # only "Don't run": nothing here has a key
             hints = sorted({c.setup_hint for c in decision.candidates if c.eligible and c.setup_hint})
             editor.tell("warning", "no model that can take this request is set up: " + "; ".join(hints))
             return None
         call_id = next_id("choice")
-        title = "Run it with which model?"
-        body = [tool_content(text_block(offer.route_summary(decision)))]
-        index = editor.add_step("Pick the model")
+        title = "Run it with which model?" if strategy is None else "Run it how?"
+        summary = offer.route_summary(decision)
+        if strategy is not None:
+            summary += f"{strategy.title()}:\n" + "".join(f"- {r}\n" for r in strategy.reasons)
+        body = [tool_content(text_block(chat_safe(summary)))]
+        key = editor.add_step("Pick the model")
         await editor.send(start_tool_call(call_id, title, kind="think", status="pending", content=body))
         answer = await editor.permission(
             ToolCallUpdate(tool_call_id=call_id, title=title, kind="think", status="pending", content=body),
             buttons, CHOICE_TIMEOUT_S)
         model = offer.picked_model(answer)
-        await editor.send(update_tool_call(call_id, status="completed" if model else "failed"))
-        editor.step(index, status="completed", content=f"Picked {model}" if model else "Not run")
-        if model is None:
+        picked = Picked(None, strategy) if strategy is not None and offer.picked_strategy(answer) else \
+            Picked(model, None) if model is not None else None
+        await editor.send(update_tool_call(call_id, status="completed" if picked else "failed"))
+        what = "Not run" if picked is None else f"Picked {picked.strategy.title() if picked.strategy else model}"
+        editor.step(key, status="completed", content=chat_safe(what))
+        if picked is None:
             editor.say("\n\nNot run: nothing was sent to a model.\n")
-        return model
+        return picked
 
-    async def _run(self, session: Session, editor: AcpEditor, routed: Routed, ask: Ask, model: str
-                   ) -> RunReport | None:
+    async def _run(self, session: Session, editor: AcpEditor, routed: Routed, picked: Picked) -> RunReport | None:
         from modelroute.run.editor import Buffer
         from modelroute.run.flow import Action, RunRefused, run_action
 
@@ -349,8 +394,11 @@ class ModelrouteAgent:
         brief = book.brief() if book is not None else (CHAT_BRIEF if rel == CHAT_DOCUMENT else None)
         action = Action(engine=session.engine, routed=routed, document=rel, instruction=routed.context.instruction,
                         pinned=pinned, brief=brief)
+        plan = picked.strategy
         try:
-            return await run_action(self.runs, editor, action, model, strategy=session.strategy)  # type: ignore[arg-type]
+            if plan is None:
+                return await run_action(self.runs, editor, action, picked.model, strategy="single")
+            return await run_action(self.runs, editor, action, strategy=plan.kind, models=offer.strategy_models(plan))
         except RunRefused as exc:
             editor.tell("error", f"modelroute: not run: {exc}")
             return None
@@ -375,7 +423,10 @@ class ModelrouteAgent:
                                       cost=Cost(amount=round(session.cost_usd, 6), currency="USD")))
         estimated = sum(a["estimated_cost_usd"] for a in contract["attempts"])
         models = ", ".join(dict.fromkeys(a["model"] for a in contract["attempts"])) or "no model"
-        editor.say(f"\n\n**{_ENDINGS.get(report.outcome, report.outcome)}** · {models} · cost {offer.usd(spent)} "
+        ending = f"**{_ENDINGS.get(report.outcome, report.outcome)}**"
+        if report.outcome == "declined" and contract["message"]:  # told nowhere else (a plan cancelled, say)
+            ending += f" ({chat_safe(str(contract['message']))})"
+        editor.say(f"\n\n{ending} · {models} · cost {offer.usd(spent)} "
                    f"(estimated {offer.usd(estimated)}) · this session {offer.usd(session.cost_usd)}\n")
 
 

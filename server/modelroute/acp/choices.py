@@ -21,6 +21,7 @@ from modelroute.route.format import money
 
 if TYPE_CHECKING:
     from modelroute.route.model import Candidate, Decision
+    from modelroute.strategy.model import StrategyPlan
 
 AUTO = "auto"
 MODEL_ID, MODE_ID, STRATEGY_ID = "model", "mode", "strategy"
@@ -31,6 +32,8 @@ MODES: dict[str, tuple[str, str]] = {
     "run": ("Run at once", "Run the routed model (or the one picked in the model option) without asking first."),
 }
 STRATEGY_NAMES: dict[str, tuple[str, str]] = {
+    AUTO: ("Policy's choice", "A cascade when the workspace has a check and one is expected to cost less than the "
+                              "routed model alone; else the routed model. A pinned model runs alone."),
     "single": ("One model", "One model makes the change."),
     "cascade": ("Cascade", "The cheapest model first; a stronger one only when the check fails."),
     "best-of-n": ("Best of N", "Several models try on their own copies; a synthesiser picks or merges."),
@@ -40,6 +43,7 @@ MAX_LISTED = 8  # models in the picker: the routed one and the best alternatives
 MAX_OFFERED = 3  # alternatives offered as buttons before a run
 CANCEL = "cancel"
 RUN_PREFIX = "run:"
+STRATEGY_PREFIX = "strategy:"
 
 
 _AMOUNT = re.compile(r"(?<![`\w])(~?\$\d[\d,]*(?:\.\d+)?)(?![`\w])")
@@ -162,8 +166,9 @@ def mode_option(mode: Mode) -> SessionConfigOptionSelect:
 
 
 def strategy_option(built: Sequence[str], current: str) -> SessionConfigOptionSelect | None:
-    """How a run is made, once more than one strategy is built (a choice of one is no choice)."""
-    if len(built) < 2:
+    """How a run is made (`auto`: the policy's choice), once more than one strategy is built (a choice
+    of one is no choice)."""
+    if len([s for s in built if s != AUTO]) < 2:
         return None
     return SessionConfigOptionSelect(
         id=STRATEGY_ID, name="Strategy", category="model_config", type="select", current_value=current,
@@ -195,11 +200,16 @@ def route_summary(decision: Decision) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def run_buttons(decision: Decision, pinned: str | None) -> list[PermissionOption]:
-    """The buttons shown before a run: the pinned or routed model, a few alternatives, and Don't run."""
-    offered = [c for c in choices(decision, pinned) if c.runnable][: MAX_OFFERED + 1]
-    buttons = [PermissionOption(option_id=f"{RUN_PREFIX}{c.model}", name=f"Run with {c.name}", kind="allow_once")
-               for c in offered]
+def run_buttons(decision: Decision, pinned: str | None, strategy: StrategyPlan | None = None
+                ) -> list[PermissionOption]:
+    """The buttons shown before a run: the strategy the session asks for (priced, with its models)
+    when it is offered for this request, the pinned or routed model alone, a few alternatives, and
+    Don't run."""
+    offered = [c for c in choices(decision, pinned) if c.runnable][: MAX_OFFERED + (strategy is None)]
+    buttons = [PermissionOption(option_id=f"{STRATEGY_PREFIX}{strategy.kind}:{','.join(strategy_models(strategy))}",
+                                name=f"Run {strategy.title()}", kind="allow_once")] if strategy is not None else []
+    buttons += [PermissionOption(option_id=f"{RUN_PREFIX}{c.model}", name=f"Run with {c.name}", kind="allow_once")
+                for c in offered]
     buttons.append(PermissionOption(option_id=CANCEL, name="Don't run", kind="reject_once"))
     return buttons
 
@@ -211,6 +221,20 @@ def picked_model(option_id: str | None) -> str | None:
     return option_id[len(RUN_PREFIX):] or None
 
 
+def picked_strategy(option_id: str | None) -> bool:
+    """The strategy's button was pressed."""
+    return option_id is not None and option_id.startswith(STRATEGY_PREFIX)
+
+
+def strategy_models(plan: StrategyPlan) -> tuple[str, ...]:
+    """The models the run core takes for an offered strategy, so it runs exactly what was priced:
+    a plan's planner, else the attempts in their order (best of N's synthesiser is the strongest of
+    them, as the core chooses it again)."""
+    if plan.kind == "plan" and plan.planner is not None:
+        return (plan.planner.name,)
+    return tuple(o.name for o in plan.attempts)
+
+
 __all__ = [
     "AUTO",
     "CANCEL",
@@ -218,6 +242,7 @@ __all__ = [
     "MODES",
     "MODE_ID",
     "STRATEGY_ID",
+    "STRATEGY_PREFIX",
     "Choice",
     "Mode",
     "chat_safe",
@@ -225,8 +250,10 @@ __all__ = [
     "mode_option",
     "model_option",
     "picked_model",
+    "picked_strategy",
     "route_summary",
     "run_buttons",
+    "strategy_models",
     "strategy_option",
     "usd",
 ]

@@ -19,6 +19,7 @@ import asyncio
 import functools
 import itertools
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -60,6 +61,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN_EVERY_S = 1.0  # progress text reaches the plan at most once a second
+REVIEW_TIMEOUT_S = 24 * 3600.0  # what the user reads before answering (a plan, a change set) waits for them
+# What the run core tells, followed into the plan (run/check.py, run/steps.py, strategy/plan.py).
+_CHECKING = re.compile(r"checking (?P<label>.+)'s result with `")
+_STEP_STARTS = re.compile(r"step (?P<index>\d+) of \d+: ")
+_PLAN_STOPPED = re.compile(r"step \d+ \(.*\) (?P<why>failed its check|was rejected|ended with an error); ")
+_PLAN_DONE = re.compile(r"all \d+ steps done")
 APPLY, REJECT = "apply", "reject"
 _MARK = {"error": "**Error:** ", "warning": "**Warning:** ", "info": ""}
 _ids = itertools.count(1)
@@ -92,6 +99,10 @@ class AcpEditor:
         self.session_id = session_id
         self.turn = turn
         self.plan: list[PlanEntry] = []
+        self._keys: list[int] = []  # one per plan entry: entries move when a step's attempts are added
+        self._steps: list[int] = []  # a confirmed plan's steps, in order
+        self._checks: dict[str, int] = {}  # attempt label -> its check's entry
+        self._at: int | None = None  # where a running step's entries go
         self._command: str | None = None  # the tool call an approval opened, closed by the command's result
         self._last: asyncio.Future[None] | None = None
 
@@ -126,18 +137,78 @@ class AcpEditor:
 
     def set_plan(self, entries: list[PlanEntry]) -> None:
         self.plan = entries
+        self._keys = [next(_ids) for _ in entries]
+        self._steps, self._checks, self._at = [], {}, None
         self.post(update_plan(list(entries)))
 
     def add_step(self, content: str, status: Any = "in_progress") -> int:
-        self.plan.append(plan_entry(content, priority="medium", status=status))
+        """Add a plan entry; its key (for `step`). While a plan's step runs, the entries its attempts
+        add go under that step's entry, before the steps still to come."""
+        key = next(_ids)
+        entry = plan_entry(content, priority="medium", status=status)
+        at = len(self.plan) if self._at is None else self._at
+        self.plan.insert(at, entry)
+        self._keys.insert(at, key)
+        if self._at is not None:
+            self._at += 1
         self.post(update_plan(list(self.plan)))
-        return len(self.plan) - 1
+        return key
 
-    def step(self, index: int, *, status: Any = None, content: str | None = None) -> None:
+    def step(self, key: int, *, status: Any = None, content: str | None = None) -> None:
+        index = self._keys.index(key)
         entry = self.plan[index]
         self.plan[index] = entry.model_copy(update={k: v for k, v in (("status", status), ("content", content))
                                                      if v is not None})
         self.post(update_plan(list(self.plan)))
+
+    def _plan_steps(self, document: str) -> None:
+        """A confirmed plan's steps as pending entries, run in turn (`_follow`)."""
+        from modelroute.strategy.plan import PlanError, parse_plan_document
+
+        try:
+            steps = parse_plan_document(document).steps
+        except PlanError:  # the core reads it again and says what is wrong
+            return
+        self._steps = [self.add_step(f"Step {i}: {chat_safe(s.title)}", status="pending")
+                       for i, s in enumerate(steps, 1)]
+
+    def _follow(self, text: str) -> None:
+        """Follow what the run core tells into the plan: a plan's step starting, a check's verdict
+        (onto the check's entry), the plan's end."""
+        started = _STEP_STARTS.match(text) if self._steps else None
+        if started is not None:
+            self._step_started(int(started["index"]) - 1)
+            return
+        label = next((label for label in self._checks if text.startswith(f"{label}: ")), None)
+        if label is not None:
+            self.step(self._checks[label], content=f"Check of {text}")
+            return
+        stopped = _PLAN_STOPPED.match(text) if self._steps else None
+        if stopped is not None:
+            self._plan_ended(stopped["why"])
+        elif self._steps and _PLAN_DONE.match(text):
+            self._plan_ended(None)
+
+    def _step_started(self, index: int) -> None:
+        """Step `index` runs: the one before it is done; its attempts' entries go under it."""
+        for earlier in self._steps[:index]:
+            if self.plan[self._keys.index(earlier)].status == "in_progress":
+                self.step(earlier, status="completed")
+        if index < len(self._steps):
+            self.step(self._steps[index], status="in_progress")
+            self._at = self._keys.index(self._steps[index]) + 1
+
+    def _plan_ended(self, why: str | None) -> None:
+        """Every step done (`why` None), or stopped at the running one: it says why (ACP's entries
+        have no "failed" status), and the steps after it stay pending, marked as not run."""
+        for key in self._steps:
+            entry = self.plan[self._keys.index(key)]
+            if entry.status == "in_progress" or why is None:
+                ending = "" if why is None else f" — {why}; the plan stopped here"
+                self.step(key, status="completed", content=entry.content + ending)
+            elif entry.status == "pending":
+                self.step(key, content=f"{entry.content} — not run")
+        self._at = None
 
     # -- talking to the user -------------------------------------------------------------
     async def ask(self, question: Question) -> str | None:
@@ -199,6 +270,7 @@ class AcpEditor:
 
     def tell(self, level: Level, message: str) -> None:
         text = chat_safe(message.removeprefix("modelroute: "))
+        self._follow(text)
         self.say(f"\n\n{_MARK[level]}{text}\n\n")
 
     def log(self, level: Level, message: str) -> None:
@@ -213,12 +285,16 @@ class AcpEditor:
     @asynccontextmanager
     async def progress(self, title: str, *, cancellable: bool = False, message: str | None = None
                        ) -> AsyncIterator[_Step]:
-        name = title.removeprefix("modelroute: ")
+        name = chat_safe(title.removeprefix("modelroute: "))
         step = _Step(self, self.add_step(f"{name} ({message})" if message else name), name)
+        checked = _CHECKING.match(name)
+        if checked is not None:
+            self._checks[checked["label"]] = step.key
         try:
             yield step
         finally:
-            self.step(step.index, status="completed", content=step.last or name)
+            # done: the name alone (the streamed text's tail and its cost "so far" are stale by now)
+            self.step(step.key, status="completed", content=name)
 
     async def show(self, document: Markdown) -> Shown:
         self.say(f"\n\n{chat_safe(document.text)}\n")
@@ -230,8 +306,12 @@ class AcpEditor:
         await self.show(document)
         picked = await self.ask(Question(
             message=f"{action} as shown above? To change it, cancel and say what to change in your next message.",
-            choices=(action, "Cancel"), purpose="plan", level="info"))
-        return document.text if picked == action else None
+            choices=(action, "Cancel"), purpose="plan", level="info",
+            timeout_s=REVIEW_TIMEOUT_S))  # a plan is read before it runs; cancelling the turn ends the wait
+        if picked != action:
+            return None
+        self._plan_steps(document.text)
+        return document.text
 
     async def review(self, review: Review) -> None:
         if not review.findings:
@@ -267,23 +347,26 @@ class AcpEditor:
         call_id = next_id("edit")
         content = self._diffs(changes)
         notes = [offer.description]
+        if offer.failing:  # the strategy's last resort: nothing passed its check
+            notes.insert(0, f"Did not pass its check: {offer.failing}. Apply it only if you mean to fix it yourself.")
         notes += [f"Flagged, review it: {f.path}: {f.reason}" for f in changes.flagged]
         if offer.denied_commands:
             notes.append(f"Approval refused {len(offer.denied_commands)} command(s) the model wanted to run, so "
                          "this change set may be incomplete.")
         content.insert(0, tool_content(text_block(chat_safe("\n".join(notes)))))
         locations = [ToolCallLocation(path=str(self.turn.root / c.path)) for c in changes.changes]
-        await self.send(start_tool_call(call_id, offer.label, kind="edit", status="pending", content=content,
+        title = f"Check failed: {offer.label}" if offer.failing else offer.label
+        await self.send(start_tool_call(call_id, title, kind="edit", status="pending", content=content,
                                         locations=locations))
-        index = self.add_step(f"Review the change: {', '.join(changes.paths())}")
+        entry = self.add_step(f"Review the change: {', '.join(changes.paths())}")
         answer = await self.permission(
-            ToolCallUpdate(tool_call_id=call_id, title=offer.label, kind="edit", status="pending", content=content,
+            ToolCallUpdate(tool_call_id=call_id, title=title, kind="edit", status="pending", content=content,
                            locations=locations),
             [PermissionOption(option_id=APPLY, name="Apply", kind="allow_once"),
              PermissionOption(option_id=REJECT, name="Reject", kind="reject_once")],
-            timeout_s=24 * 3600.0,  # a change set waits for the user; cancelling the turn ends the wait
+            timeout_s=REVIEW_TIMEOUT_S,  # a change set waits for the user; cancelling the turn ends the wait
         )
-        self.step(index, status="completed")
+        self.step(entry, status="completed")
         if answer != APPLY:
             await self.send(update_tool_call(call_id, status="failed"))
             why = "the turn was cancelled" if self.turn.cancelled else "you rejected the change"
@@ -376,11 +459,10 @@ class AcpEditor:
 class _Step:
     """A progress display as a plan entry: reports update its text (throttled); Cancel is the turn's."""
 
-    def __init__(self, editor: AcpEditor, index: int, name: str) -> None:
+    def __init__(self, editor: AcpEditor, key: int, name: str) -> None:
         self.editor = editor
-        self.index = index
+        self.key = key  # its plan entry
         self.name = name
-        self.last: str | None = None
         self._at = 0.0
 
     @property
@@ -392,8 +474,7 @@ class _Step:
         if now - self._at < PLAN_EVERY_S:
             return
         self._at = now
-        self.last = f"{self.name}: {chat_safe(message)}"
-        self.editor.step(self.index, content=self.last)
+        self.editor.step(self.key, content=f"{self.name}: {chat_safe(message)}")
 
 
 def _kind(choice: str, index: int) -> PermissionOptionKind:

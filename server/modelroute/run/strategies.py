@@ -220,6 +220,10 @@ class Driver:
                 step = advance(self.plan, self.reports)
                 if isinstance(step, RunNext):
                     await self._next(step)
+                    stopped = next((a for a in self.made if a.summary.get("outcome") == "cancelled"), None)
+                    if stopped is not None:  # the user stopped the run: no later attempt starts
+                        finish = Finish(offer=None, conclusion="error", reason="cancelled by the user")
+                        return self._wrap(dict(stopped.summary), finish, None)
                     continue
                 delivered = await self._finish(step)
                 if delivered is not None:
