@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Hashable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lsprotocol import types
@@ -43,6 +44,8 @@ Answer: TypeAlias = "Serialized | None"
 
 
 def register(server: ModelrouteServer) -> None:
+    server.session.decisions.prepare = partial(_prepare, server)
+
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[KIND_EDIT, KIND_ANSWER, KIND_WHY], resolve_provider=True),
@@ -92,6 +95,17 @@ def register(server: ModelrouteServer) -> None:
         return action
 
 
+async def _prepare(ls: ModelrouteServer, query: DocumentQuery, key: Hashable, entry: Entry) -> None:
+    """A new directive decision's strategy offers, priced off the event loop before it answers."""
+    anchor = key[0] if isinstance(key, tuple) and key else None  # ("directive", instruction, ...): documents.py
+    if entry.routed is None or not (isinstance(anchor, tuple) and anchor and anchor[0] == "directive"):
+        return
+    from modelroute.lsp.offers import prepare
+
+    await prepare(ls.session.runs, query.state.engine, entry.routed, str(anchor[1]), loose=query.state.loose,
+                  ref=entry.id)
+
+
 async def directive_actions(
     ls: ModelrouteServer, query: DocumentQuery, directive: Directive, params: types.CodeActionParams,
     key: Hashable, make: Any,
@@ -122,11 +136,14 @@ def directive_json(
         offers = strategy_actions(ls.session.runs, query.state.engine, entry.routed, args, KIND_EDIT,
                                   loose=query.state.loose, ref=entry.id)
         actions = [*actions[:-1], *offers, actions[-1]]
-    entry.actions = (tag, actions)
-    return actions
+    answer = Serialized(actions)  # kept: a warm request sends its JSON text again (protocol.py)
+    entry.actions = (tag, answer)
+    return answer
 
 
 def _answer(actions: list[dict[str, Any]], params: types.CodeActionParams) -> Answer:
+    if not params.context.only and isinstance(actions, Serialized):
+        return actions or None
     picked = [a for a in actions if wanted(a.get("kind"), params.context.only)]
     return Serialized(picked) if picked else None
 
