@@ -1,0 +1,124 @@
+"""How a code-action answer is built and sent, on a real server object with a real Engine: a new
+directive decision's strategy offers are priced before it answers (off the event loop) and laid out
+again for later versions; a cached answer's JSON text is encoded once and sent with a Content-Length
+in bytes, whatever characters its titles hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.workspace import Workspace
+
+from modelroute.catalog.providers import default_providers
+from modelroute.lsp import offers
+from modelroute.lsp.actions import directive_json
+from modelroute.lsp.documents import DocumentQuery
+from modelroute.lsp.main import create_server
+from modelroute.lsp.protocol import Serialized
+from modelroute.lsp.server import ModelrouteServer
+from modelroute.lsp.session import Entry
+from modelroute.run.calibrate import cached_rates
+
+TEXT = ("import json\n\n\ndef load(path):\n"
+        "    # split this loader into a reader and a validator and update every caller AI!\n"
+        "    with open(path) as f:\n        return json.load(f)\n")
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every built-in provider configured (no call is made: code actions only route and price)."""
+    for provider in default_providers().values():
+        assert provider.api_key_env
+        monkeypatch.setenv(provider.api_key_env, "test-dummy-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9")
+
+
+def server_for(root: Path) -> ModelrouteServer:
+    server = create_server()  # with the code actions' hook on the decision cache
+    server.protocol._workspace = Workspace(root.as_uri())
+    server.protocol.client_capabilities = types.ClientCapabilities()
+    state, _ = server.session.registry.add_folder(root)
+    server.start_state(state)
+    return server
+
+
+def open_doc(server: ModelrouteServer, uri: str) -> None:
+    server.session.documents.opened(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TEXT))
+
+
+def edit_below(server: ModelrouteServer, uri: str, version: int) -> None:
+    at = types.Position(line=7, character=0)
+    server.session.documents.changed(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at),
+                                                                text=f"# edit {version}\n")],
+    ), server.session.units)
+
+
+async def decided(server: ModelrouteServer, uri: str) -> tuple[DocumentQuery, Any, Entry]:
+    query = server.session.query(uri)
+    assert isinstance(query, DocumentQuery)
+    [directive] = query.directives()
+    key, make = query.request(start=directive.range.start, end=None, instruction=directive.instruction,
+                              directive=directive)
+    entry = await server.session.decisions.get(query, key, make, stale_ok=True)
+    return query, directive, entry
+
+
+def params(uri: str, line: int) -> types.CodeActionParams:
+    at = types.Position(line=line, character=6)
+    return types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri=uri),
+                                  range=types.Range(start=at, end=at), context=types.CodeActionContext(diagnostics=[]))
+
+
+async def test_a_new_decisions_offers_are_priced_before_it_answers(tmp_path: Path, keys: None) -> None:
+    server = server_for(tmp_path)
+    await server.idle()
+    uri = (tmp_path / "orders.py").as_uri()
+    open_doc(server, uri)
+    query, directive, entry = await decided(server, uri)
+    assert entry.routed is not None and entry.routed.decision.category.edits_code
+    rates = cached_rates(server.session.runs)  # the priors: a new object at each call
+    prepared = offers._known(entry.id, rates)
+    assert prepared, "the decision was installed before its strategy offers were priced"
+
+    answer = directive_json(server, query, directive, params(uri, directive.line), entry)
+    titles = [a["title"] for a in answer]
+    assert [t for t, _ in prepared] == titles[-1 - len(prepared):-1]  # beside the models, before "Why"
+    run_args = [a["command"]["arguments"][0] for a in answer if a["command"]["command"] == "modelroute.run"]
+    assert {"strategy", "uri", "range", "instruction"} <= set(run_args[-1])  # each offer runs what it shows
+
+    edit_below(server, uri, 2)  # the earlier decision answers at once; the new one follows, offers first
+    _, _, stale = await decided(server, uri)
+    assert stale is entry
+    await server.idle()
+    query, directive, fresh = await decided(server, uri)
+    assert fresh is not entry and offers._known(fresh.id, cached_rates(server.session.runs))
+    await server.idle()
+
+
+def test_a_serialized_answer_is_encoded_once_and_its_length_counts_bytes() -> None:
+    server = create_server()
+    sent: list[bytes] = []
+
+    class Pipe:  # stands for the client's end of stdout
+        def write(self, data: bytes) -> None:
+            sent.append(data)
+
+        def close(self) -> None:
+            pass
+
+    server.protocol.set_writer(Pipe())  # type: ignore[arg-type]
+    answer = Serialized([{"title": "Refactor with Claude Opus 4.6 · ~$0.03 → naïve", "kind": "modelroute.answer"}])
+    server.protocol._send_response(7, result=answer)
+    server.protocol._send_response("eight", result=answer)
+    assert answer._encoded is not None
+    for data, msg_id in zip(sent, (7, "eight"), strict=True):
+        header, _, body = data.partition(b"\r\n\r\n")
+        assert int(header.split(b"\r\n")[0].removeprefix(b"Content-Length: ")) == len(body)
+        assert json.loads(body) == {"jsonrpc": "2.0", "id": msg_id, "result": list(answer)}
