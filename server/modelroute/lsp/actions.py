@@ -121,14 +121,15 @@ def directive_json(
 ) -> list[dict[str, Any]]:
     """The priced actions of a decided directive, for the line it is on now (kept with the decision)."""
     assert entry.routed is not None
-    uri, line_range = query.line_range(directive.line)
     lsp_range = params.range
-    run_range = lsp_range if lsp_range.start.line != lsp_range.end.line else line_range
-    tag = (query.version, uri, _range_key(run_range))
+    across = lsp_range.start.line != lsp_range.end.line  # a selection over lines runs on it, else the line
+    # The line's URI and range follow from the version and line: a warm request does not convert them.
+    tag = (query.version, directive.line, (params.text_document.uri, _range_key(lsp_range)) if across else None)
     if entry.actions is not None and entry.actions[0] == tag:
         return entry.actions[1]
-    args = {"uri": uri if lsp_range.start.line == lsp_range.end.line else params.text_document.uri,
-            "range": range_json(run_range), "instruction": directive.instruction}
+    uri, line_range = query.line_range(directive.line)
+    args = {"uri": params.text_document.uri if across else uri,
+            "range": range_json(lsp_range if across else line_range), "instruction": directive.instruction}
     actions = candidate_actions(ls, entry.routed, args, entry.id)
     if entry.routed.decision.category.edits_code:  # strategies beside the models, before "Why this model?"
         from modelroute.lsp.offers import strategy_actions
