@@ -211,7 +211,7 @@ def selection_json(params: types.CodeActionParams, instruction: str, fallback: C
     run_args = {"uri": params.text_document.uri, "range": range_json(params.range), "instruction": instruction,
                 "model": d.model}
     return {"title": title, "kind": KIND_ANSWER,
-            "command": {"title": title, "command": "modelroute.run", "arguments": [run_args]},
+            "command": {"title": "Run with modelroute", "command": "modelroute.run", "arguments": [run_args]},
             "data": {"ref": entry.id, "model": d.model}}
 
 

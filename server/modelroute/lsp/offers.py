@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 Offered = tuple[tuple[str, dict[str, Any]], ...]  # (title, the arguments a strategy adds)
 _OFFERED: OrderedDict[str, tuple[PassRates, Offered]] = OrderedDict()
 _KEEP = 256
+RUN_TITLE = "Run with modelroute"
 
 
 def strategy_actions(
@@ -102,8 +103,10 @@ def _models(plan: StrategyPlan) -> tuple[str, ...]:
 
 
 def _action(title: str, kind: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    # Editors show the action's title; the command's own title is not shown (it is short: every byte
+    # of a code-action answer is parsed by the client on every cursor move).
     return {"title": title, "kind": kind,
-            "command": {"title": title, "command": "modelroute.run", "arguments": [arguments]}}
+            "command": {"title": RUN_TITLE, "command": "modelroute.run", "arguments": [arguments]}}
 
 
 __all__ = ["prepare", "strategy_actions"]
