@@ -122,3 +122,29 @@ def test_a_serialized_answer_is_encoded_once_and_its_length_counts_bytes() -> No
         header, _, body = data.partition(b"\r\n\r\n")
         assert int(header.split(b"\r\n")[0].removeprefix(b"Content-Length: ")) == len(body)
         assert json.loads(body) == {"jsonrpc": "2.0", "id": msg_id, "result": list(answer)}
+
+
+async def test_the_kept_answer_follows_the_range_asked(tmp_path: Path) -> None:
+    """A cursor on the directive runs on its line; a selection over lines from it runs on the
+    selection; asking again with the cursor gives the line's answer again, from the cache."""
+    server = server_for(tmp_path)
+    await server.idle()
+    uri = (tmp_path / "orders.py").as_uri()
+    open_doc(server, uri)
+    query, directive, entry = await decided(server, uri)
+    line_end = len(TEXT.splitlines()[directive.line])
+    ranges = []
+    for asked in (params(uri, directive.line), params(uri, directive.line), None):
+        if asked is None:
+            start, end = types.Position(line=directive.line, character=4), types.Position(line=6, character=3)
+            asked = types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri=uri),
+                                           range=types.Range(start=start, end=end),
+                                           context=types.CodeActionContext(diagnostics=[]))
+        answer = directive_json(server, query, directive, asked, entry)
+        ranges.append(answer[0]["command"]["arguments"][0]["range"])
+    again = directive_json(server, query, directive, params(uri, directive.line), entry)
+    line = {"start": {"line": directive.line, "character": 0}, "end": {"line": directive.line, "character": line_end}}
+    assert ranges == [line, line, {"start": {"line": directive.line, "character": 4},
+                                   "end": {"line": 6, "character": 3}}]
+    assert again[0]["command"]["arguments"][0]["range"] == line
+    await server.idle()
