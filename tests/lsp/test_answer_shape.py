@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.workspace import Workspace
+from test_session_cache import directive_entry, edit, open_doc
 
 from modelroute.catalog.providers import default_providers
 from modelroute.lsp import offers
 from modelroute.lsp.actions import directive_json
-from modelroute.lsp.documents import DocumentQuery
 from modelroute.lsp.main import create_server
 from modelroute.lsp.protocol import Serialized
 from modelroute.lsp.server import ModelrouteServer
-from modelroute.lsp.session import Entry
 from modelroute.run.calibrate import cached_rates
 
 TEXT = ("import json\n\n\ndef load(path):\n"
@@ -47,29 +45,6 @@ def server_for(root: Path) -> ModelrouteServer:
     return server
 
 
-def open_doc(server: ModelrouteServer, uri: str) -> None:
-    server.session.documents.opened(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TEXT))
-
-
-def edit_below(server: ModelrouteServer, uri: str, version: int) -> None:
-    at = types.Position(line=7, character=0)
-    server.session.documents.changed(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at),
-                                                                text=f"# edit {version}\n")],
-    ), server.session.units)
-
-
-async def decided(server: ModelrouteServer, uri: str) -> tuple[DocumentQuery, Any, Entry]:
-    query = server.session.query(uri)
-    assert isinstance(query, DocumentQuery)
-    [directive] = query.directives()
-    key, make = query.request(start=directive.range.start, end=None, instruction=directive.instruction,
-                              directive=directive)
-    entry = await server.session.decisions.get(query, key, make, stale_ok=True)
-    return query, directive, entry
-
-
 def params(uri: str, line: int) -> types.CodeActionParams:
     at = types.Position(line=line, character=6)
     return types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri=uri),
@@ -80,8 +55,8 @@ async def test_a_new_decisions_offers_are_priced_before_it_answers(tmp_path: Pat
     server = server_for(tmp_path)
     await server.idle()
     uri = (tmp_path / "orders.py").as_uri()
-    open_doc(server, uri)
-    query, directive, entry = await decided(server, uri)
+    open_doc(server, uri, TEXT)
+    query, directive, entry = await directive_entry(server, uri)
     assert entry.routed is not None and entry.routed.decision.category.edits_code
     rates = cached_rates(server.session.runs)  # the priors: a new object at each call
     prepared = offers._known(entry.id, rates)
@@ -93,11 +68,11 @@ async def test_a_new_decisions_offers_are_priced_before_it_answers(tmp_path: Pat
     run_args = [a["command"]["arguments"][0] for a in answer if a["command"]["command"] == "modelroute.run"]
     assert {"strategy", "uri", "range", "instruction"} <= set(run_args[-1])  # each offer runs what it shows
 
-    edit_below(server, uri, 2)  # the earlier decision answers at once; the new one follows, offers first
-    _, _, stale = await decided(server, uri)
+    edit(server, uri, 2, 7, "# edit 2\n")  # the earlier decision answers at once; the new one follows, offers first
+    _, _, stale = await directive_entry(server, uri)
     assert stale is entry
     await server.idle()
-    query, directive, fresh = await decided(server, uri)
+    query, directive, fresh = await directive_entry(server, uri)
     assert fresh is not entry and offers._known(fresh.id, cached_rates(server.session.runs))
     await server.idle()
 
@@ -130,8 +105,8 @@ async def test_the_kept_answer_follows_the_range_asked(tmp_path: Path) -> None:
     server = server_for(tmp_path)
     await server.idle()
     uri = (tmp_path / "orders.py").as_uri()
-    open_doc(server, uri)
-    query, directive, entry = await decided(server, uri)
+    open_doc(server, uri, TEXT)
+    query, directive, entry = await directive_entry(server, uri)
     line_end = len(TEXT.splitlines()[directive.line])
     ranges = []
     for asked in (params(uri, directive.line), params(uri, directive.line), None):
