@@ -9,7 +9,8 @@ breakdown to `data`.
 Every candidate is an enabled action, including models whose provider has no key yet: VS Code hides
 disabled actions from the lightbulb, so those carry "— needs KEY" in their title and, when picked,
 the run tells the user exactly which variable to set. Actions are built as JSON directly (no
-cattrs walk per request) and kept with their decision for the document version and range asked.
+cattrs walk per request) and kept with their decision, with their JSON text, for the document
+version and range asked; a new decision's strategy offers are priced before it answers (`_prepare`).
 """
 
 from __future__ import annotations
