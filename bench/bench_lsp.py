@@ -1,6 +1,7 @@
 """Language server latency: modelroute vs a no-op pygls server, same client, same run, as ratios.
 
     .venv/bin/python bench/bench_lsp.py [--files 10000] [--requests 300] [--edits 60] [--rounds 3]
+                                        [--keys] [--client visual-studio-code]
 
 A generated workspace of N files (Python, TypeScript, shell, Markdown) holds one file with a
 directive. Each round starts both servers afresh and drives them with the same pygls client over
@@ -13,7 +14,12 @@ stdio, interleaving their requests so that load from other processes hits both a
 - selection after didChange: the same with a selection (Explain/Review).
 The no-op server answers every codeAction with nothing (`--baseline-actions N`: with N static actions
 of modelroute's shape, to see what answering with actions costs by itself, mostly in the client's
-parsing). Figures are per round; the ratio of each round's medians is reported, and the median of the
+parsing). `--keys` sets every built-in provider's key variable to a dummy value (and points the SDKs'
+base URLs at a closed port on 127.0.0.1, so nothing could leave): every model is available, and the
+answer holds the strategy offers (cascade, best of N, plan, split) a user with keys sees. Neither
+server calls a provider: code actions only route and price. `--client PROFILE` sends a pytest-lsp
+client capability profile (e.g. `visual-studio-code`, `neovim@v0.10.0`) in `initialize` instead of
+none. Figures are per round; the ratio of each round's medians is reported, and the median of the
 rounds' ratios is the result.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -85,6 +92,25 @@ def server_env(home: Path) -> dict[str, str]:
     return env
 
 
+KEY_VARIABLES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "MOONSHOT_API_KEY", "ZAI_API_KEY", "MINIMAX_API_KEY",
+                 "DEEPSEEK_API_KEY")
+CLOSED_PORT = "http://127.0.0.1:9"  # discard: nothing listens there; no request is expected anyway
+
+
+def with_keys(env: dict[str, str]) -> dict[str, str]:
+    """Every built-in provider configured with a dummy key, its SDK pointed at a closed local port."""
+    return {**env, **{name: "bench-dummy-key" for name in KEY_VARIABLES},
+            "ANTHROPIC_BASE_URL": CLOSED_PORT, "OPENAI_BASE_URL": CLOSED_PORT}
+
+
+def capabilities(profile: str | None) -> types.ClientCapabilities:
+    if not profile:
+        return types.ClientCapabilities()
+    from pytest_lsp import client_capabilities
+
+    return client_capabilities(profile)
+
+
 def rng(l1: int, c1: int, l2: int, c2: int) -> types.Range:
     return types.Range(start=types.Position(line=l1, character=c1), end=types.Position(line=l2, character=c2))
 
@@ -92,8 +118,8 @@ def rng(l1: int, c1: int, l2: int, c2: int) -> types.Range:
 class Session:
     """One server driven by the pygls client: started, initialized, the target document open."""
 
-    def __init__(self, name: str, command: list[str], is_modelroute: bool) -> None:
-        self.name, self.command, self.is_modelroute = name, command, is_modelroute
+    def __init__(self, name: str, command: list[str], is_modelroute: bool, caps: types.ClientCapabilities) -> None:
+        self.name, self.command, self.is_modelroute, self.caps = name, command, is_modelroute, caps
         self.client = LanguageClient("bench", "0")
         self.times: dict[str, list[float]] = {"warm_ms": [], "edit_ms": [], "selection_ms": []}
         self.figures: dict[str, Any] = {}
@@ -103,7 +129,7 @@ class Session:
         spawn = time.perf_counter()
         await self.client.start_io(*self.command, env=env)
         await self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
+            capabilities=self.caps, root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         ))
         self.figures["initialize_s"] = time.perf_counter() - spawn
@@ -116,7 +142,10 @@ class Session:
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=TARGET_TEXT)))
         t = time.perf_counter()
-        self.figures["actions"] = len(await self.code_action(rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)) or [])
+        answer = await self.code_action(rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)) or []
+        self.figures["actions"] = len(answer)
+        self.figures["answer_bytes"] = len(json.dumps(self.client.protocol._converter.unstructure(answer),
+                                                      separators=(",", ":")))
         await self.code_action(rng(5, 0, 6, 10))  # the selection's first decisions
         self.figures["first_code_action_s"] = time.perf_counter() - t
 
@@ -147,9 +176,10 @@ class Session:
 
 async def one_round(root: Path, env: dict[str, str], args: argparse.Namespace) -> tuple[Session, Session]:
     extra = ["--actions", str(args.baseline_actions)] if args.baseline_actions else []
-    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py"), *extra], False)
+    caps = capabilities(args.client)
+    noop = Session("no-op pygls", [sys.executable, str(HERE / "noop_lsp_server.py"), *extra], False, caps)
     profile = os.environ.get("BENCH_PROFILE", "").split()  # e.g. "-m cProfile -o /tmp/server.prof"
-    ours = Session("modelroute", [sys.executable, *profile, "-m", "modelroute.lsp.main"], True)
+    ours = Session("modelroute", [sys.executable, *profile, "-m", "modelroute.lsp.main"], True, caps)
     await noop.start(root, env)
     await ours.start(root, env)
     directive = rng(DIRECTIVE_LINE, 6, DIRECTIVE_LINE, 6)
@@ -176,6 +206,10 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline-actions", type=int, default=0,
                         help="the no-op server answers with this many static actions (default: none)")
+    parser.add_argument("--keys", action="store_true",
+                        help="dummy keys for every built-in provider: all models available, strategy offers shown")
+    parser.add_argument("--client", default="",
+                        help="a pytest-lsp capability profile sent in initialize (default: no capabilities)")
     args = parser.parse_args()
     ratios: dict[str, list[float]] = {key: [] for _, key in FIGURES}
     with tempfile.TemporaryDirectory(prefix="modelroute-bench-") as tmp:
@@ -184,6 +218,8 @@ async def main() -> int:
         generate(root, args.files)
         print(f"workspace: {args.files} files generated in {time.perf_counter() - t:.1f}s; {args.rounds} round(s)")
         env = server_env(Path(tmp))
+        if args.keys:
+            env = with_keys(env)
         for index in range(args.rounds):
             noop, ours = await one_round(root, env, args)
             print(f"round {index + 1}: {'':18}{'no-op pygls':>12}{'modelroute':>12}{'ratio':>8}")
@@ -192,7 +228,8 @@ async def main() -> int:
                 ratios[key].append(ratio)
                 print(f"  {label:30}{noop.figures[key]:>12.3f}{ours.figures[key]:>12.3f}{ratio:>8.2f}")
             print(f"  modelroute: index ready {ours.figures['index_s']:.2f}s after initialized; first code actions "
-                  f"{ours.figures['first_code_action_s'] * 1000:.0f} ms; {ours.figures['actions']} actions")
+                  f"{ours.figures['first_code_action_s'] * 1000:.0f} ms; {ours.figures['actions']} actions, "
+                  f"{ours.figures['answer_bytes']} bytes")
     print("median ratio over the rounds:")
     for label, key in FIGURES:
         print(f"  {label:30}{statistics.median(ratios[key]):>8.2f}   ({', '.join(f'{r:.2f}' for r in ratios[key])})")

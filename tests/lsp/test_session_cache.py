@@ -10,8 +10,10 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.workspace import Workspace
 
+from modelroute.context.directives import Directive
 from modelroute.lsp.documents import DocumentQuery
 from modelroute.lsp.server import ModelrouteServer
+from modelroute.lsp.session import Entry
 
 TEXT = "import json\n\n\ndef load(path):\n    # add type hints to this function AI!\n    return json.load(open(path))\n"
 
@@ -38,13 +40,19 @@ def edit(server: ModelrouteServer, uri: str, version: int, line: int, text: str)
     ), server.session.units)
 
 
-async def directive_decision(server: ModelrouteServer, uri: str, *, stale_ok: bool = True) -> tuple[object, object]:
+async def directive_entry(server: ModelrouteServer, uri: str, *, stale_ok: bool = True
+                          ) -> tuple[DocumentQuery, Directive, Entry]:
+    """The decision on the document's one directive, with the query and the directive."""
     query = server.session.query(uri)
     assert isinstance(query, DocumentQuery)
     [directive] = query.directives()
     key, make = query.request(start=directive.range.start, end=None, instruction=directive.instruction,
                               directive=directive)
-    entry = await server.session.decisions.get(query, key, make, stale_ok=stale_ok)
+    return query, directive, await server.session.decisions.get(query, key, make, stale_ok=stale_ok)
+
+
+async def directive_decision(server: ModelrouteServer, uri: str, *, stale_ok: bool = True) -> tuple[object, object]:
+    query, _, entry = await directive_entry(server, uri, stale_ok=stale_ok)
     return entry, query.version
 
 

@@ -9,13 +9,15 @@ breakdown to `data`.
 Every candidate is an enabled action, including models whose provider has no key yet: VS Code hides
 disabled actions from the lightbulb, so those carry "— needs KEY" in their title and, when picked,
 the run tells the user exactly which variable to set. Actions are built as JSON directly (no
-cattrs walk per request) and kept with their decision for the document version and range asked.
+cattrs walk per request) and kept with their decision, with their JSON text, for the document
+version and range asked; a new decision's strategy offers are priced before it answers (`_prepare`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Hashable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lsprotocol import types
@@ -43,6 +45,8 @@ Answer: TypeAlias = "Serialized | None"
 
 
 def register(server: ModelrouteServer) -> None:
+    server.session.decisions.prepare = partial(_prepare, server)
+
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[KIND_EDIT, KIND_ANSWER, KIND_WHY], resolve_provider=True),
@@ -92,6 +96,17 @@ def register(server: ModelrouteServer) -> None:
         return action
 
 
+async def _prepare(ls: ModelrouteServer, query: DocumentQuery, key: Hashable, entry: Entry) -> None:
+    """A new directive decision's strategy offers, priced off the event loop before it answers."""
+    anchor = key[0] if isinstance(key, tuple) and key else None  # ("directive", instruction, ...): documents.py
+    if entry.routed is None or not (isinstance(anchor, tuple) and anchor and anchor[0] == "directive"):
+        return
+    from modelroute.lsp.offers import prepare
+
+    await prepare(ls.session.runs, query.state.engine, entry.routed, str(anchor[1]), loose=query.state.loose,
+                  ref=entry.id)
+
+
 async def directive_actions(
     ls: ModelrouteServer, query: DocumentQuery, directive: Directive, params: types.CodeActionParams,
     key: Hashable, make: Any,
@@ -107,14 +122,15 @@ def directive_json(
 ) -> list[dict[str, Any]]:
     """The priced actions of a decided directive, for the line it is on now (kept with the decision)."""
     assert entry.routed is not None
-    uri, line_range = query.line_range(directive.line)
     lsp_range = params.range
-    run_range = lsp_range if lsp_range.start.line != lsp_range.end.line else line_range
-    tag = (query.version, uri, _range_key(run_range))
+    across = lsp_range.start.line != lsp_range.end.line  # a selection over lines runs on it, else the line
+    # The line's URI and range follow from the version and line: a warm request does not convert them.
+    tag = (query.version, directive.line, (params.text_document.uri, _range_key(lsp_range)) if across else None)
     if entry.actions is not None and entry.actions[0] == tag:
         return entry.actions[1]
-    args = {"uri": uri if lsp_range.start.line == lsp_range.end.line else params.text_document.uri,
-            "range": range_json(run_range), "instruction": directive.instruction}
+    uri, line_range = query.line_range(directive.line)
+    args = {"uri": params.text_document.uri if across else uri,
+            "range": range_json(lsp_range if across else line_range), "instruction": directive.instruction}
     actions = candidate_actions(ls, entry.routed, args, entry.id)
     if entry.routed.decision.category.edits_code:  # strategies beside the models, before "Why this model?"
         from modelroute.lsp.offers import strategy_actions
@@ -122,11 +138,14 @@ def directive_json(
         offers = strategy_actions(ls.session.runs, query.state.engine, entry.routed, args, KIND_EDIT,
                                   loose=query.state.loose, ref=entry.id)
         actions = [*actions[:-1], *offers, actions[-1]]
-    entry.actions = (tag, actions)
-    return actions
+    answer = Serialized(actions)  # kept: a warm request sends its JSON text again (protocol.py)
+    entry.actions = (tag, answer)
+    return answer
 
 
 def _answer(actions: list[dict[str, Any]], params: types.CodeActionParams) -> Answer:
+    if not params.context.only and isinstance(actions, Serialized):
+        return actions or None
     picked = [a for a in actions if wanted(a.get("kind"), params.context.only)]
     return Serialized(picked) if picked else None
 
@@ -193,7 +212,7 @@ def selection_json(params: types.CodeActionParams, instruction: str, fallback: C
     run_args = {"uri": params.text_document.uri, "range": range_json(params.range), "instruction": instruction,
                 "model": d.model}
     return {"title": title, "kind": KIND_ANSWER,
-            "command": {"title": title, "command": "modelroute.run", "arguments": [run_args]},
+            "command": {"title": "Run with modelroute", "command": "modelroute.run", "arguments": [run_args]},
             "data": {"ref": entry.id, "model": d.model}}
 
 

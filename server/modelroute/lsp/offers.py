@@ -11,6 +11,7 @@ run session's cache (filled from the ledger by the first run), else the catalog'
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,15 @@ if TYPE_CHECKING:
     from modelroute.strategy.model import StrategyPlan
 
 
-# Offers per decision (its id) and pass rates: a new document version re-lays the same offers out
-# with its own range, without detecting the check or pricing the strategies again.
+# Offers per decision (its id), with the pass rates they were priced with: a new document version
+# re-lays the same offers out with its own range, without detecting the check or pricing the
+# strategies again. A new decision's offers are worked out in a worker thread before the decision
+# answers (`prepare`): pricing best of N takes milliseconds, which the event loop must not wait for
+# while the user types.
 Offered = tuple[tuple[str, dict[str, Any]], ...]  # (title, the arguments a strategy adds)
-_OFFERED: OrderedDict[tuple[str, int], Offered] = OrderedDict()
+_OFFERED: OrderedDict[str, tuple[PassRates, Offered]] = OrderedDict()
 _KEEP = 256
+RUN_TITLE = "Run with modelroute"
 
 
 def strategy_actions(
@@ -39,13 +44,38 @@ def strategy_actions(
     if engine is None or loose or not routed.decision.category.edits_code:
         return []
     rates = cached_rates(session)
-    key = (ref, id(rates))
-    offered = _OFFERED.get(key)
-    if offered is None:
-        offered = _OFFERED[key] = _offered(engine, routed, rates, str(args.get("instruction", "")))
-        while len(_OFFERED) > _KEEP:
-            _OFFERED.popitem(last=False)
+    offered = _known(ref, rates)
+    if offered is None:  # not prepared (the pass rates changed since): priced now
+        offered = _keep(ref, rates, _offered(engine, routed, rates, str(args.get("instruction", ""))))
     return [_action(title, kind, {**args, **extra}) for title, extra in offered]
+
+
+async def prepare(
+    session: RunSession, engine: Engine | None, routed: Routed, instruction: str, *, loose: bool, ref: str
+) -> None:
+    """Work a new decision's offers out in a worker thread, so that its code actions lay them out at once."""
+    from modelroute.run.calibrate import cached_rates
+
+    if engine is None or loose or not routed.decision.category.edits_code:
+        return
+    rates = cached_rates(session)
+    if _known(ref, rates) is None:
+        _keep(ref, rates, await asyncio.to_thread(_offered, engine, routed, rates, instruction))
+
+
+def _known(ref: str, rates: PassRates) -> Offered | None:
+    found = _OFFERED.get(ref)
+    if found is None or not (found[0] is rates or found[0] == rates):  # priors come as a new object each time
+        return None
+    _OFFERED.move_to_end(ref)
+    return found[1]
+
+
+def _keep(ref: str, rates: PassRates, offered: Offered) -> Offered:
+    _OFFERED[ref] = (rates, offered)
+    while len(_OFFERED) > _KEEP:
+        _OFFERED.popitem(last=False)
+    return offered
 
 
 def _offered(engine: Engine, routed: Routed, rates: PassRates, instruction: str) -> Offered:
@@ -73,8 +103,10 @@ def _models(plan: StrategyPlan) -> tuple[str, ...]:
 
 
 def _action(title: str, kind: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    # Editors show the action's title; the command's own title is not shown (it is short: every byte
+    # of a code-action answer is parsed by the client on every cursor move).
     return {"title": title, "kind": kind,
-            "command": {"title": title, "command": "modelroute.run", "arguments": [arguments]}}
+            "command": {"title": RUN_TITLE, "command": "modelroute.run", "arguments": [arguments]}}
 
 
-__all__ = ["strategy_actions"]
+__all__ = ["prepare", "strategy_actions"]

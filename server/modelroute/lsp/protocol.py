@@ -4,7 +4,9 @@
   pygls 2.1 raises while deserializing it and never replies, leaving the client waiting.
 - A notification method sent with an id (a request) gets InvalidRequest (-32600): stock pygls
   handles it as the notification and never replies.
-- A `Serialized` result (plain JSON, cached by the caller) is sent without another cattrs walk.
+- A `Serialized` result (plain JSON, cached by the caller) is sent without another cattrs walk, and
+  its JSON text is encoded once: a warm code action answered from the cache sends the same text
+  again (encoding eight actions took about a tenth of a warm request).
 - A handler marked `answers_at_once` is a plain function that returns its answer, or an awaitable
   when it has to wait: a code action answered from the cache goes out without creating a task
   (about a fifth of a warm request's time), one that needs a decision is awaited like an async
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -27,7 +30,7 @@ from typing import Any, TypeVar
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.protocol import LanguageServerProtocol
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,15 @@ def answers_at_once(handler: F) -> F:
 
 
 class Serialized(list[Any]):
-    """A result that is already plain JSON: sent as is, not walked again by cattrs."""
+    """A result that is already plain JSON: sent as is, not walked again by cattrs. Its text is
+    encoded on first send and kept: do not change the list after it has been sent."""
+
+    _encoded: str | None = None
+
+    def encoded(self) -> str:
+        if self._encoded is None:
+            self._encoded = json.dumps(self, separators=(",", ":"))  # ASCII: Content-Length counts characters
+        return self._encoded
 
 
 class _Answered:
@@ -54,6 +65,7 @@ class _Answered:
 
 
 ANSWERED = _Answered()
+_SENDING: set[asyncio.Future[Any]] = set()
 
 
 @lru_cache(maxsize=512)
@@ -98,6 +110,28 @@ class ModelrouteProtocol(LanguageServerProtocol):
         if isinstance(result, Serialized) and hasattr(data, "id"):
             return {"id": data.id, "jsonrpc": data.jsonrpc, "result": list(result)}
         return super()._serialize_message(data)
+
+    def _send_data(self, data: Any) -> None:
+        result = getattr(data, "result", None)
+        if not isinstance(result, Serialized) or getattr(data, "error", None) is not None or self.writer is None:
+            super()._send_data(data)
+            return
+        try:
+            body = f'{{"id":{json.dumps(data.id)},"jsonrpc":"2.0","result":{result.encoded()}}}'
+            if self._include_headers:
+                body = (f"Content-Length: {len(body)}\r\n"
+                        f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n{body}")
+            written = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(written):  # a websocket's send: kept until sent
+                sending = asyncio.ensure_future(written)
+                _SENDING.add(sending)
+                sending.add_done_callback(_SENDING.discard)
+        except BrokenPipeError:  # as pygls: the transport is gone
+            log.exception("Error sending data. BrokenPipeError")
+            raise
+        except Exception as error:
+            log.exception("Error sending data")
+            self._server._report_server_error(error, JsonRpcInternalError)
 
     def handle_message(self, message: Any) -> None:
         if message is ANSWERED:

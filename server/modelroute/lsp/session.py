@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,8 @@ class Decisions:
         self._by_id: dict[str, tuple[str, Hashable]] = {}
         self._inflight: dict[tuple[str, Hashable, int, Hashable], asyncio.Future[Entry]] = {}
         self._next_id = 0
+        # Set by the code actions: what a new decision's answer needs, worked out before it answers.
+        self.prepare: Callable[[DocumentQuery, Hashable, Entry], Awaitable[None]] | None = None
         self.count = 0  # decisions computed: the cache's effect, visible to tests through modelroute.idle
 
     async def get(
@@ -219,6 +221,11 @@ class Decisions:
             entry.routed = await query.state.decide(make)
         except Exception as exc:  # cached too: a request that cannot be routed is not retried per keystroke
             entry.error = exc
+        if self.prepare is not None and entry.routed is not None:
+            try:  # before it answers: its answer is then laid out at once (the stale one answers meanwhile)
+                await self.prepare(query, key, entry)
+            except Exception as exc:  # the answer works it out itself then
+                log.info("preparing a decision's answer failed: %s", exc)
         doc = self._docs.get(query.uri)
         if doc is None or generation != query.state.generation:
             return entry  # the document was closed or the workspace changed meanwhile: not kept
