@@ -214,6 +214,11 @@ class VerifySettings(_Section):
         "changes and through the approval rules. Unset: detected from the workspace's own files "
         "(pytest, npm test, cargo test, go test, make test), else no check.",
     )
+    detect: bool = Field(
+        True,
+        description="Detect a check from the workspace's own files when no command is set. false: no check "
+        "unless a command is set (or given with `modelroute run --verify`).",
+    )
     protect_tests: bool = Field(
         True,
         description="Flag an attempt that changes, deletes or skips tests or test-runner config: it is shown "

@@ -106,11 +106,15 @@ def verify_files(root: Path) -> dict[str, str]:
 
 
 def check_plan(root: Path, settings: Settings, language: str | None, given: str | None = None) -> CheckPlan:
-    """The run's check: `given` (--verify), else `[verify] command`, else detected, else none."""
+    """The run's check: `given` (--verify), else `[verify] command`, else detected (unless `[verify]
+    detect = false`), else none."""
     if given is not None and given.strip():
         return CheckPlan(VerifyCommand(command=given.strip(), source="--verify"), given=True)
+    configured = settings.verify.command
+    if not settings.verify.detect and not (configured and configured.strip()):
+        return CheckPlan(None)
     files = verify_files(root) if root.is_dir() else {}
-    return CheckPlan(detect_verify(files, settings.verify.command, language))
+    return CheckPlan(detect_verify(files, configured, language))
 
 
 def guarded(change_set: ChangeSet, settings: Settings, command: str | None) -> ChangeSet:

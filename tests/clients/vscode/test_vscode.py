@@ -42,7 +42,8 @@ EXAMPLE = REPO / "examples" / "shop"
 DIRECTIVE_FILE = "src/shop/users.py"
 DIRECTIVE = "# move this into billing.py and update every caller AI!"
 OLD = "        return total * 0.1 if user.email.endswith(\"@staff.example\") else 0.0"
-NEW = "        return billing.staff_discount(user.email, total)"
+# A correct edit: the workspace's own tests check it in the sandbox before it is offered.
+NEW = "        return total * 0.1 if user.email.lower().endswith(\"@staff.example\") else 0.0"
 KEY_VARIABLES = ("_API_KEY", "_BASE_URL")
 # A quiet workbench: no welcome page, no chat panel, no gallery or update checks (there is no
 # network), no trust prompt; modelroute.server.path as a user who installed with pipx sets it.
@@ -151,7 +152,7 @@ def _edit_reply() -> list[Reply]:
     call = ScriptedToolCall(
         name="propose_edit", arguments={"path": DIRECTIVE_FILE, "old_text": OLD, "new_text": NEW}
     )
-    return [Reply(tool_calls=[call]), Reply(text="Moved the rule behind billing.staff_discount.", output_tokens=20)]
+    return [Reply(tool_calls=[call]), Reply(text="Staff addresses match in any letter case.", output_tokens=20)]
 
 
 def test_lightbulb_run_apply_in_real_vscode(vscode: Session) -> None:
@@ -171,11 +172,20 @@ def test_lightbulb_run_apply_in_real_vscode(vscode: Session) -> None:
 
     bench.pick_action(priced[0])
     target = vscode.workspace / DIRECTIVE_FILE
-    bench.wait_until(
-        "the run's edit (in the editor, or a Refactor Preview to confirm)",
-        lambda: NEW.strip() in bench.editor_text() or bench.refactor_preview().count() > 0,
-        timeout=90,
-    )
+
+    def offered() -> bool:
+        return NEW.strip() in bench.editor_text() or bench.refactor_preview().count() > 0
+
+    # The workspace has tests, so the run checks its result with them in the sandbox: that command is
+    # asked like any other (not in the allow list), and the user lets it run.
+    bench.wait_until("the check's question or the run's edit", lambda: offered() or bench.dialog().count() > 0,
+                     timeout=90)
+    if not offered():
+        question = bench.dialog().inner_text()
+        bench.shot("check-asked")
+        assert "the check" in question and "pytest" in question, question
+        bench.press_dialog_button("Run in sandbox")
+    bench.wait_until("the run's edit (in the editor, or a Refactor Preview to confirm)", offered, timeout=90)
     bench.shot("edit-offered")
     if bench.refactor_preview().count() > 0:
         bench.press_preview_apply()

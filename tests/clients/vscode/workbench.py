@@ -114,6 +114,13 @@ class Workbench(BrowserPage):
         messages = self.page.locator(".notification-toast .notification-list-item-message")
         return [t.strip() for t in messages.all_inner_texts()]
 
+    def dialog(self) -> Locator:
+        """VS Code's modal dialog (a server question with buttons: showMessageRequest, modal)."""
+        return self.page.locator(".monaco-dialog-box")
+
+    def press_dialog_button(self, name: str) -> None:
+        self.dialog().get_by_role("button", name=name, exact=True).first.click()
+
     def refactor_preview(self) -> Locator:
         return self.page.locator(".bulk-edit-panel, .refactor-preview")
 
