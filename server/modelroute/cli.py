@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelroute.action_args import add_action_arguments
+
 if TYPE_CHECKING:
     import logging
 
@@ -43,17 +45,6 @@ class CliError(Exception):
         self.raw = raw  # already formatted (compiler-style settings errors)
 
 
-def _position(text: str) -> int:
-    """A line or character number: 0-based as in LSP, so 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (positions are 0-based, as in LSP), got {value}")
-    return value
-
-
 def _route_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "route",
@@ -61,14 +52,8 @@ def _route_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Gather the action's context from the workspace, classify it and route it, as the "
         "server does; print the chosen model, its estimated cost, the reasons and the alternatives.",
     )
-    p.add_argument("--workspace", required=True, type=Path, help="workspace root folder")
-    p.add_argument("--file", required=True, help="file path relative to the workspace")
-    p.add_argument("--line", type=_position, default=0, help="0-based cursor line")
-    p.add_argument("--character", type=_position, default=0, help="0-based cursor character")
-    p.add_argument("--end-line", type=_position, help="0-based selection end line")
-    p.add_argument("--end-character", type=_position, help="0-based selection end character")
+    add_action_arguments(p)
     p.add_argument("--diagnostics", type=Path, help="JSON file: an array of LSP Diagnostic objects")
-    p.add_argument("--instruction", default="", help="what the user asks for")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--show-prompt", action="store_true", help="print the exact request, send nothing")
 

@@ -30,6 +30,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from modelroute.action_args import add_action_arguments
 from modelroute.run.editor import Buffer, Level, Markdown, Offer, OfferResult, Question, Review, Shown
 
 if TYPE_CHECKING:
@@ -54,13 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one action headless with the routed (or a pinned) model. Nothing in the workspace "
                     "changes without --apply.",
     )
-    p.add_argument("--workspace", required=True, type=Path, help="workspace root folder")
-    p.add_argument("--file", required=True, help="file path relative to the workspace")
-    p.add_argument("--line", type=int, default=0, help="0-based cursor line")
-    p.add_argument("--character", type=int, default=0, help="0-based cursor character")
-    p.add_argument("--end-line", type=int, help="0-based selection end line")
-    p.add_argument("--end-character", type=int, help="0-based selection end character")
-    p.add_argument("--instruction", default="", help="what the user asks for")
+    add_action_arguments(p)
     p.add_argument("--model", help="pin one model (catalog id); default: the routed model")
     p.add_argument("--strategy", choices=STRATEGIES, default=None,
                    help="how the run is made (default: the policy's choice for the action; an instruction "
@@ -341,10 +336,6 @@ def _model(args: argparse.Namespace) -> str | None:
         raise UsageError(f"--model pins one model; --strategy {strategy} takes its models from --models A,B")
     if args.verify is not None and not args.verify.strip():
         raise UsageError("--verify needs a command (exit 0 = pass)")
-    for name in ("line", "character", "end_line", "end_character"):
-        value = getattr(args, name)
-        if value is not None and value < 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be 0 or more (lines and characters are 0-based)")
     if (args.end_line is None) != (args.end_character is None):
         raise UsageError("--end-line and --end-character go together")
     model: str | None = args.model

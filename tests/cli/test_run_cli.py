@@ -176,7 +176,7 @@ def test_a_provider_error_exits_1(cli: Cli) -> None:
         (("--verify", " "), "--verify needs a command"),
         (("--models", "claude-haiku-4-5,gpt-5-mini"), "runs one model"),
         (("--model", "no-such-model"), "no-such-model is not in the catalog"),
-        (("--end-line", "-1", "--end-character", "0"), "--end-line must be 0 or more"),
+        (("--end-line", "-1", "--end-character", "0"), "argument --end-line: must be 0 or more"),
     ],
 )
 def test_bad_arguments_exit_2_and_call_nobody(cli: Cli, args: tuple[str, ...], says: str) -> None:
