@@ -76,7 +76,10 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:crash(?:es|ed|ing)?|errors?|exceptions?|fails?|failing|failed|failure|broken|bug|panic(?:s|ked)?"
          r"|segfaults?|hangs?|hanging|freez\w+|regression|doesn't work|does not work|not working|stopped working"
          r"|wrong|incorrect(?:ly)?|unexpected(?:ly)?|instead of|no longer|flaky|deadlock|leaks?"
-         r"|(?:make|get) (?:it|this|that|them|these|\w+) (?:to )?work(?:ing)?(?: again)?)\b"),
+         r"|(?:make|get) (?:it|this|that|them|these|\w+) (?:to )?work(?:ing)?(?: again)?"
+         # an HTTP error status is a failure too: "returns 502", "got a 500", "status code 403"
+         r"|(?:returns?|returning|returned|got|gets|getting|gives|giving|throws) (?:an? |http |status )?[45]\d\d"
+         r"|(?:http|status|status code) [45]\d\d)\b"),
     _cue("symptom_title", "states a misbehaviour in its title",
          r"\A[^\n?]{8,160}\b(?:returns?|raises|fails|crash(?:es)?|drops|ignores|loses|breaks|hangs|throws"
          r"|doesn't|does not|isn't|is not|no longer|not working|wrong|incorrect(?:ly)?|instead of)\b[^\n?]*\n", "body"),
