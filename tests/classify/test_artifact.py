@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -34,8 +35,9 @@ def test_corpus_is_valid_and_covers_every_label_with_real_texts() -> None:
     assert set(labels) == set(Category) and min(labels.values()) >= 200
     real = [e for e in examples if e.family != PROJECT_FAMILY]
     assert len(real) >= 100 and len({e.family for e in real}) >= 10
-    # every real text names where it was found
-    assert all(e.source.startswith(("https://", "http://", "github:")) for e in real)
+    # every real text names where it was found: a URL, or a repository with a path (and commit)
+    where = re.compile(r"^(?:https?://|github:|github\.com/[\w.-]+/[\w.-]+|[\w.-]+/[\w.-]+ \S)")
+    assert all(where.match(e.source) for e in real), [e.source for e in real if not where.match(e.source)][:5]
 
 
 def test_corpus_avoids_the_blind_set_families() -> None:

@@ -81,12 +81,14 @@ def test_excluded_families_and_repositories_are_kept_out(tmp_path: Path, corpus:
         _rec("source names the repository", family="github-issues:some-theme",
              source="https://github.com/acme/widgets/pull/7"),
         _rec("family listed whole", family="benchmark:secret-bench", source="https://example.org/t/1"),
+        _rec("a repository and path as the source", family="benchmark:tasks",
+             source="acme/widgets tasks/one/instruction.md @ 0123abcd"),
         _rec("an acme fork is another repository", family="github:acme/widgets-fork",
              source="https://github.com/acme/widgets-fork/issues/2"),
     ])
     result = import_files([new], corpus=corpus, exclude=exclude)
     assert [r["text"] for r in result.records] == ["an acme fork is another repository"]
-    assert result.files[0].dropped == {"excluded": 3}
+    assert result.files[0].dropped == {"excluded": 4}
 
 
 def test_exclusions_parse_families_and_repositories() -> None:

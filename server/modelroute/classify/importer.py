@@ -26,9 +26,10 @@ from modelroute.classify.corpus import corpus_path, parse_corpus, text_key
 _FIELDS = ("text", "label", "source", "family")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
-# "github:owner/repo" in a family, or a github.com/owner/repo URL (or "github:owner/repo ...") in a source
+# "github:owner/repo" in a family; in a source, a github.com/owner/repo URL, or "github:owner/repo ..." or
+# "owner/repo path ..." at its start (the guide allows a repository, path and commit for a source)
 _FAMILY_REPO = re.compile(r"^github:([\w.-]+/[\w.-]+)", re.IGNORECASE)
-_SOURCE_REPO = re.compile(r"(?:github\.com/|^github:)([\w.-]+/[\w.-]+)", re.IGNORECASE)
+_SOURCE_REPO = re.compile(r"(?:github\.com/|^github:|^)([\w.-]+/[\w.-]+)", re.IGNORECASE)
 
 
 def normalize_text(text: str) -> str:
