@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from modelroute.categories import Category
 from modelroute.classify.__main__ import check
 from modelroute.classify.corpus import PROJECT_FAMILY, CorpusError, corpus_path, load_corpus, parse_corpus
 from modelroute.classify.features import text_features
+from modelroute.classify.importer import Exclusions
 from modelroute.classify.linear import artifact_path, shipped
 
 
@@ -33,18 +35,18 @@ def test_corpus_is_valid_and_covers_every_label_with_real_texts() -> None:
     assert set(labels) == set(Category) and min(labels.values()) >= 200
     real = [e for e in examples if e.family != PROJECT_FAMILY]
     assert len(real) >= 100 and len({e.family for e in real}) >= 10
-    # every real text names where it was found
-    assert all(e.source.startswith(("https://", "http://", "github:")) for e in real)
+    # every real text names where it was found: a URL, or a repository with a path (and commit)
+    where = re.compile(r"^(?:https?://|github:|github\.com/[\w.-]+/[\w.-]+|[\w.-]+/[\w.-]+ \S)")
+    assert all(where.match(e.source) for e in real), [e.source for e in real if not where.match(e.source)][:5]
 
 
 def test_corpus_avoids_the_blind_set_families() -> None:
-    listed = Path("/work/coord/blind_sources.txt")
-    if not listed.exists():
-        pytest.skip("no blind-set family list on this machine")
-    repos = {line.split()[0].removeprefix("github:") for line in listed.read_text().splitlines()
-             if line.startswith("github:") and "/" in line.split()[0]}
+    """No text from a family of the current blind set (blind_families.txt, a copy of the list its collector
+    publishes), by family or by a GitHub repository its family or source names."""
+    listed = Exclusions.parse((Path(__file__).parent / "blind_families.txt").read_text(encoding="utf-8"))
+    assert listed.families and listed.repos
     for e in load_corpus():
-        assert not any(f"/{repo}/" in e.source or f"github:{repo} " in e.source for repo in repos), e.source
+        assert not listed.excludes(e.family, e.source), (e.family, e.source)
 
 
 @pytest.mark.parametrize(("line", "message"), [

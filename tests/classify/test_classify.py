@@ -54,7 +54,11 @@ def test_vague_instruction_follows_context() -> None:
     docker = classify(_ctx("make this work", file="Dockerfile", language="dockerfile"))
     plain = classify(_ctx("make this work"))
     assert docker.runner_up is Category.SHELL_AUTOMATION or docker.label is Category.SHELL_AUTOMATION
-    assert docker.scores[Category.SHELL_AUTOMATION] > 5 * plain.scores[Category.SHELL_AUTOMATION]
+    def odds(c: Classification) -> float:  # the context adds log-odds, so it multiplies the odds
+        p = c.scores[Category.SHELL_AUTOMATION]
+        return p / (1 - p)
+
+    assert odds(docker) > 5 * odds(plain)
 
 
 def test_context_does_not_override_a_clear_instruction() -> None:
@@ -204,4 +208,5 @@ def test_a_close_call_is_flagged_with_the_runner_up_first_in_the_reasons() -> No
 def test_close_means_the_runner_up_is_likely_too() -> None:
     for text in ("port this module to Rust", "the retry loop", "make it faster", "update the config"):
         c = classify_text(text)
-        assert c.close == (c.runner_up_confidence >= 0.2 and c.runner_up_confidence >= 0.5 * c.confidence)
+        near = c.runner_up_confidence >= 0.5 * c.confidence or c.confidence < 0.5  # or the winner is unsure
+        assert c.close == (c.runner_up_confidence >= 0.2 and near)

@@ -3,8 +3,13 @@
     python -m modelroute.classify score FILE.jsonl [--misses]   accuracy, macro-F1, confusion, calibration
     python -m modelroute.classify train                          retrain from the corpus, print held-out figures
     python -m modelroute.classify check                          exit 1 unless the artifact matches the corpus
+    python -m modelroute.classify import FILE.jsonl... [--exclude FAMILIES.txt] [--dry-run]
+                                                                 add new labelled texts to the corpus
 
-FILE.jsonl holds one object per line with `text` and `label` (and optionally `file`, `language`).
+For `score`, FILE.jsonl holds one object per line with `text` and `label` (and optionally `file`,
+`language`); for `import`, `text`, `label`, `source`, `family` and optionally `note`. FAMILIES.txt lists
+one source family a line; a line starting `github:owner/repo` also excludes every text from that
+repository. `import` never retrains: run `train` after it.
 `train` needs the `train` extra (scikit-learn, scipy); the others need only the package.
 """
 
@@ -65,6 +70,24 @@ def check(artifact: Path | None = None, corpus: Path | None = None) -> str | Non
     return None
 
 
+def import_command(files: list[Path], exclude: Path | None, *, corpus: Path | None = None,
+                   dry_run: bool = False) -> int:
+    from modelroute.classify.corpus import CorpusError
+    from modelroute.classify.importer import import_files
+
+    try:
+        result = import_files(files, corpus=corpus, exclude=exclude, dry_run=dry_run)
+    except (OSError, UnicodeDecodeError, CorpusError) as exc:
+        print(f"import: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(result.lines()))
+    if dry_run:
+        print("dry run: the corpus is unchanged")
+    elif result.records:
+        print("the corpus changed: run `python -m modelroute.classify train` and commit data/model.zip with it")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m modelroute.classify", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,7 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--misses", action="store_true", help="print every miss")
     sub.add_parser("train", help="retrain from the corpus and write the artifact")
     sub.add_parser("check", help="exit 1 unless the artifact matches the corpus")
+    imp = sub.add_parser("import", help="append new labelled texts to the corpus")
+    imp.add_argument("files", type=Path, nargs="+")
+    imp.add_argument("--exclude", type=Path, help="families (and github:owner/repo repositories) to keep out")
+    imp.add_argument("--dry-run", action="store_true", help="report what would be added, change nothing")
+    imp.add_argument("--corpus", type=Path, help="the corpus to add to (default: the package's data/corpus.jsonl)")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return import_command(args.files, args.exclude, corpus=args.corpus, dry_run=args.dry_run)
     if args.command == "score":
         return score_file(args.file, misses=args.misses)
     if args.command == "check":

@@ -41,6 +41,11 @@ class CorpusError(ValueError):
     """A corpus line is not a valid example; the message names the file and line."""
 
 
+def text_key(text: str) -> str:
+    """What two texts must share to be the same text: case and whitespace do not count."""
+    return " ".join(text.lower().split())
+
+
 def corpus_path() -> Path:
     return Path(str(resources.files("modelroute.classify") / "data" / "corpus.jsonl"))
 
@@ -71,7 +76,7 @@ def parse_corpus(data: bytes, name: str = "corpus.jsonl") -> list[Example]:
             label = Category(record["label"])
         except ValueError as exc:
             raise CorpusError(f"{name}:{number}: unknown label {record['label']!r}") from exc
-        key = " ".join(record["text"].lower().split())
+        key = text_key(record["text"])
         if key in seen:
             raise CorpusError(f"{name}:{number}: same text as line {seen[key]}")
         seen[key] = number

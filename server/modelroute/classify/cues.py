@@ -60,6 +60,12 @@ CUES: tuple[Cue, ...] = (
     _cue("concept_words", "a concept or trade-off question",
          r"\b(?:difference|versus|vs\.?|when should|best practices?|pros and cons|trade-?offs?|idea behind"
          r"|purpose of|the point of|recommended way|is it (?:safe|ok|possible|necessary))\b"),
+    # a usage or is-this-intended question inside a report: the writer wants to understand, not a fix
+    _cue("asks_whether", "asks whether or how, not for a fix",
+         r"\b(?:is (?:this|it|that) (?:expected|intended|a bug|normal|possible|by design|correct|supposed)"
+         r"|is there (?:a|any) way|how (?:can|do|should|would) (?:i|we|one)|am i (?:missing|doing)"
+         r"|what(?:'s| is) the (?:right|correct|recommended|proper|best) way|should i|would it be possible"
+         r"|is it possible|was this intended|why (?:was|is) (?:this|it) (?:designed|done|changed))\b"),
     _cue("no_edit", "asks for no changes",
          r"\b(?:don't|do not|without|no need to) (?:change|modify|edit|touch|fix|rewrite)|\bno (?:changes|edits)\b"
          r"|\bjust (?:list|tell|point out|report|flag|comment)|\bi(?:'ll| will) (?:make|do) the (?:changes|fixes)"),
@@ -76,7 +82,10 @@ CUES: tuple[Cue, ...] = (
          r"\b(?:crash(?:es|ed|ing)?|errors?|exceptions?|fails?|failing|failed|failure|broken|bug|panic(?:s|ked)?"
          r"|segfaults?|hangs?|hanging|freez\w+|regression|doesn't work|does not work|not working|stopped working"
          r"|wrong|incorrect(?:ly)?|unexpected(?:ly)?|instead of|no longer|flaky|deadlock|leaks?"
-         r"|(?:make|get) (?:it|this|that|them|these|\w+) (?:to )?work(?:ing)?(?: again)?)\b"),
+         r"|(?:make|get) (?:it|this|that|them|these|\w+) (?:to )?work(?:ing)?(?: again)?"
+         # an HTTP error status is a failure too: "returns 502", "got a 500", "status code 403"
+         r"|(?:returns?|returning|returned|got|gets|getting|gives|giving|throws) (?:an? |http |status )?[45]\d\d"
+         r"|(?:http|status|status code) [45]\d\d)\b"),
     _cue("symptom_title", "states a misbehaviour in its title",
          r"\A[^\n?]{8,160}\b(?:returns?|raises|fails|crash(?:es)?|drops|ignores|loses|breaks|hangs|throws"
          r"|doesn't|does not|isn't|is not|no longer|not working|wrong|incorrect(?:ly)?|instead of)\b[^\n?]*\n", "body"),
@@ -124,6 +133,11 @@ CUES: tuple[Cue, ...] = (
          r"|default (?:value|timeout|setting)|(?:change|increase|decrease|bump|set|raise|lower) (?:the )?"
          r"(?:default|timeout|limit|threshold|retries|version)"
          r"|from \S+ to \S+ (?:seconds|ms|minutes)|display text)\b"),
+    # the writer already knows the wanted state ("it should say 'Submit'"): a known change, not a hunt
+    _cue("wanted_state", "states what it should be",
+         r"\b(?:should (?:be|say|read|show|display|use|default to|instead)|it would be (?:nice|better|great)"
+         r"|would be (?:nice|better) (?:if|to)|instead of [^.\n]{1,60}, (?:it )?should"
+         r"|please (?:change|rename|update|use))\b"),
     _cue("option_ask", "asks for an option or flag",
          r"\b(?:add|support|expose|accept|allow)\b.{0,30}\b(?:option|flag|setting|parameter|argument|keyword|config"
          r"|env(?:ironment)? var\w*)\b"),

@@ -1,9 +1,11 @@
 """Text -> the learned model's features. Shared by training and classifying, so they cannot drift.
 
-Features are named strings, each present or absent (value 1.0):
+Features are named strings, each present (value 1.0, title words TITLE_VALUE) or absent:
 - `cue:NAME`: a named cue matched (cues.py);
 - `lead:STEM`: a word of the opening clause (the imperative verb or the question word lives there);
-- `title:STEM`: a word of the first line when a body follows (an issue's or a PR's title states its point);
+- `title:STEM`: a word of the first line when a body follows (an issue's or a PR's title states its point),
+  valued TITLE_VALUE: under an L2 penalty a larger value is a weaker prior on that feature, and on
+  held-out families the title carrying twice a body word's say generalised best (docs/classify.md);
 - `w:STEM` and `b:STEM STEM`: the words and word pairs of the request, with pasted code, logs and
   quoted strings masked (text.intent_view), read in the first INTENT_CHARS characters;
 - `len:BUCKET`: how long the request is (a one-liner and a pasted issue are different genres).
@@ -22,6 +24,7 @@ from modelroute.classify.text import BODY_CHARS, count_tokens, intent_view, norm
 INTENT_CHARS = 2500  # the request lives at the start; later paragraphs are context and asides
 LEAD_WORDS = 6
 TITLE_WORDS = 8
+TITLE_VALUE = 2.0
 LENGTH_CHARS = 3000  # enough to tell every length bucket apart (the longest ends at 150 words)
 _LENGTHS = ((4, "tiny"), (12, "short"), (40, "medium"), (150, "long"))
 
@@ -31,8 +34,8 @@ class TextFeatures:
     values: dict[str, float] = field(default_factory=dict)
     snippets: dict[str, str] = field(default_factory=dict)  # feature -> the text it came from, for reasons
 
-    def add(self, name: str, snippet: str) -> None:
-        self.values[name] = 1.0
+    def add(self, name: str, snippet: str, value: float = 1.0) -> None:
+        self.values[name] = value
         self.snippets.setdefault(name, snippet)
 
 
@@ -50,7 +53,7 @@ def text_features(text: str) -> TextFeatures:
     title, newline, rest = intent.partition("\n")
     if newline and rest.strip():  # a title over a body; a one-line request has no title apart from itself
         for word in raw_tokens(title)[:TITLE_WORDS]:
-            out.add(f"title:{stem(word)}", word)
+            out.add(f"title:{stem(word)}", word, TITLE_VALUE)
     words = raw_tokens(intent)
     for word in dict.fromkeys(words):  # presence only: each distinct word once (pastes repeat a lot)
         out.add(f"w:{stem(word)}", word)

@@ -49,14 +49,21 @@ _FENCED = re.compile(r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)", re.DOTALL)
 _INDENTED = re.compile(r"^(?: {4,}|\t)\S.*$", re.MULTILINE)
 _LOG_LINE = re.compile(r"^\s*(?:\[?\d{4}-\d\d-\d\d[ t]\S+|\$ |>>> |#\d+ |at |\w+\.\w+:\d+|e/|w/|i/|--- fail"
                        r"|\|[^|\n]*\|[^|\n]*\|).*$", re.MULTILINE)
-# Headings that issue templates put in every report; their words ("describe", "is your ... ?") say
-# nothing about this report.
+# Headings that issue and pull-request templates put in every report ("### What version of Go are you
+# using?", "**Steps to reproduce**", "## Expected behavior"): a template's words say which form was
+# filled in, not what this writer wants (labels.md: label what is wanted, never the template).
 _TEMPLATE = re.compile(
     r"^[#*\s]*(?:is your feature request related to a problem\??(?: please describe\.?)?"
-    r"|describe the (?:solution|alternatives?)[^\n]*|describe alternatives[^\n]*|additional context"
-    r"|describe the bug|what happened\??|what did you expect to happen\??|checklist|summary"
+    r"|describe the (?:solution|alternatives?)[^\n]*|describe alternatives[^\n]*|additional (?:context|information)"
+    r"|describe the (?:bug|issue|error)[^\n]*|what happened\??|what did you expect to happen\??|checklist|summary"
     r"|proposed solution|motivation|what version[^\n]*|relevant log output|code of conduct"
-    r"|please describe\.?)[*:\s]*$",
+    r"|please describe\.?|(?:steps to reproduce|reproduction steps|to reproduce|repro(?:duction)?)[^\n]*"
+    r"|(?:expected|actual|current) (?:behaviou?r|result|outcome)[^\n]*|environment|platform|versions?|os|description"
+    r"|description of the issue|screenshots?|context|what did you do\??|what did you see instead\??"
+    r"|does this issue reproduce[^\n]*|what (?:problem|solution|alternative)[^\n]*|search terms[^\n]*"
+    r"|playground link[^\n]*|related issues[^\n]*|code|what does this pr do\??|why is it important\??"
+    r"|how to test[^\n]*|subcrates?|problem|solution|feature request|bug report|details|issue|question"
+    r"|what is the expected behaviou?r\??|what is the current behaviou?r\??|suggested solution|notes?|logs?)[*:\s]*$",
     re.MULTILINE)
 _DQUOTED = re.compile(r"\"[^\"\n]{3,80}\"")
 # Inline code (`simplify()`, `session.query(...)`) and bare calls name things; their words are not intent.

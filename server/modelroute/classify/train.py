@@ -5,11 +5,13 @@
 
 Training needs scikit-learn and scipy (the `train` extra); classifying needs only numpy.
 
-Method: multinomial logistic regression (L2, balanced class weights) over the features of
-features.py. Held-out figures come from grouped cross-validation: every source family (for texts the
-project wrote, every file) is held out whole in exactly one fold, so near copies never sit on both
-sides. The out-of-fold logits fit one temperature (calibration) and give the expected calibration
-error. The shipped model is then fitted on the whole corpus.
+Method: multinomial logistic regression (L2) over the features of features.py, each text weighted
+(`text_weights`: no source family counts for more than FAMILY_CAP texts, and the labels are balanced by
+weight). Held-out figures come from
+grouped cross-validation: every source family (for texts the project wrote, every file) is held out
+whole in exactly one fold, so near copies never sit on both sides. The out-of-fold logits fit one
+temperature (calibration) and give the expected calibration error. The shipped model is then fitted
+on the whole corpus.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +30,15 @@ import numpy.typing as npt
 from modelroute.categories import Category
 from modelroute.classify.corpus import PROJECT_FAMILY, Example, corpus_bytes, corpus_hash, parse_corpus
 from modelroute.classify.features import text_features
+from modelroute.classify.importer import Exclusions
 from modelroute.classify.linear import LABELS, artifact_path, softmax, write_artifact
 from modelroute.classify.metrics import Scores, calibration_error, score_pairs
 
-C = 4.0  # inverse L2 strength; chosen once by cross-validation on the project-written families
+C = 4.0  # inverse L2 strength; 1 to 16 gave the same held-out figures within noise (docs/classify.md)
 MIN_COUNT = 2  # a feature seen in one text only says nothing general
+# A family (one source; for project-written texts, one file of hundreds) weighs at most as much as this
+# many texts: the guide's per-family cap (labels.md), so one large source's style cannot dominate.
+FAMILY_CAP = 12
 FOLDS = 10
 MIN_BUCKET = 100  # texts a length bucket needs for a temperature of its own
 ECE_BINS = 10
@@ -63,15 +70,32 @@ def vectorize(rows: Sequence[dict[str, float]], vocab: dict[str, int]) -> Matrix
     return csr_matrix((data, cols, ptr), shape=(len(rows), len(vocab)), dtype=np.float64)
 
 
-def fit(rows: Sequence[dict[str, float]], labels: Sequence[Category]) -> Fitted:
+def text_weights(examples: Sequence[Example]) -> FloatArray:
+    """Each text's weight in the fit, with mean 1.
+
+    What generalises to texts from unseen sources is many sources, not many texts of one: a family of
+    n texts counts as min(n, FAMILY_CAP) texts. A file of project-written texts (hundreds, written in
+    the project's style) is one family. The labels are then balanced by total weight, as
+    `class_weight="balanced"` would by count."""
+    sizes = Counter(e.group for e in examples)
+    weight = np.array([min(1.0, FAMILY_CAP / sizes[e.group]) for e in examples])
+    per_label: dict[Category, float] = defaultdict(float)
+    for e, w in zip(examples, weight, strict=True):
+        per_label[e.label] += float(w)
+    total = sum(per_label.values())
+    weight *= np.array([total / (len(per_label) * per_label[e.label]) for e in examples])
+    return np.asarray(weight * len(weight) / weight.sum(), dtype=np.float64)
+
+
+def fit(rows: Sequence[dict[str, float]], examples: Sequence[Example]) -> Fitted:
     from sklearn.linear_model import LogisticRegression
 
     counts = Counter(name for values in rows for name in values)
     features = sorted(name for name, n in counts.items() if n >= MIN_COUNT)
     vocab = {name: i for i, name in enumerate(features)}
-    y = np.array([LABELS.index(label) for label in labels])
-    model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", tol=1e-6)
-    model.fit(vectorize(rows, vocab), y)
+    y = np.array([LABELS.index(e.label) for e in examples])
+    model = LogisticRegression(C=C, max_iter=3000, tol=1e-6)
+    model.fit(vectorize(rows, vocab), y, sample_weight=text_weights(examples))
     weights = np.zeros((len(features), len(LABELS)))
     weights[:, model.classes_] = model.coef_.T
     bias = np.full(len(LABELS), -30.0)
@@ -104,7 +128,7 @@ def out_of_fold(examples: Sequence[Example], rows: Sequence[dict[str, float]]) -
         train = [i for i, f in enumerate(assignment) if f != fold]
         if not test:
             continue
-        fitted = fit([rows[i] for i in train], [examples[i].label for i in train])
+        fitted = fit([rows[i] for i in train], [examples[i] for i in train])
         logits[test] = predict_logits(fitted, [rows[i] for i in test])
     return logits
 
@@ -140,12 +164,21 @@ def _bucket(values: dict[str, float]) -> str:
     return next((name for name in values if name.startswith("len:")), "*")
 
 
+def spent_blind_families() -> Exclusions:
+    """The families of earlier blind sets (data/spent_blind_families.txt), now training data."""
+    path = Path(str(resources.files("modelroute.classify") / "data" / "spent_blind_families.txt"))
+    return Exclusions.parse(path.read_text(encoding="utf-8"))
+
+
 def report(examples: Sequence[Example], logits: FloatArray, temperatures: Sequence[float]) -> dict[str, Any]:
-    """Held-out figures for the real families, the project-written ones and all together."""
+    """Held-out figures for the real families, the earlier blind sets' families among them, the
+    project-written ones and all together."""
     probs = [softmax(list(row / t)) for row, t in zip(logits, temperatures, strict=True)]
     got = [LABELS[int(np.argmax(p))] for p in probs]
     summary: dict[str, Any] = {}
+    spent = spent_blind_families()
     parts = {"real": [i for i, e in enumerate(examples) if e.family != PROJECT_FAMILY],
+             "spent_blind": [i for i, e in enumerate(examples) if spent.excludes(e.family, e.source)],
              "project": [i for i, e in enumerate(examples) if e.family == PROJECT_FAMILY],
              "all": list(range(len(examples)))}
     for name, idx in parts.items():
@@ -176,7 +209,8 @@ def train(corpus: Path | None = None, out: Path | None = None, *, evaluate: bool
     rows = [text_features(e.text).values for e in examples]
     gold = [LABELS.index(e.label) for e in examples]
     meta: dict[str, Any] = {"corpus_sha256": corpus_hash(data), "examples": len(examples), "C": C,
-                            "min_count": MIN_COUNT, "labels_count": dict(Counter(e.label.value for e in examples))}
+                            "min_count": MIN_COUNT, "family_cap": FAMILY_CAP,
+                            "labels_count": dict(Counter(e.label.value for e in examples))}
     temperatures = {"*": 1.0}
     if evaluate:
         logits = out_of_fold(examples, rows)
@@ -186,7 +220,7 @@ def train(corpus: Path | None = None, out: Path | None = None, *, evaluate: bool
         meta["heldout"] = report(examples, logits, [temperatures.get(b, temperatures["*"]) for b in buckets])
     meta["temperature"] = temperatures["*"]
     meta["temperatures"] = temperatures
-    fitted = fit(rows, [e.label for e in examples])
+    fitted = fit(rows, examples)
     keep = np.flatnonzero(np.abs(fitted.weights).max(axis=1) >= 1e-3)
     features = [fitted.features[i] for i in keep]
     write_artifact(out or artifact_path(), features, fitted.weights[keep].tolist(), fitted.bias.tolist(), meta)
