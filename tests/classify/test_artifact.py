@@ -11,7 +11,14 @@ import pytest
 
 from modelroute.categories import Category
 from modelroute.classify.__main__ import check
-from modelroute.classify.corpus import PROJECT_FAMILY, CorpusError, corpus_path, load_corpus, parse_corpus
+from modelroute.classify.corpus import (
+    PROJECT_FAMILY,
+    CorpusError,
+    corpus_path,
+    load_corpus,
+    parse_corpus,
+    text_key,
+)
 from modelroute.classify.features import text_features
 from modelroute.classify.importer import Exclusions
 from modelroute.classify.linear import artifact_path, shipped
@@ -47,6 +54,18 @@ def test_corpus_avoids_the_blind_set_families() -> None:
     assert listed.families and listed.repos
     for e in load_corpus():
         assert not listed.excludes(e.family, e.source), (e.family, e.source)
+
+
+def test_the_scored_blind_set_is_out_of_training() -> None:
+    """The blind set kept beside its family list (scored once, docs/classify.md) is well formed, every
+    family is listed, and none of its texts is in the corpus."""
+    folder = Path(__file__).parent
+    listed = Exclusions.parse((folder / "blind_families.txt").read_text(encoding="utf-8"))
+    blind = parse_corpus((folder / "blind" / "2026-12-03.jsonl").read_bytes())
+    assert Counter(e.label for e in blind) == dict.fromkeys(Category, 30)
+    assert all(listed.excludes(e.family, e.source) for e in blind)
+    trained = {text_key(e.text) for e in load_corpus()}
+    assert not [e.text[:60] for e in blind if text_key(e.text) in trained]
 
 
 @pytest.mark.parametrize(("line", "message"), [
