@@ -208,5 +208,6 @@ def test_a_close_call_is_flagged_with_the_runner_up_first_in_the_reasons() -> No
 def test_close_means_the_runner_up_is_likely_too() -> None:
     for text in ("port this module to Rust", "the retry loop", "make it faster", "update the config"):
         c = classify_text(text)
-        near = c.runner_up_confidence >= 0.5 * c.confidence or c.confidence < 0.5  # or the winner is unsure
-        assert c.close == (c.runner_up_confidence >= 0.2 and near)
+        # at half the winner or more, and likely in itself or beside an unsure winner
+        likely = c.runner_up_confidence >= 0.2 or c.confidence < 0.5
+        assert c.close == (c.runner_up_confidence >= 0.5 * c.confidence and likely)

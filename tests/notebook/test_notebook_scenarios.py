@@ -37,7 +37,8 @@ def decide(engine: Engine, cells: list[NotebookCell], instruction: str, *, noteb
         file="analysis.ipynb",
         cursor=Position(line=line, character=0),
         instruction=instruction,
-        directive="do",
+        # the directive's kind is its marker, as the LSP layer reads it (AI? asks, AI! does)
+        directive="ask" if cells[active].text.rstrip().endswith("AI?") else "do",
         document_text=layout.text,
         language="python",
         notebook=notebook_context(cells, active, "python") if notebook else None,

@@ -15,7 +15,7 @@ TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 
 GITIGNORE = "__pycache__/\n.pytest_cache/\n"
 # The venv's own Python runs pytest inside the sandbox: it is read-only there, like every toolchain.
 CHECK = f"{sys.executable} -m pytest -q -p no:cacheprovider"
-FIX_INSTRUCTION = "add(2, 3) returns -1; fix add so the test passes"
+FIX_INSTRUCTION = "test_add fails: add(2, 3) returns -1 instead of 5; find the bug in add and fix it"
 
 HAIKU = "claude-haiku-4-5"
 MINI = "gpt-5-mini"

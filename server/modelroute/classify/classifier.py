@@ -28,7 +28,7 @@ from modelroute.context.model import ActionContext
 
 LOW_CONFIDENCE = 0.5  # below this the label is flagged as unsure in the reasons
 CLOSE_RATIO = 0.5  # the runner-up is "close" at half the winner's probability or more...
-CLOSE_MIN = 0.2  # ...and at least this likely (also close when the winner is under LOW_CONFIDENCE)
+CLOSE_MIN = 0.2  # ...and at least this likely, unless the winner itself is under LOW_CONFIDENCE
 MAX_TEXT_REASONS = 3
 MAX_CONTEXT_REASONS = 2
 TINY_WORDS = 4  # the shortest length bucket: requests this short carry little evidence
@@ -69,7 +69,7 @@ def _classify(ctx: ActionContext) -> Classification:
     reasons = _reasons(text_reasons, feats.snippets, signals, LABELS[top], LABELS[second], temperature)
     p1, p2 = probs[top], probs[second]
     # a runner-up is worth offering when it is near the winner, or when the winner itself is unsure
-    close = p2 >= CLOSE_MIN and (p2 >= CLOSE_RATIO * p1 or p1 < LOW_CONFIDENCE)
+    close = p2 >= CLOSE_RATIO * p1 and (p2 >= CLOSE_MIN or p1 < LOW_CONFIDENCE)
     if close or p1 < LOW_CONFIDENCE:  # first, so the route's reasons show it
         reasons.insert(0, f"unsure ({p1:.0%}): could also be {LABELS[second].words} ({p2:.0%})")
     return Classification(
