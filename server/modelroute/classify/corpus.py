@@ -58,6 +58,28 @@ def corpus_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def parse_record(line: str) -> Example:
+    """One corpus line as an example, validated (known label, every field a non-empty string, a string
+    note if any); CorpusError says what is wrong. The corpus and `import` share it."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"not JSON ({exc.msg})") from exc
+    if not isinstance(record, dict):
+        raise CorpusError("not a JSON object")
+    missing = [f for f in _FIELDS if not isinstance(record.get(f), str) or not record[f].strip()]
+    if missing:
+        raise CorpusError(f"missing or empty {', '.join(missing)}")
+    try:
+        label = Category(record["label"])
+    except ValueError as exc:
+        raise CorpusError(f"unknown label {record['label']!r}") from exc
+    note = record.get("note", "")
+    if not isinstance(note, str):
+        raise CorpusError("note is not a string")
+    return Example(record["text"], label, record["source"], record["family"], note)
+
+
 def parse_corpus(data: bytes, name: str = "corpus.jsonl") -> list[Example]:
     """Every example, validated: known label, all fields present, no duplicate text."""
     out: list[Example] = []
@@ -66,21 +88,14 @@ def parse_corpus(data: bytes, name: str = "corpus.jsonl") -> list[Example]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{name}:{number}: not JSON ({exc.msg})") from exc
-        missing = [f for f in _FIELDS if not isinstance(record.get(f), str) or not record[f].strip()]
-        if missing:
-            raise CorpusError(f"{name}:{number}: missing or empty {', '.join(missing)}")
-        try:
-            label = Category(record["label"])
-        except ValueError as exc:
-            raise CorpusError(f"{name}:{number}: unknown label {record['label']!r}") from exc
-        key = text_key(record["text"])
+            example = parse_record(line)
+        except CorpusError as exc:
+            raise CorpusError(f"{name}:{number}: {exc}") from exc
+        key = text_key(example.text)
         if key in seen:
             raise CorpusError(f"{name}:{number}: same text as line {seen[key]}")
         seen[key] = number
-        out.append(Example(record["text"], label, record["source"], record["family"], record.get("note", "")))
+        out.append(example)
     return out
 
 

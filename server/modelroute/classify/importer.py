@@ -20,10 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modelroute.categories import Category
-from modelroute.classify.corpus import corpus_path, parse_corpus, text_key
+from modelroute.classify.corpus import CorpusError, corpus_path, parse_corpus, parse_record, text_key
 
-_FIELDS = ("text", "label", "source", "family")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
 # "github:owner/repo" in a family; in a source, a github.com/owner/repo URL, or "github:owner/repo ..." or
@@ -116,25 +114,15 @@ class ImportResult:
 
 
 def _record(line: str) -> tuple[dict[str, str] | None, str]:
-    """A valid, normalised record, or None and why not."""
+    """A valid, normalised record, or None and why not (the corpus's own line check)."""
     try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return None, f"not JSON ({exc.msg})"
-    if not isinstance(raw, dict):
-        return None, "not a JSON object"
-    missing = [f for f in _FIELDS if not isinstance(raw.get(f), str) or not raw[f].strip()]
-    if missing:
-        return None, f"missing or empty {', '.join(missing)}"
-    if raw["label"] not in {c.value for c in Category}:
-        return None, f"unknown label {raw['label']!r}"
-    note = raw.get("note")
-    if note is not None and not isinstance(note, str):
-        return None, "note is not a string"
-    record = {"text": normalize_text(raw["text"]), "label": raw["label"], "source": " ".join(raw["source"].split()),
-              "family": " ".join(raw["family"].split())}
-    if note and note.strip():
-        record["note"] = " ".join(note.split())
+        example = parse_record(line)
+    except CorpusError as exc:
+        return None, str(exc)
+    record = {"text": normalize_text(example.text), "label": example.label.value,
+              "source": " ".join(example.source.split()), "family": " ".join(example.family.split())}
+    if example.note.strip():
+        record["note"] = " ".join(example.note.split())
     return record, ""
 
 
