@@ -16,10 +16,11 @@ import pytest
 from acp import RequestError
 from acp.schema import AgentThoughtChunk, SessionConfigOptionSelect
 
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, call
 from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.acp.client import RecordingClient, cancel_turn, clean_env, decline, pick, pick_named, start_agent
 from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
+from tests.run.helpers import HINTS_EDIT as EDIT
 
 STORE = """\
 import json
@@ -33,18 +34,6 @@ def load(path):
 HINTED = STORE.replace("def load(path):", "def load(path: str) -> object:")
 WORKSPACE_TOML = '[models]\nallow = ["claude-*", "gpt-*"]\n'
 INSTRUCTION = "add type hints to load"
-
-
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
-
-
-EDIT = [
-    Reply(tool_calls=[call("read_file", path="app/store.py")]),
-    Reply(tool_calls=[call("propose_edit", path="app/store.py", old_text="def load(path):",
-                           new_text="def load(path: str) -> object:")]),
-    Reply(text="Added the hints.", output_tokens=40),
-]
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from modelroute_testing.env import scrubbed_env
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, call, fault
 from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
+from tests.run.helpers import HINTS_EDIT as EDIT
 from tests.run.scenarios import (
     CALC,
     CHECK,
@@ -50,16 +51,6 @@ def load(path):
 HAIKU = "claude-haiku-4-5"
 
 
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
-
-
-EDIT = [
-    Reply(tool_calls=[call("read_file", path="app/store.py")]),
-    Reply(tool_calls=[call("propose_edit", path="app/store.py", old_text="def load(path):",
-                           new_text="def load(path: str) -> object:")]),
-    Reply(text="Added the hints.", output_tokens=40),
-]
 HINTED = STORE.replace("def load(path):", "def load(path: str) -> object:")
 
 

@@ -14,7 +14,7 @@ from modelroute.prompt.model import Message, PromptRequest
 from modelroute.prompt.tools import tools_for
 from modelroute.providers import ProviderError
 from modelroute_testing.fakeprovider.fixtures import fake_provider  # noqa: F401
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, call, fault
 from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.providers.conftest import APIS, MakeClient, make_client, model_entry  # noqa: F401
 
@@ -34,10 +34,6 @@ def limits(**kw: object) -> RunLimits:
     values: dict[str, object] = {"max_turns": 6, "budget_usd": 5.0, "max_output_tokens": 4096}
     values.update(kw)
     return RunLimits(**values)  # type: ignore[arg-type]
-
-
-def call(name: str, **args: object) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
 
 
 @pytest.mark.parametrize("api", APIS)

@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, call, fault
 from tests.lsp.lsp_helpers import PROFILES, code_actions, command, idle, range_json, rng
 from tests.lsp_run.run_helpers import Setup, change_doc, open_doc, text_of, version_of
 from tests.run.helpers import HAIKU, MINI, STORE
@@ -21,10 +21,6 @@ from tests.run.helpers import HAIKU, MINI, STORE
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SETUP = Setup()
-
-
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, call
 from tests.lsp_run.run_helpers import Setup, edit_text, open_doc, text_of, version_of
 from tests.notebook.three_cells import CELLS, ERROR_OUTPUT, cell_uri, did_open
 
@@ -25,10 +25,6 @@ SETUP = Setup()
 INSTRUCTION = "fix the KeyError from the cell above"
 FIX_OLD = "monthly.plot()"
 FIX_NEW = "monthly['amount'].plot(kind='bar')"
-
-
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
 
 
 def notebook_client() -> LanguageClient:

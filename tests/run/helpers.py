@@ -15,6 +15,7 @@ from modelroute.pipeline import Engine
 from modelroute.run.approval import AlwaysStore, Approvals
 from modelroute.run.editor import Buffer
 from modelroute.run.flow import Action, RunReport, RunSession, run_action
+from modelroute_testing.fakeprovider.script import Reply, call
 from modelroute_testing.fakeprovider.server import FakeProvider
 from tests.lsp_run.run_helpers import PROVIDER_TOML, ledger_rows
 from tests.run.scripted import ScriptedEditor
@@ -32,6 +33,13 @@ def load(path):
 def total(items):
     return sum(i["price"] for i in items)
 """
+# A model that reads app/store.py, types `load`, then says so (the core, the CLI and ACP tests share it).
+HINTS_EDIT = [
+    Reply(tool_calls=[call("read_file", path="app/store.py")]),
+    Reply(tool_calls=[call("propose_edit", path="app/store.py", old_text="def load(path):",
+                           new_text="def load(path: str) -> object:")]),
+    Reply(text="Added the hints.", output_tokens=40),
+]
 HAIKU = "claude-haiku-4-5"
 MINI = "gpt-5-mini"
 

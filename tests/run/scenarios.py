@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall
+from modelroute_testing.fakeprovider.script import Reply, call
 
 CALC = "def add(a, b):\n    return a - b\n"
 TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -20,10 +20,6 @@ FIX_INSTRUCTION = "test_add fails: add(2, 3) returns -1 instead of 5; find the b
 HAIKU = "claude-haiku-4-5"
 MINI = "gpt-5-mini"
 SONNET = "claude-sonnet-4-6"
-
-
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
 
 
 def project(root: Path) -> Path:

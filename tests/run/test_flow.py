@@ -10,20 +10,9 @@ import pytest
 
 from modelroute.run.editor import Buffer, OfferResult
 from modelroute.run.flow import RunRefused, run_action
-from modelroute_testing.fakeprovider.script import Reply, ScriptedToolCall, fault
+from modelroute_testing.fakeprovider.script import Reply, call, fault
 from tests.run.helpers import HAIKU, MINI, STORE, Bench
-
-
-def call(name: str, **args: Any) -> ScriptedToolCall:
-    return ScriptedToolCall(name=name, arguments=dict(args))
-
-
-EDIT = [
-    Reply(tool_calls=[call("read_file", path="app/store.py")]),
-    Reply(tool_calls=[call("propose_edit", path="app/store.py", old_text="def load(path):",
-                           new_text="def load(path: str) -> object:")]),
-    Reply(text="Added the hints.", output_tokens=40),
-]
+from tests.run.helpers import HINTS_EDIT as EDIT
 
 
 async def test_an_edit_is_offered_as_a_change_set_and_settled_as_applied(bench: Bench) -> None:

@@ -91,3 +91,8 @@ class Reply:
 def fault(kind: FaultKind, **kwargs: Any) -> Reply:
     """A reply that is only a fault: `fault("status", status=429, retry_after=0.1)`."""
     return Reply(fault=Fault(kind=kind, **kwargs))
+
+
+def call(name: str, **args: Any) -> ScriptedToolCall:
+    """A scripted tool call: `call("read_file", path="app/store.py")`."""
+    return ScriptedToolCall(name=name, arguments=dict(args))
